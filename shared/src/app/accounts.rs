@@ -1,0 +1,198 @@
+//! Issuing, reading, listing and closing virtual accounts.
+
+use super::{AppError, Service};
+use crate::domain::{
+    AccountRequest, BankCode, EventType, MerchantId, OutboxEvent, PoolNumber, VirtualAccount, VirtualAccountId,
+    pool::SHARDS,
+};
+use crate::ports::{Condition, Cursor, StoreError};
+use crate::repo::{self, Listing, accounts::ListFilter};
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+/// Attempts at claiming a number before giving up with `unavailable`. Each failed attempt
+/// means another request won that number, so the pool as a whole made progress.
+const CLAIM_ATTEMPTS: usize = 24;
+/// Attempts at a read-modify-write of one account before reporting a conflict.
+const UPDATE_ATTEMPTS: usize = 5;
+/// Candidates read per shard: enough that concurrent issues rarely pick the same one.
+const CANDIDATES: usize = 8;
+
+impl Service {
+    /// Issues an account on a free pool number, atomically with its order claim and its
+    /// `virtual_account.issued` event.
+    pub async fn issue_account(&self, merchant: &MerchantId, request: AccountRequest) -> Result<VirtualAccount, AppError> {
+        let bank = request.bank_code;
+        let mut thawed_once = false;
+        for _ in 0..CLAIM_ATTEMPTS {
+            let now = self.clock.now();
+            let Some((number, shard_len)) = self.pick_candidate(bank).await? else {
+                if !thawed_once && self.thaw_cooled(bank).await? > 0 {
+                    thawed_once = true;
+                    continue;
+                }
+                self.raise_pool_low(bank, 0).await?;
+                return Err(AppError::PoolExhausted { bank: bank.code().to_owned() });
+            };
+            let id = VirtualAccountId::generate(now);
+            let claimed = number.assign(id.clone()).map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let account = VirtualAccount::issue(id, merchant.clone(), number.provider.clone(), number.account_number.clone(), request.clone(), now);
+            let event = OutboxEvent::new(EventType::AccountIssued, Some(merchant.clone()), account_event_data(&account)?, now);
+            let mut writes = vec![repo::pool::put_number(&claimed, Condition::VersionIs(number.version))?];
+            writes.extend(repo::accounts::create_account(&account)?);
+            writes.push(repo::outbox::put_event(&event)?);
+            match self.table.transact(writes).await {
+                Ok(()) => {
+                    if shard_len < self.low_probe() {
+                        self.check_pool_low(bank).await?;
+                    }
+                    return Ok(account);
+                }
+                // Someone else claimed this number between our read and our write.
+                Err(StoreError::ConditionFailed { index: 0 }) | Err(StoreError::Conflict) => continue,
+                Err(StoreError::ConditionFailed { index }) if index == 1 + repo::accounts::ORDER_CLAIM_OFFSET => {
+                    return Err(AppError::Conflict(format!("order_id {} already has a virtual account", request.order_id)));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable("could not claim a pool number; too much contention".into()))
+    }
+
+    /// A random free number from a random shard, trying the other shards when it is empty.
+    /// Also returns how many candidates the shard showed, a cheap hint that the pool runs low.
+    async fn pick_candidate(&self, bank: BankCode) -> Result<Option<(PoolNumber, usize)>, AppError> {
+        let start = rand::rng().random_range(0..SHARDS);
+        for step in 0..SHARDS {
+            let shard = (start + step) % SHARDS;
+            let mut candidates = repo::pool::free_candidates(self.table.as_ref(), bank, shard, self.low_probe()).await?;
+            let seen = candidates.len();
+            candidates.shuffle(&mut rand::rng());
+            if let Some(number) = candidates.into_iter().next() {
+                return Ok(Some((number, seen)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Candidates read per shard: enough to tell when a shard holds less than its share of
+    /// the low-water mark.
+    fn low_probe(&self) -> usize {
+        (self.settings.pool_low_threshold / SHARDS as usize + 1).max(CANDIDATES)
+    }
+
+    /// Puts cooled-down numbers back on the free list. Returns how many it freed.
+    async fn thaw_cooled(&self, bank: BankCode) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let mut freed = 0;
+        for number in repo::pool::thawable(self.table.as_ref(), bank, now, 64).await? {
+            let Ok(free) = number.thaw(now) else { continue };
+            match self.table.transact(vec![repo::pool::put_number(&free, Condition::VersionIs(number.version))?]).await {
+                Ok(()) => freed += 1,
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(freed)
+    }
+
+    async fn check_pool_low(&self, bank: BankCode) -> Result<(), AppError> {
+        let threshold = self.settings.pool_low_threshold;
+        let free = repo::pool::count_free(self.table.as_ref(), bank, threshold).await?;
+        if free < threshold {
+            self.raise_pool_low(bank, free).await?;
+        }
+        Ok(())
+    }
+
+    /// At most one `pool.low` event per bank per hour: a marker item guards the event.
+    async fn raise_pool_low(&self, bank: BankCode, free: usize) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let data = serde_json::json!({
+            "bank_code": bank.code(), "bank_name": bank.name(), "free": free,
+            "threshold": self.settings.pool_low_threshold,
+        });
+        let event = OutboxEvent::new(EventType::PoolLow, None, data, now);
+        let marker = repo::ItemBuilder::new(
+            &crate::ports::Key::new(format!("ALERT#pool.low#{bank}"), now.format("%Y-%m-%dT%H").to_string()),
+            "alert_marker",
+        )
+        .expires_at((now + chrono::Duration::days(2)).timestamp())
+        .put(Condition::NotExists);
+        match self.table.transact(vec![marker, repo::outbox::put_event(&event)?]).await {
+            Ok(()) => {
+                tracing::warn!(bank = bank.code(), free, "pool.low raised");
+                Ok(())
+            }
+            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One of the merchant's accounts. Another merchant's account is "not found", never
+    /// "forbidden": its existence is not ours to reveal.
+    pub async fn get_account(&self, merchant: &MerchantId, id: &VirtualAccountId) -> Result<VirtualAccount, AppError> {
+        match repo::accounts::get(self.table.as_ref(), id).await? {
+            Some(account) if &account.merchant_id == merchant => Ok(account),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    pub async fn list_accounts(
+        &self,
+        merchant: &MerchantId,
+        order_id: Option<&crate::domain::OrderId>,
+        filter: &ListFilter,
+        limit: usize,
+        after: Option<Cursor>,
+    ) -> Result<Listing<VirtualAccount>, AppError> {
+        if let Some(order) = order_id {
+            // An order has at most one account: a direct read, then the other filters.
+            let found = repo::accounts::find_by_order(self.table.as_ref(), merchant, order).await?;
+            let items = found
+                .filter(|a| filter.status.is_none_or(|s| a.status == s))
+                .filter(|a| filter.created_from.is_none_or(|t| a.created_at >= t))
+                .filter(|a| filter.created_to.is_none_or(|t| a.created_at <= t))
+                .filter(|_| after.is_none())
+                .into_iter()
+                .collect();
+            return Ok(Listing { items, next: None });
+        }
+        Ok(repo::accounts::list(self.table.as_ref(), merchant, filter, limit, after).await?)
+    }
+
+    /// The merchant cancels: the account closes, its number starts its cooldown, and
+    /// `virtual_account.closed` is recorded, all in one transaction.
+    pub async fn close_account(&self, merchant: &MerchantId, id: &VirtualAccountId) -> Result<VirtualAccount, AppError> {
+        for _ in 0..UPDATE_ATTEMPTS {
+            let account = self.get_account(merchant, id).await?;
+            let now = self.clock.now();
+            let closed = account.close(now).map_err(|e| AppError::Conflict(e.to_string()))?;
+            let number = repo::pool::get(self.table.as_ref(), account.bank_code, &account.account_number)
+                .await?
+                .ok_or_else(|| AppError::Unavailable(format!("pool item missing for {}", account.id)))?;
+            let released = number
+                .release(&account.id, now, self.settings.pool_cooldown)
+                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let event = OutboxEvent::new(EventType::AccountClosed, Some(merchant.clone()), account_event_data(&closed)?, now);
+            let writes = vec![
+                repo::accounts::put_account(&closed, Condition::VersionIs(account.version))?,
+                repo::pool::put_number(&released, Condition::VersionIs(number.version))?,
+                repo::outbox::put_event(&event)?,
+            ];
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(closed),
+                // The account or its number changed since we read them: read again and decide again.
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable(format!("account {id} kept changing while closing")))
+    }
+}
+
+/// The `data` of an account event: the account as the merchant sees it.
+pub fn account_event_data(account: &VirtualAccount) -> Result<serde_json::Value, AppError> {
+    let view = crate::domain::view::AccountView::from(account);
+    serde_json::to_value(serde_json::json!({ "virtual_account": view })).map_err(|e| AppError::Unavailable(e.to_string()))
+}

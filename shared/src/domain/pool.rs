@@ -1,0 +1,132 @@
+//! The built-in number pool: imported ranges of account numbers per bank, handed out one at a
+//! time and taken back only after a cooldown, so a late deposit never reaches the next owner.
+
+use super::{AccountNumber, BankCode, ProviderId, VirtualAccountId};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Free numbers are spread over this many index partitions so concurrent issues rarely race
+/// for the same candidates.
+pub const SHARDS: u32 = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum NumberState {
+    Free,
+    Assigned { account: VirtualAccountId },
+    /// Released by its account; reusable from `until` on.
+    Cooling { until: DateTime<Utc> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolNumber {
+    pub bank_code: BankCode,
+    pub account_number: AccountNumber,
+    pub provider: ProviderId,
+    #[serde(flatten)]
+    pub state: NumberState,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("number {0} is not free")]
+    NotFree(AccountNumber),
+    #[error("number {0} is not assigned to that account")]
+    NotAssigned(AccountNumber),
+    #[error("number {0} is still cooling down")]
+    StillCooling(AccountNumber),
+}
+
+impl PoolNumber {
+    pub fn new(bank_code: BankCode, account_number: AccountNumber, provider: ProviderId) -> PoolNumber {
+        PoolNumber { bank_code, account_number, provider, state: NumberState::Free, version: 1 }
+    }
+
+    /// Which free-index shard the number lives in: stable, and spread evenly.
+    pub fn shard(&self) -> u32 {
+        let digest = Sha256::digest(self.account_number.as_str().as_bytes());
+        u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % SHARDS
+    }
+
+    pub fn assign(&self, account: VirtualAccountId) -> Result<PoolNumber, PoolError> {
+        match self.state {
+            NumberState::Free => Ok(self.with(NumberState::Assigned { account })),
+            _ => Err(PoolError::NotFree(self.account_number.clone())),
+        }
+    }
+
+    /// The account closed or expired: the number rests for `cooldown` before reuse.
+    pub fn release(&self, account: &VirtualAccountId, now: DateTime<Utc>, cooldown: Duration) -> Result<PoolNumber, PoolError> {
+        match &self.state {
+            NumberState::Assigned { account: held } if held == account => {
+                Ok(self.with(NumberState::Cooling { until: now + cooldown }))
+            }
+            _ => Err(PoolError::NotAssigned(self.account_number.clone())),
+        }
+    }
+
+    /// A cooled-down number goes back to the free list.
+    pub fn thaw(&self, now: DateTime<Utc>) -> Result<PoolNumber, PoolError> {
+        match self.state {
+            NumberState::Cooling { until } if until <= now => Ok(self.with(NumberState::Free)),
+            NumberState::Cooling { .. } => Err(PoolError::StillCooling(self.account_number.clone())),
+            _ => Err(PoolError::NotAssigned(self.account_number.clone())),
+        }
+    }
+
+    fn with(&self, state: NumberState) -> PoolNumber {
+        PoolNumber { state, version: self.version + 1, ..self.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn number(n: &str) -> PoolNumber {
+        PoolNumber::new(BankCode::Kookmin, n.parse().unwrap(), "bank".parse().unwrap())
+    }
+
+    #[test]
+    fn a_released_number_is_reusable_only_after_the_cooldown() {
+        let now = Utc::now();
+        let va = VirtualAccountId::generate(now);
+        let held = number("1234567890").assign(va.clone()).unwrap();
+        assert!(held.assign(VirtualAccountId::generate(now)).is_err());
+        let cooling = held.release(&va, now, Duration::days(30)).unwrap();
+        assert!(cooling.assign(VirtualAccountId::generate(now)).is_err());
+        assert!(cooling.thaw(now + Duration::days(29)).is_err());
+        let free = cooling.thaw(now + Duration::days(30)).unwrap();
+        assert_eq!(free.state, NumberState::Free);
+        assert_eq!(free.version, 4);
+    }
+
+    #[test]
+    fn only_the_holder_can_release() {
+        let now = Utc::now();
+        let held = number("1234567890").assign(VirtualAccountId::generate(now)).unwrap();
+        assert!(held.release(&VirtualAccountId::generate(now), now, Duration::days(1)).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn shards_are_in_range_and_stable(n in "[0-9]{10,14}") {
+            let a = number(&n);
+            prop_assert!(a.shard() < SHARDS);
+            prop_assert_eq!(a.shard(), number(&n).shard());
+        }
+
+        #[test]
+        fn pool_number_round_trips_through_json(n in "[0-9]{10,14}", assigned in any::<bool>()) {
+            let mut p = number(&n);
+            if assigned {
+                p = p.assign(VirtualAccountId::generate(Utc::now())).unwrap();
+            }
+            let json = serde_json::to_string(&p).unwrap();
+            prop_assert_eq!(serde_json::from_str::<PoolNumber>(&json).unwrap(), p);
+        }
+    }
+}

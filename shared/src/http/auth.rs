@@ -1,0 +1,108 @@
+//! The signed-request extractor. It runs in every function and in `serve`: an API Gateway
+//! HTTP API authorizer never sees the body, so it could not check a signature over it
+//! (docs/decisions.md).
+
+use super::problem::{Problem, raw_response};
+use super::AppState;
+use crate::app::idempotency::{Claim, fingerprint};
+use crate::app::{AppError, Service};
+use crate::domain::Merchant;
+use axum::extract::{FromRequest, Request};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+/// Request bodies larger than this are refused before any parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A request whose signature checked out, with the merchant that signed it.
+pub struct Signed {
+    pub merchant: Merchant,
+    pub method: String,
+    pub path_and_query: String,
+    pub body: Bytes,
+    pub idempotency_key: Option<String>,
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, AppError> {
+    headers
+        .get(name)
+        .map(|v| v.to_str().map_err(|_| AppError::field(name, "must be visible ASCII")))
+        .transpose()
+}
+
+impl FromRequest<AppState> for Signed {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Signed, Problem> {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", "request bodies are limited to 64 KiB")
+        })?;
+        let path_and_query = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+        let headers = &parts.headers;
+        let merchant = state
+            .service
+            .authenticate(&crate::app::auth::SignedRequest {
+                key_id: header_str(headers, "x-va-key-id")?,
+                timestamp: header_str(headers, "x-va-timestamp")?,
+                signature: header_str(headers, "x-va-signature")?,
+                method: parts.method.as_str(),
+                path_and_query: &path_and_query,
+                body: &body,
+            })
+            .await?;
+        if !body.is_empty() {
+            let content_type = header_str(headers, "content-type")?.unwrap_or_default();
+            if !content_type.trim_start().to_ascii_lowercase().starts_with("application/json") {
+                return Err(AppError::field("Content-Type", "must be application/json").into());
+            }
+        }
+        Ok(Signed {
+            merchant,
+            method: parts.method.as_str().to_owned(),
+            path_and_query,
+            body,
+            idempotency_key: header_str(headers, "idempotency-key")?.map(str::to_owned),
+        })
+    }
+}
+
+/// Runs a mutating request under its `Idempotency-Key`, if it has one: a replay answers from
+/// the stored response with `Idempotent-Replayed: true`; otherwise `run` decides the answer,
+/// which is stored before it is sent.
+pub async fn idempotent<F, Fut>(service: &Service, signed: &Signed, run: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(StatusCode, String), AppError>>,
+{
+    let render = |outcome: Result<(StatusCode, String), AppError>| match outcome {
+        Ok(ok) => ok,
+        Err(e) => {
+            let problem = Problem::from(e);
+            (problem.status(), problem.body())
+        }
+    };
+    let Some(key) = &signed.idempotency_key else {
+        let (status, body) = render(run().await);
+        return raw_response(status, body);
+    };
+    let fp = fingerprint(&signed.method, &signed.path_and_query, &signed.body);
+    let held = match service.claim_idempotent(&signed.merchant.id, key, fp).await {
+        Ok(Claim::Proceed(held)) => held,
+        Ok(Claim::Replay { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut response = raw_response(status, body);
+            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return response;
+        }
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let (status, body) = render(run().await);
+    if let Err(e) = service.finish_idempotent(held, status.as_u16(), body.clone()).await {
+        // The work is done; failing to record it only costs a later retry a 409 or a
+        // repeated read, never a second effect. Answer with the real outcome.
+        tracing::error!(error = %e, "could not store the idempotent response");
+    }
+    raw_response(status, body)
+}

@@ -1,0 +1,145 @@
+//! HTTP: the routers of each endpoint group, shared by the Lambda functions (through
+//! `lambda_http`) and by `vaccount serve` (which merges them). Request parsing, signature
+//! checks and the problem+json mapping live here; business rules do not.
+
+pub mod auth;
+pub mod dto;
+pub mod problem;
+
+use crate::app::{AppError, Service};
+use crate::domain::VirtualAccountId;
+use crate::domain::view::AccountView;
+use auth::{Signed, idempotent};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http::{StatusCode, Uri};
+use problem::{Problem, raw_response};
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<Service>,
+}
+
+/// `POST /v1/virtual-accounts` (function `issue-virtual-account`).
+pub fn issue_routes(service: Arc<Service>) -> Router {
+    finish(Router::new().route("/v1/virtual-accounts", post(issue_account)), service)
+}
+
+/// `GET /v1/virtual-accounts[/{id}]` (function `get-virtual-account`).
+pub fn read_routes(service: Arc<Service>) -> Router {
+    finish(
+        Router::new().route("/v1/virtual-accounts", get(list_accounts)).route("/v1/virtual-accounts/{id}", get(get_account)),
+        service,
+    )
+}
+
+/// `POST /v1/virtual-accounts/{id}/close` (function `close-virtual-account`).
+pub fn close_routes(service: Arc<Service>) -> Router {
+    finish(Router::new().route("/v1/virtual-accounts/{id}/close", post(close_account)), service)
+}
+
+/// `GET /healthz`.
+pub fn health_routes() -> Router {
+    Router::new().route("/healthz", get(health)).fallback(not_found).method_not_allowed_fallback(method_not_allowed)
+}
+
+/// Every route of the service: what `serve` hosts.
+pub fn all_routes(service: Arc<Service>) -> Router {
+    issue_routes(service.clone())
+        .merge(read_routes(service.clone()))
+        .merge(close_routes(service))
+        .merge(health_routes())
+}
+
+fn finish(router: Router<AppState>, service: Arc<Service>) -> Router {
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(AppState { service })
+        .layer(axum::middleware::from_fn(request_log))
+}
+
+/// One structured log line per request, with no bodies (they hold personal data).
+async fn request_log(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    response
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found()
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::method_not_allowed()
+}
+
+async fn health() -> Response {
+    json(StatusCode::OK, &serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+fn json(status: StatusCode, value: &impl Serialize) -> Response {
+    match serde_json::to_string(value) {
+        Ok(body) => raw_response(status, body),
+        Err(e) => AppError::Unavailable(e.to_string()).into_response(),
+    }
+}
+
+fn body_of(value: &impl Serialize) -> Result<String, AppError> {
+    serde_json::to_string(value).map_err(|e| AppError::Unavailable(e.to_string()))
+}
+
+fn parse_account_id(id: &str) -> Result<VirtualAccountId, AppError> {
+    // A malformed id cannot name any account: "not found", like any other unknown id.
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+async fn issue_account(State(state): State<AppState>, signed: Signed) -> Response {
+    let service = &state.service;
+    idempotent(service, &signed, || async {
+        let request = dto::parse_issue_request(&signed.body, service.clock.now())?;
+        let account = service.issue_account(&signed.merchant.id, request).await?;
+        Ok((StatusCode::CREATED, body_of(&AccountView::from(&account))?))
+    })
+    .await
+}
+
+async fn get_account(State(state): State<AppState>, Path(id): Path<String>, signed: Signed) -> Result<Response, AppError> {
+    let account = state.service.get_account(&signed.merchant.id, &parse_account_id(&id)?).await?;
+    Ok(json(StatusCode::OK, &AccountView::from(&account)))
+}
+
+#[derive(Serialize)]
+struct ListBody<T> {
+    data: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+async fn list_accounts(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
+    let params = dto::parse_list_query(uri.query())?;
+    let listing = state
+        .service
+        .list_accounts(&signed.merchant.id, params.order_id.as_ref(), &params.filter, params.limit, params.cursor)
+        .await?;
+    let body = ListBody {
+        data: listing.items.iter().map(AccountView::from).collect(),
+        next_cursor: listing.next.as_ref().map(dto::encode_cursor),
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+async fn close_account(State(state): State<AppState>, Path(id): Path<String>, signed: Signed) -> Response {
+    let service = &state.service;
+    idempotent(service, &signed, || async {
+        let account = service.close_account(&signed.merchant.id, &parse_account_id(&id)?).await?;
+        Ok((StatusCode::OK, body_of(&AccountView::from(&account))?))
+    })
+    .await
+}

@@ -1,0 +1,28 @@
+//! vaccount: virtual-account (가상계좌) collection for Korean merchants.
+//!
+//! Where things live, and which way dependencies point (inward only):
+//!
+//! - [`domain`]: pure types and rules (money, banks, ids, the account state machine, pool
+//!   numbers, signatures). No I/O, no async, no AWS.
+//! - [`ports`]: the traits use cases are written against (`Table`, `Clock`).
+//! - [`repo`]: the single-table key layout of every record, written once over `Table`.
+//! - [`app`]: use cases (issue, read, list, close, authenticate, idempotency, setup).
+//! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file.
+//! - [`aws`]: building AWS clients and the service from a Lambda's environment.
+//! - [`http`]: routers per endpoint group, auth extractor, problem+json, request parsing.
+//! - upstream providers: the built-in number pool lives in `repo::pool` and
+//!   `app::accounts`; provider notice formats arrive with deposits.
+//!
+//! `domain` ← `repo`/`app` ← `store`/`aws`/`http` ← the functions and the CLI, which choose the
+//! adapters and wire them in.
+
+pub mod app;
+pub mod aws;
+pub mod domain;
+pub mod http;
+pub mod ports;
+pub mod repo;
+pub mod store;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

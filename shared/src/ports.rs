@@ -1,0 +1,296 @@
+//! The traits the use cases are written against. Adapters in `store`, `aws` and `providers`
+//! implement them; `app` never names an adapter.
+//!
+//! The `Table` port is deliberately storage-shaped (a DynamoDB single table is its model):
+//! items addressed by `pk`/`sk`, a few sparse secondary indexes, and conditional transactions.
+//! Business rules live above it, in `repo` and `app`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// An attribute value. Numbers are integers only: the service has no use for fractions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Attr {
+    S(String),
+    N(i64),
+    Bool(bool),
+    Null,
+    L(Vec<Attr>),
+    M(BTreeMap<String, Attr>),
+}
+
+/// One stored item: `pk`, `sk`, and any other attributes.
+pub type Item = BTreeMap<String, Attr>;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// Every mutable item carries it; writes are conditional on it.
+pub const VERSION: &str = "version";
+/// Unix seconds after which the store may delete the item (DynamoDB TTL).
+pub const EXPIRES_AT: &str = "expires_at";
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Key {
+        Key { pk: pk.into(), sk: sk.into() }
+    }
+
+    pub fn of(item: &Item) -> Option<Key> {
+        match (item.get(PK), item.get(SK)) {
+            (Some(Attr::S(pk)), Some(Attr::S(sk))) => Some(Key::new(pk.clone(), sk.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The secondary indexes. Each is sparse: only items carrying both attributes appear in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Index {
+    Gsi1,
+    Gsi2,
+    Gsi3,
+}
+
+impl Index {
+    pub const ALL: [Index; 3] = [Index::Gsi1, Index::Gsi2, Index::Gsi3];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1",
+            Index::Gsi2 => "gsi2",
+            Index::Gsi3 => "gsi3",
+        }
+    }
+
+    pub fn pk(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1pk",
+            Index::Gsi2 => "gsi2pk",
+            Index::Gsi3 => "gsi3pk",
+        }
+    }
+
+    pub fn sk(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1sk",
+            Index::Gsi2 => "gsi2sk",
+            Index::Gsi3 => "gsi3sk",
+        }
+    }
+}
+
+/// Which sort keys of the partition a query returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortRange {
+    All,
+    BeginsWith(String),
+    /// Inclusive at both ends.
+    Between(String, String),
+}
+
+impl SortRange {
+    pub fn contains(&self, sk: &str) -> bool {
+        match self {
+            SortRange::All => true,
+            SortRange::BeginsWith(p) => sk.starts_with(p.as_str()),
+            SortRange::Between(lo, hi) => lo.as_str() <= sk && sk <= hi.as_str(),
+        }
+    }
+}
+
+/// Where the previous page stopped: the key attributes of its last item (table keys, plus the
+/// index keys when querying an index). Opaque to callers above the repositories.
+pub type Cursor = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub index: Option<Index>,
+    pub pk: String,
+    pub range: SortRange,
+    pub descending: bool,
+    pub limit: usize,
+    pub after: Option<Cursor>,
+}
+
+impl Query {
+    pub fn table(pk: impl Into<String>) -> Query {
+        Query { index: None, pk: pk.into(), range: SortRange::All, descending: false, limit: 100, after: None }
+    }
+
+    pub fn index(index: Index, pk: impl Into<String>) -> Query {
+        Query { index: Some(index), ..Query::table(pk) }
+    }
+
+    pub fn range(self, range: SortRange) -> Query {
+        Query { range, ..self }
+    }
+
+    pub fn descending(self) -> Query {
+        Query { descending: true, ..self }
+    }
+
+    pub fn limit(self, limit: usize) -> Query {
+        Query { limit, ..self }
+    }
+
+    pub fn after(self, after: Option<Cursor>) -> Query {
+        Query { after, ..self }
+    }
+
+    /// The attribute names of this query's partition and sort key.
+    pub fn key_names(&self) -> (&'static str, &'static str) {
+        match self.index {
+            None => (PK, SK),
+            Some(i) => (i.pk(), i.sk()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// `Some` when more items may follow.
+    pub next: Option<Cursor>,
+}
+
+/// What must hold for a write to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    Always,
+    NotExists,
+    Exists,
+    /// The item exists and its `version` attribute equals this.
+    VersionIs(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    Put { item: Item, condition: Condition },
+    Delete { key: Key, condition: Condition },
+    Check { key: Key, condition: Condition },
+}
+
+impl Write {
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Write::Put { item, .. } => Key::of(item),
+            Write::Delete { key, .. } | Write::Check { key, .. } => Some(key.clone()),
+        }
+    }
+}
+
+/// The most writes one transaction may hold (DynamoDB's limit, kept on both backends).
+pub const MAX_TRANSACTION_WRITES: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The condition of write number `index` did not hold; nothing was written.
+    #[error("condition of write {index} failed")]
+    ConditionFailed { index: usize },
+    /// Another transaction touched the same items at the same moment; nothing was written and
+    /// the caller may retry.
+    #[error("transaction conflict")]
+    Conflict,
+    /// The request itself is wrong (bad key, too many writes, the same item twice, foreign cursor).
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    /// A listing cursor that does not belong to the query it was given to.
+    #[error("cursor does not belong to this query")]
+    InvalidCursor,
+    /// The store could not be reached or failed; the outcome of a write is unknown.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Table: Send + Sync + 'static {
+    /// A strongly consistent read of one item.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+
+    /// Items of one partition in sort-key order. Index queries may lag the last write a little
+    /// on DynamoDB, so callers treat their results as candidates, not truth.
+    async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+
+    /// All writes or none. Each write's condition is checked against the state before the
+    /// transaction; the first failing one is reported by its position.
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// Checks every backend applies before it talks to storage, so that both reject the same
+/// requests in the same way.
+pub fn validate_transaction(writes: &[Write]) -> Result<(), StoreError> {
+    if writes.is_empty() || writes.len() > MAX_TRANSACTION_WRITES {
+        return Err(StoreError::Invalid(format!("a transaction holds 1-{MAX_TRANSACTION_WRITES} writes")));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for write in writes {
+        let key = write.key().ok_or_else(|| StoreError::Invalid("an item lacks string pk/sk".into()))?;
+        validate_key_text(&key.pk)?;
+        validate_key_text(&key.sk)?;
+        if !seen.insert(key) {
+            return Err(StoreError::Invalid("a transaction touches one item twice".into()));
+        }
+        if let Write::Put { item, .. } = write {
+            for index in Index::ALL {
+                for name in [index.pk(), index.sk()] {
+                    match item.get(name) {
+                        None | Some(Attr::S(_)) => {}
+                        Some(_) => return Err(StoreError::Invalid(format!("{name} must be a string"))),
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Key strings are non-empty and free of NUL, which the embedded store uses as a separator.
+pub fn validate_key_text(s: &str) -> Result<(), StoreError> {
+    if s.is_empty() || s.contains('\0') || s.len() > 1024 {
+        return Err(StoreError::Invalid("key attributes are 1-1024 bytes without NUL".into()));
+    }
+    Ok(())
+}
+
+/// A query's cursor must point into the partition being queried.
+pub fn validate_cursor(query: &Query) -> Result<(), StoreError> {
+    let Some(after) = &query.after else { return Ok(()) };
+    let (pk_name, sk_name) = query.key_names();
+    let expected: &[&str] = if query.index.is_some() { &[PK, SK, pk_name, sk_name] } else { &[PK, SK] };
+    let names_match = after.len() == expected.len() && expected.iter().all(|n| after.contains_key(*n));
+    if !names_match || after.get(pk_name) != Some(&query.pk) {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(())
+}
+
+/// The cursor that resumes after `item` in `query`.
+pub fn cursor_after(query: &Query, item: &Item) -> Cursor {
+    let (pk_name, sk_name) = query.key_names();
+    [PK, SK, pk_name, sk_name]
+        .into_iter()
+        .filter_map(|n| match item.get(n) {
+            Some(Attr::S(v)) => Some((n.to_owned(), v.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Time, injected so tests can stand at any instant.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,132 @@
+//! Virtual accounts.
+//!
+//! The account item lives in the partition of its number (`NUM#bank#number`, sort key
+//! `VA#id`), beside the pool item of that number: a deposit finds the account its number
+//! belongs to with one read, and a reused number keeps its earlier accounts as history
+//! (ids sort by time, so the newest is last). A small `VA#id` reference item resolves ids,
+//! and an `ORD#merchant#order` item makes order ids unique per merchant.
+
+use super::{ItemBuilder, Listing, data_of};
+use crate::domain::{AccountNumber, BankCode, MerchantId, OrderId, Status, VirtualAccount, VirtualAccountId};
+use crate::ports::{Condition, Cursor, Index, Key, Query, SortRange, StoreError, Table, Write};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where an account id points: immutable once written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRef {
+    pub merchant_id: MerchantId,
+    pub bank_code: BankCode,
+    pub account_number: AccountNumber,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct OrderRef {
+    account: VirtualAccountId,
+}
+
+pub fn number_partition(bank: BankCode, number: &AccountNumber) -> String {
+    format!("NUM#{bank}#{number}")
+}
+
+pub fn account_key(bank: BankCode, number: &AccountNumber, id: &VirtualAccountId) -> Key {
+    Key::new(number_partition(bank, number), format!("VA#{id}"))
+}
+
+fn ref_key(id: &VirtualAccountId) -> Key {
+    Key::new(format!("VA#{id}"), "REF")
+}
+
+fn order_key(merchant: &MerchantId, order: &OrderId) -> Key {
+    Key::new(format!("ORD#{merchant}#{order}"), "ORDER")
+}
+
+fn merchant_listing(merchant: &MerchantId, status: Option<Status>) -> (Index, String) {
+    match status {
+        None => (Index::Gsi1, format!("MVA#{merchant}")),
+        Some(s) => (Index::Gsi2, format!("MVA#{merchant}#{}", s.as_str())),
+    }
+}
+
+/// The account item itself, guarded by `condition`.
+pub fn put_account(account: &VirtualAccount, condition: Condition) -> Result<Write, StoreError> {
+    let (all_index, all_pk) = merchant_listing(&account.merchant_id, None);
+    let (status_index, status_pk) = merchant_listing(&account.merchant_id, Some(account.status));
+    Ok(ItemBuilder::new(&account_key(account.bank_code, &account.account_number, &account.id), "virtual_account")
+        .version(account.version)
+        .data(account)?
+        .index(all_index, all_pk, account.id.as_str())
+        .index(status_index, status_pk, account.id.as_str())
+        .put(condition))
+}
+
+/// The writes that create a new account: the account, its id reference, and its order claim.
+/// The order claim is the last write, so a duplicate order fails at index `base + 2`.
+pub fn create_account(account: &VirtualAccount) -> Result<Vec<Write>, StoreError> {
+    let reference = AccountRef {
+        merchant_id: account.merchant_id.clone(),
+        bank_code: account.bank_code,
+        account_number: account.account_number.clone(),
+    };
+    Ok(vec![
+        put_account(account, Condition::NotExists)?,
+        ItemBuilder::new(&ref_key(&account.id), "account_ref").data(&reference)?.put(Condition::NotExists),
+        ItemBuilder::new(&order_key(&account.merchant_id, &account.order_id), "order")
+            .data(&OrderRef { account: account.id.clone() })?
+            .put(Condition::NotExists),
+    ])
+}
+
+/// Position of the order claim within [`create_account`]'s writes.
+pub const ORDER_CLAIM_OFFSET: usize = 2;
+
+pub async fn get(table: &dyn Table, id: &VirtualAccountId) -> Result<Option<VirtualAccount>, StoreError> {
+    let Some(item) = table.get(&ref_key(id)).await? else { return Ok(None) };
+    let reference: AccountRef = data_of(&item)?;
+    let item = table.get(&account_key(reference.bank_code, &reference.account_number, id)).await?;
+    item.as_ref().map(data_of).transpose()
+}
+
+pub async fn find_by_order(
+    table: &dyn Table,
+    merchant: &MerchantId,
+    order: &OrderId,
+) -> Result<Option<VirtualAccount>, StoreError> {
+    let Some(item) = table.get(&order_key(merchant, order)).await? else { return Ok(None) };
+    let order_ref: OrderRef = data_of(&item)?;
+    get(table, &order_ref.account).await
+}
+
+/// The newest account ever issued on a number, open or not: who a deposit to it belongs to.
+pub async fn latest_on_number(
+    table: &dyn Table,
+    bank: BankCode,
+    number: &AccountNumber,
+) -> Result<Option<VirtualAccount>, StoreError> {
+    let query = Query::table(number_partition(bank, number)).range(SortRange::BeginsWith("VA#".into())).descending().limit(1);
+    let page = table.query(&query).await?;
+    page.items.first().map(data_of).transpose()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub status: Option<Status>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// A merchant's accounts, newest first.
+pub async fn list(
+    table: &dyn Table,
+    merchant: &MerchantId,
+    filter: &ListFilter,
+    limit: usize,
+    after: Option<Cursor>,
+) -> Result<Listing<VirtualAccount>, StoreError> {
+    let (index, pk) = merchant_listing(merchant, filter.status);
+    // Ids begin with their creation time, so a time window is a key range.
+    let lo = filter.created_from.map(|t| VirtualAccountId::bounds_at(t).0).unwrap_or_else(|| VirtualAccountId::PREFIX.into());
+    let hi = filter.created_to.map(|t| VirtualAccountId::bounds_at(t).1).unwrap_or_else(|| format!("{}~", VirtualAccountId::PREFIX));
+    let query = Query::index(index, pk).range(SortRange::Between(lo, hi)).descending().after(after);
+    super::page(table, query, limit).await
+}

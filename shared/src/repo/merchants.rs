@@ -1,0 +1,41 @@
+//! Merchants, their API keys, and providers.
+
+use super::{ItemBuilder, data_of};
+use crate::domain::{ApiKey, ApiKeyId, Merchant, MerchantId, Provider, ProviderId};
+use crate::ports::{Condition, Key, StoreError, Table, Write};
+
+pub fn merchant_key(id: &MerchantId) -> Key {
+    Key::new(format!("MCH#{id}"), "PROFILE")
+}
+
+pub fn api_key_key(id: &ApiKeyId) -> Key {
+    Key::new(format!("KEY#{id}"), "KEY")
+}
+
+pub fn provider_key(id: &ProviderId) -> Key {
+    Key::new(format!("PRV#{id}"), "PROVIDER")
+}
+
+pub fn put_merchant(merchant: &Merchant, condition: Condition) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&merchant_key(&merchant.id), "merchant").version(merchant.version).data(merchant)?.put(condition))
+}
+
+pub fn put_api_key(key: &ApiKey, condition: Condition) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&api_key_key(&key.id), "api_key").version(key.version).data(key)?.put(condition))
+}
+
+pub fn put_provider(provider: &Provider, condition: Condition) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&provider_key(&provider.id), "provider").version(provider.version).data(provider)?.put(condition))
+}
+
+pub async fn get_merchant(table: &dyn Table, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+    table.get(&merchant_key(id)).await?.as_ref().map(data_of).transpose()
+}
+
+pub async fn get_api_key(table: &dyn Table, id: &ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+    table.get(&api_key_key(id)).await?.as_ref().map(data_of).transpose()
+}
+
+pub async fn get_provider(table: &dyn Table, id: &ProviderId) -> Result<Option<Provider>, StoreError> {
+    table.get(&provider_key(id)).await?.as_ref().map(data_of).transpose()
+}

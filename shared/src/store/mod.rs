@@ -1,0 +1,8 @@
+//! Implementations of the `Table` port. Both pass the same contract suite
+//! (`shared/tests/store_contract.rs`); nothing above this module knows which one it talks to.
+
+pub mod dynamodb;
+pub mod embedded;
+
+pub use dynamodb::DynamoTable;
+pub use embedded::EmbeddedTable;

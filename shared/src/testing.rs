@@ -1,0 +1,125 @@
+//! Test support (feature `testing`): a settable clock, fresh tables on both backends, and
+//! seeding helpers. Tests use the real adapters; nothing here imitates AWS.
+
+use crate::app::{Service, Settings};
+use crate::domain::{ApiKey, ApiKeyId, BankCode, Fee, Krw, Merchant, MerchantId, ProviderId, ProviderKind};
+use crate::ports::{Clock, Condition, Table};
+use crate::repo;
+use crate::store::{DynamoTable, EmbeddedTable};
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex};
+
+/// A clock that stands still until moved.
+pub struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    pub fn new(at: DateTime<Utc>) -> Arc<FixedClock> {
+        Arc::new(FixedClock(Mutex::new(at)))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Which storage a contract test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Dynamo,
+}
+
+/// A table that lives as long as this value.
+pub struct TestTable {
+    pub table: Arc<dyn Table>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The moto endpoint the test script started (`VACCOUNT_TEST_DYNAMODB_ENDPOINT`).
+pub fn moto_endpoint() -> String {
+    std::env::var("VACCOUNT_TEST_DYNAMODB_ENDPOINT")
+        .expect("VACCOUNT_TEST_DYNAMODB_ENDPOINT is not set: run the tests through scripts/test.sh, which starts moto_server")
+}
+
+pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto_endpoint())
+        .region(aws_config::Region::new("ap-northeast-2"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// A fresh, uniquely named table in moto, created as the template declares it.
+pub async fn dynamo_table() -> DynamoTable {
+    let name = format!("vaccount-test-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let table = DynamoTable::new(dynamo_client().await, name);
+    table.create_table().await.expect("create table in moto");
+    table
+}
+
+pub async fn table(backend: Backend) -> TestTable {
+    match backend {
+        Backend::Embedded => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let table = EmbeddedTable::open(&dir.path().join("vaccount.redb")).expect("open embedded store");
+            TestTable { table: Arc::new(table), _dir: Some(dir) }
+        }
+        Backend::Dynamo => TestTable { table: Arc::new(dynamo_table().await), _dir: None },
+    }
+}
+
+pub fn service(table: Arc<dyn Table>, clock: Arc<FixedClock>) -> Arc<Service> {
+    Arc::new(Service::new(table, clock, Settings::default()))
+}
+
+/// A merchant with a known key, as the `events/` fixtures were signed with.
+pub async fn seed_merchant(table: &dyn Table, merchant_id: &str, key_id: &str, secret: &str, at: DateTime<Utc>) -> MerchantId {
+    let merchant_id: MerchantId = merchant_id.parse().expect("merchant id");
+    let key_id: ApiKeyId = key_id.parse().expect("key id");
+    let merchant = Merchant {
+        id: merchant_id.clone(),
+        name: "Fixture Mall".into(),
+        fee: Fee::PerDeposit(Krw::new(300)),
+        payout_days: 2,
+        active_keys: vec![key_id.clone()],
+        created_at: at,
+        version: 1,
+    };
+    let key = ApiKey { id: key_id, merchant_id: merchant_id.clone(), secret: secret.into(), active: true, created_at: at, version: 1 };
+    table
+        .transact(vec![
+            repo::merchants::put_merchant(&merchant, Condition::NotExists).expect("merchant item"),
+            repo::merchants::put_api_key(&key, Condition::NotExists).expect("key item"),
+        ])
+        .await
+        .expect("seed merchant");
+    merchant_id
+}
+
+/// A `generic` provider `bank` with `count` numbers for `bank` starting at `first`.
+pub async fn seed_pool(service: &Service, bank: BankCode, first: &str, count: u64) {
+    let provider: ProviderId = "bank".parse().expect("provider id");
+    if repo::merchants::get_provider(service.table.as_ref(), &provider).await.expect("read provider").is_none() {
+        service.add_provider(provider.clone(), ProviderKind::Generic, vec![]).await.expect("add provider");
+    }
+    service.add_pool_range(&provider, bank, &first.parse().expect("number"), count).await.expect("add pool");
+}
+
+/// Signs a merchant request the way API.md specifies, for tests that build requests by hand.
+pub fn sign(secret: &str, timestamp: i64, method: &str, path_and_query: &str, body: &[u8]) -> String {
+    let canonical = crate::domain::signing::merchant_canonical(&timestamp.to_string(), method, path_and_query, body);
+    crate::domain::signing::sign_hex(secret, canonical.as_bytes())
+}
