@@ -40,10 +40,27 @@ pub enum Backend {
     Dynamo,
 }
 
-/// A table that lives as long as this value.
+/// A table that lives as long as this value: the temporary directory or the moto table is
+/// removed on drop, so a long test run does not pile tables up in the emulator.
 pub struct TestTable {
     pub table: Arc<dyn Table>,
     _dir: Option<tempfile::TempDir>,
+    dynamo: Option<DynamoTable>,
+}
+
+impl Drop for TestTable {
+    fn drop(&mut self) {
+        if let Some(table) = self.dynamo.take() {
+            // Drop cannot await; a short-lived runtime on its own thread does the call.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                if let Ok(runtime) = runtime {
+                    let _ = runtime.block_on(table.delete_table());
+                }
+            })
+            .join();
+        }
+    }
 }
 
 /// The moto endpoint the test script started (`VACCOUNT_TEST_DYNAMODB_ENDPOINT`).
@@ -66,7 +83,7 @@ pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
 pub async fn dynamo_table() -> DynamoTable {
     let name = format!("vaccount-test-{}", ulid::Ulid::new().to_string().to_lowercase());
     let table = DynamoTable::new(dynamo_client().await, name);
-    table.create_table().await.expect("create table in moto");
+    table.create_table(false).await.expect("create table in moto");
     table
 }
 
@@ -75,9 +92,12 @@ pub async fn table(backend: Backend) -> TestTable {
         Backend::Embedded => {
             let dir = tempfile::tempdir().expect("temp dir");
             let table = EmbeddedTable::open(&dir.path().join("vaccount.redb")).expect("open embedded store");
-            TestTable { table: Arc::new(table), _dir: Some(dir) }
+            TestTable { table: Arc::new(table), _dir: Some(dir), dynamo: None }
         }
-        Backend::Dynamo => TestTable { table: Arc::new(dynamo_table().await), _dir: None },
+        Backend::Dynamo => {
+            let table = dynamo_table().await;
+            TestTable { table: Arc::new(table.clone()), _dir: None, dynamo: Some(table) }
+        }
     }
 }
 

@@ -62,10 +62,12 @@ impl Service {
     /// A random free number from a random shard, trying the other shards when it is empty.
     /// Also returns how many candidates the shard showed, a cheap hint that the pool runs low.
     async fn pick_candidate(&self, bank: BankCode) -> Result<Option<(PoolNumber, usize)>, AppError> {
-        let start = rand::rng().random_range(0..SHARDS);
+        let first_shard = rand::rng().random_range(0..SHARDS);
+        let spread_start = hex::encode(rand::random::<[u8; 4]>());
         for step in 0..SHARDS {
-            let shard = (start + step) % SHARDS;
-            let mut candidates = repo::pool::free_candidates(self.table.as_ref(), bank, shard, self.low_probe()).await?;
+            let shard = (first_shard + step) % SHARDS;
+            let mut candidates =
+                repo::pool::free_candidates(self.table.as_ref(), bank, shard, &spread_start, self.low_probe()).await?;
             let seen = candidates.len();
             candidates.shuffle(&mut rand::rng());
             if let Some(number) = candidates.into_iter().next() {

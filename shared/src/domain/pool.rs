@@ -50,6 +50,13 @@ impl PoolNumber {
         u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % SHARDS
     }
 
+    /// A stable pseudo-random position of the number within its shard (8 hex digits), so
+    /// allocators can start reading the shard at a random point.
+    pub fn spread(&self) -> String {
+        let digest = Sha256::digest(self.account_number.as_str().as_bytes());
+        hex::encode(&digest[4..8])
+    }
+
     pub fn assign(&self, account: VirtualAccountId) -> Result<PoolNumber, PoolError> {
         match self.state {
             NumberState::Free => Ok(self.with(NumberState::Assigned { account })),

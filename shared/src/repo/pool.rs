@@ -1,6 +1,6 @@
 //! Pool numbers. A number's pool item shares the partition of the accounts issued on it.
 //!
-//! Free numbers carry `gsi3` = (`FREE#bank#shard`, number) and cooling numbers carry
+//! Free numbers carry `gsi3` = (`FREE#bank#shard`, `spread#number`) and cooling numbers carry
 //! `gsi3` = (`COOL#bank`, `until#number`): sparse work indexes that the allocation reads and
 //! that every state change rewrites in the same transaction.
 
@@ -31,7 +31,11 @@ pub fn put_number(number: &PoolNumber, condition: Condition) -> Result<Write, St
         .version(number.version)
         .data(number)?;
     let builder = match &number.state {
-        NumberState::Free => builder.index(Index::Gsi3, free_partition(number.bank_code, number.shard()), number.account_number.as_str()),
+        NumberState::Free => builder.index(
+            Index::Gsi3,
+            free_partition(number.bank_code, number.shard()),
+            format!("{}#{}", number.spread(), number.account_number),
+        ),
         NumberState::Cooling { until } => builder.index(
             Index::Gsi3,
             cooling_partition(number.bank_code),
@@ -46,10 +50,24 @@ pub async fn get(table: &dyn Table, bank: BankCode, number: &AccountNumber) -> R
     table.get(&number_key(bank, number)).await?.as_ref().map(data_of).transpose()
 }
 
-/// Up to `limit` numbers of one shard that looked free when the index was last updated.
-pub async fn free_candidates(table: &dyn Table, bank: BankCode, shard: u32, limit: usize) -> Result<Vec<PoolNumber>, StoreError> {
-    let page = table.query(&Query::index(Index::Gsi3, free_partition(bank, shard)).limit(limit)).await?;
-    page.items.iter().map(data_of).collect()
+/// Up to `limit` numbers of one shard that looked free when the index was last updated,
+/// read from `start` (a spread value, see [`PoolNumber::spread`]) onwards and wrapping around,
+/// so that concurrent callers starting at random points mostly see different numbers.
+pub async fn free_candidates(
+    table: &dyn Table,
+    bank: BankCode,
+    shard: u32,
+    start: &str,
+    limit: usize,
+) -> Result<Vec<PoolNumber>, StoreError> {
+    let partition = free_partition(bank, shard);
+    let upper = Query::index(Index::Gsi3, &partition).range(SortRange::Between(start.to_owned(), "~".into())).limit(limit);
+    let mut items = table.query(&upper).await?.items;
+    if items.len() < limit {
+        let lower = Query::index(Index::Gsi3, &partition).range(SortRange::Between("0".into(), start.to_owned())).limit(limit - items.len());
+        items.extend(table.query(&lower).await?.items);
+    }
+    items.iter().map(data_of).collect()
 }
 
 /// Cooling numbers whose rest is over at `now`, oldest first.

@@ -32,8 +32,9 @@ impl DynamoTable {
     }
 
     /// Creates the table as `template.yaml` declares it. For local emulators and tests; in AWS
-    /// the stack owns the table.
-    pub async fn create_table(&self) -> Result<(), StoreError> {
+    /// the stack owns the table. Tests that read no stream leave it off: moto keeps every
+    /// stream record and copies them on each transaction, which makes a long test crawl.
+    pub async fn create_table(&self, with_stream: bool) -> Result<(), StoreError> {
         let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
         let string_attr = |name: &str| {
             AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
@@ -47,13 +48,11 @@ impl DynamoTable {
             .key_schema(key(SK, KeyType::Range).map_err(invalid)?)
             .attribute_definitions(string_attr(PK).map_err(invalid)?)
             .attribute_definitions(string_attr(SK).map_err(invalid)?)
-            .stream_specification(
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::NewImage)
-                    .build()
-                    .map_err(invalid)?,
-            );
+            .set_stream_specification(if with_stream {
+                Some(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewImage).build().map_err(invalid)?)
+            } else {
+                None
+            });
         for index in Index::ALL {
             create = create
                 .attribute_definitions(string_attr(index.pk()).map_err(invalid)?)
@@ -82,6 +81,11 @@ impl DynamoTable {
             .send()
             .await
             .map_err(sdk_unavailable)?;
+        Ok(())
+    }
+
+    pub async fn delete_table(&self) -> Result<(), StoreError> {
+        self.client.delete_table().table_name(&self.table).send().await.map_err(sdk_unavailable)?;
         Ok(())
     }
 }
@@ -178,7 +182,7 @@ impl Table for DynamoTable {
                     }
                 }
                 TransactWriteItemsError::TransactionInProgressException(_) => StoreError::Conflict,
-                other => StoreError::Unavailable(format!("{}: {}", other.code().unwrap_or("error"), other.message().unwrap_or(""))),
+                other => StoreError::Unavailable(format!("{other:?}")),
             }),
             Err(other) => Err(sdk_unavailable(other)),
         }
