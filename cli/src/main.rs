@@ -1,1 +1,198 @@
-fn main() {}
+//! `vaccount`: the whole service on one machine (`serve`), the setup commands operators run
+//! against a data dir or a deployed table, and `call` for signed requests by hand.
+//!
+//! - `config`: settings from flags, `VACCOUNT_*` variables and `vaccount.toml`.
+//! - `store`: opening the embedded store or a DynamoDB table from `--data-dir` / `--store`.
+//! - `serve`: the local server and its `--demo` setup.
+//! - `call`: a signed merchant request, signed at send time.
+
+mod call;
+mod config;
+mod serve;
+mod store;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vaccount::app::AppError;
+use vaccount::domain::{Fee, Krw};
+
+#[derive(Parser)]
+#[command(name = "vaccount", version, about = "Virtual-account collection service")]
+struct Cli {
+    /// Embedded store directory (ignored with --store).
+    #[arg(long, global = true, env = "VACCOUNT_DATA_DIR", default_value = "./vaccount-data")]
+    data_dir: PathBuf,
+    /// Use a DynamoDB table instead of the data dir: dynamodb://TABLE_NAME (AWS config from the
+    /// standard chain, AWS_ENDPOINT_URL for an emulator).
+    #[arg(long, global = true, env = "VACCOUNT_STORE")]
+    store: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole service in one process on the embedded store.
+    Serve(serve::ServeArgs),
+    /// Merchants and their API keys.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+    /// Upstream providers (banks, PGs).
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// The built-in account-number pool.
+    #[command(subcommand)]
+    Pool(PoolCommand),
+    /// Create the store if it does not exist (the DynamoDB table in a local emulator).
+    Migrate,
+    /// Send one signed merchant API request.
+    Call(call::CallArgs),
+}
+
+#[derive(Subcommand)]
+enum MerchantCommand {
+    /// Create a merchant and its first API key.
+    Create(MerchantCreate),
+    /// Add a second active key (rotation); a merchant holds at most two.
+    AddKey {
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Revoke one of a merchant's keys.
+    RevokeKey {
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        key: String,
+    },
+}
+
+#[derive(Args)]
+struct MerchantCreate {
+    #[arg(long)]
+    name: String,
+    /// Flat fee in won per credited deposit.
+    #[arg(long, conflicts_with = "fee_rate_bps")]
+    fee_per_deposit: Option<i64>,
+    /// Fee in basis points of each deposit (150 = 1.5 %).
+    #[arg(long)]
+    fee_rate_bps: Option<u32>,
+    /// Settlement pays out D+N business days after the deposit day.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=30))]
+    payout_days: u8,
+}
+
+#[derive(Subcommand)]
+enum ProviderCommand {
+    /// Register a provider and print its notification secret.
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value = "generic")]
+        kind: String,
+        /// Accept notifications only from these addresses (repeatable).
+        #[arg(long = "allow-ip")]
+        allow_ip: Vec<std::net::IpAddr>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PoolCommand {
+    /// Import a range of account numbers for one bank.
+    Add {
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        bank: String,
+        #[arg(long)]
+        first: String,
+        #[arg(long)]
+        count: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", serde_json::json!({ "error": e.to_string(), "detail": e.detail() }));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A command failure, printed as JSON on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    App(#[from] AppError),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl CliError {
+    fn detail(&self) -> serde_json::Value {
+        match self {
+            CliError::App(AppError::Invalid { detail, errors }) => serde_json::json!({ "detail": detail, "errors": errors }),
+            _ => serde_json::Value::Null,
+        }
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    println!("{}", serde_json::to_string_pretty(value).map_err(|e| CliError::Config(e.to_string()))?);
+    Ok(())
+}
+
+fn parse<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, CliError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e| CliError::App(AppError::field(field, e)))
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let location = store::Location::from_flags(&cli.data_dir, cli.store.as_deref())?;
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.data_dir, cli.store.is_some(), args).await,
+        Command::Call(args) => call::run(args).await,
+        Command::Migrate => {
+            store::migrate(&location).await?;
+            print_json(&serde_json::json!({ "migrated": location.to_string() }))
+        }
+        Command::Merchant(MerchantCommand::Create(args)) => {
+            let fee = match (args.fee_per_deposit, args.fee_rate_bps) {
+                (_, Some(bps)) => Fee::RateBps(bps),
+                (Some(won), None) => Fee::PerDeposit(Krw::new(won)),
+                (None, None) => Fee::PerDeposit(Krw::new(300)),
+            };
+            let service = store::service(&location).await?;
+            print_json(&service.create_merchant(&args.name, fee, args.payout_days).await?)
+        }
+        Command::Merchant(MerchantCommand::AddKey { merchant }) => {
+            let service = store::service(&location).await?;
+            print_json(&service.add_api_key(&parse("merchant", &merchant)?).await?)
+        }
+        Command::Merchant(MerchantCommand::RevokeKey { merchant, key }) => {
+            let service = store::service(&location).await?;
+            service.revoke_api_key(&parse("merchant", &merchant)?, &parse("key", &key)?).await?;
+            print_json(&serde_json::json!({ "revoked": key }))
+        }
+        Command::Provider(ProviderCommand::Add { id, kind, allow_ip }) => {
+            let service = store::service(&location).await?;
+            print_json(&service.add_provider(parse("id", &id)?, parse("kind", &kind)?, allow_ip).await?)
+        }
+        Command::Pool(PoolCommand::Add { provider, bank, first, count }) => {
+            let service = store::service(&location).await?;
+            let added = service
+                .add_pool_range(&parse("provider", &provider)?, parse("bank", &bank)?, &parse("first", &first)?, count)
+                .await?;
+            print_json(&added)
+        }
+    }
+}

@@ -290,7 +290,10 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Millisecond precision: what ids carry and what every stored or shown time needs.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        use chrono::DurationRound;
+        let now = Utc::now();
+        now.duration_trunc(chrono::TimeDelta::milliseconds(1)).unwrap_or(now)
     }
 }

@@ -143,3 +143,78 @@ pub fn sign(secret: &str, timestamp: i64, method: &str, path_and_query: &str, bo
     let canonical = crate::domain::signing::merchant_canonical(&timestamp.to_string(), method, path_and_query, body);
     crate::domain::signing::sign_hex(secret, canonical.as_bytes())
 }
+
+/// The merchant, key and account that the `events/` fixtures name (see `events/generate.py`).
+pub mod fixtures {
+    use super::*;
+    use crate::domain::{AccountRequest, AccountType, Metadata, PoolNumber, VirtualAccount, VirtualAccountId};
+    use axum::Router;
+    use http::{HeaderMap, StatusCode};
+    use tower::ServiceExt;
+
+    pub const MERCHANT_ID: &str = "mch_01KWFX0000000000000000MCH1";
+    pub const KEY_ID: &str = "key_01KWFX0000000000000000KEY1";
+    pub const SECRET: &str = "fixture-secret-do-not-use-in-production";
+    pub const ACCOUNT_ID: &str = "va_01KWFX0000000000000000VA01";
+    /// The instant every fixture was signed at.
+    pub const FIXTURE_TIME: i64 = 1_795_600_000;
+
+    pub fn fixture_time() -> DateTime<Utc> {
+        DateTime::from_timestamp(FIXTURE_TIME, 0).expect("valid fixture time")
+    }
+
+    /// A moto table with the fixture merchant and a pool for bank 004, and a service whose
+    /// clock stands at the fixtures' signing time.
+    pub async fn fixture_service() -> (TestTable, Arc<Service>) {
+        let t = table(Backend::Dynamo).await;
+        let clock = FixedClock::new(fixture_time());
+        let service = super::service(t.table.clone(), clock);
+        seed_merchant(t.table.as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
+        seed_pool(&service, BankCode::Kookmin, "55500000000000", 20).await;
+        (t, service)
+    }
+
+    /// The fixture account, waiting on a number of the fixture pool, as if issued.
+    pub async fn seed_fixture_account(service: &Service) -> VirtualAccount {
+        let id: VirtualAccountId = ACCOUNT_ID.parse().expect("account id");
+        let number = PoolNumber::new(BankCode::Kookmin, "55500000000099".parse().expect("number"), "bank".parse().expect("provider"));
+        let held = number.assign(id.clone()).expect("free number");
+        let request = AccountRequest {
+            order_id: "FIXTURE-SEEDED".parse().expect("order id"),
+            kind: AccountType::OneTime,
+            amount: Some(Krw::new(35_000)),
+            bank_code: BankCode::Kookmin,
+            due_at: Some(fixture_time() + chrono::Duration::hours(72)),
+            allow_partial: false,
+            depositor_name: None,
+            customer: None,
+            metadata: Metadata::new(),
+        };
+        let account = VirtualAccount::issue(
+            id,
+            MERCHANT_ID.parse().expect("merchant id"),
+            number.provider.clone(),
+            number.account_number.clone(),
+            request,
+            fixture_time(),
+        );
+        let mut writes = vec![repo::pool::put_number(&held, Condition::NotExists).expect("pool item")];
+        writes.extend(repo::accounts::create_account(&account).expect("account items"));
+        service.table.transact(writes).await.expect("seed account");
+        account
+    }
+
+    /// Feeds one `events/<function>/<name>.json` fixture to a function's router, as the Lambda
+    /// runtime would, and returns the status, headers and JSON body.
+    pub async fn invoke(router: Router, fixture: &str) -> (StatusCode, HeaderMap, serde_json::Value) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(fixture);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let event: lambda_http::request::LambdaRequest = serde_json::from_str(&text).expect("API Gateway v2 event");
+        let request: lambda_http::Request = event.into();
+        let response = router.oneshot(request).await.expect("router never fails");
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (parts.status, parts.headers, json)
+    }
+}

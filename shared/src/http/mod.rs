@@ -26,35 +26,37 @@ pub struct AppState {
 
 /// `POST /v1/virtual-accounts` (function `issue-virtual-account`).
 pub fn issue_routes(service: Arc<Service>) -> Router {
-    finish(Router::new().route("/v1/virtual-accounts", post(issue_account)), service)
+    finish(issue_group(), service)
 }
 
 /// `GET /v1/virtual-accounts[/{id}]` (function `get-virtual-account`).
 pub fn read_routes(service: Arc<Service>) -> Router {
-    finish(
-        Router::new().route("/v1/virtual-accounts", get(list_accounts)).route("/v1/virtual-accounts/{id}", get(get_account)),
-        service,
-    )
+    finish(read_group(), service)
 }
 
 /// `POST /v1/virtual-accounts/{id}/close` (function `close-virtual-account`).
 pub fn close_routes(service: Arc<Service>) -> Router {
-    finish(Router::new().route("/v1/virtual-accounts/{id}/close", post(close_account)), service)
+    finish(close_group(), service)
 }
 
-/// `GET /healthz`.
-pub fn health_routes() -> Router {
-    Router::new().route("/healthz", get(health)).fallback(not_found).method_not_allowed_fallback(method_not_allowed)
-}
-
-/// Every route of the service: what `serve` hosts.
+/// Every route of the service, `GET /healthz` included: what `serve` hosts.
 pub fn all_routes(service: Arc<Service>) -> Router {
-    issue_routes(service.clone())
-        .merge(read_routes(service.clone()))
-        .merge(close_routes(service))
-        .merge(health_routes())
+    finish(issue_group().merge(read_group()).merge(close_group()).route("/healthz", get(health)), service)
 }
 
+fn issue_group() -> Router<AppState> {
+    Router::new().route("/v1/virtual-accounts", post(issue_account))
+}
+
+fn read_group() -> Router<AppState> {
+    Router::new().route("/v1/virtual-accounts", get(list_accounts)).route("/v1/virtual-accounts/{id}", get(get_account))
+}
+
+fn close_group() -> Router<AppState> {
+    Router::new().route("/v1/virtual-accounts/{id}/close", post(close_account))
+}
+
+/// Fallbacks go on last: axum cannot merge routers that already have them.
 fn finish(router: Router<AppState>, service: Arc<Service>) -> Router {
     router
         .fallback(not_found)

@@ -1,0 +1,161 @@
+//! `vaccount serve`: every route in one process on the embedded store.
+
+use crate::config::ConfigFile;
+use crate::{CliError, store};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use vaccount::app::Service;
+use vaccount::domain::{BankCode, Fee, Krw, ProviderKind};
+use vaccount::ports::SystemClock;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080, or `addr` in the config file].
+    #[arg(long, env = "VACCOUNT_ADDR")]
+    addr: Option<SocketAddr>,
+    /// A vaccount.toml with settings (see docs/configuration in the README).
+    #[arg(long, env = "VACCOUNT_CONFIG")]
+    config: Option<PathBuf>,
+    /// On an empty data dir, create a demo merchant, a `generic` provider and number pools,
+    /// and print credentials and a ready-to-run request.
+    #[arg(long)]
+    demo: bool,
+}
+
+/// What `--demo` created, kept in the data dir so a restart prints the same credentials.
+#[derive(Serialize, Deserialize)]
+struct Demo {
+    merchant_id: String,
+    key_id: String,
+    secret: String,
+    provider_id: String,
+    provider_secret: String,
+}
+
+const DEMO_FILE: &str = "demo.json";
+const DEMO_BANKS: [(BankCode, &str); 4] = [
+    (BankCode::Kookmin, "90400000000000"),
+    (BankCode::Shinhan, "90880000000000"),
+    (BankCode::Woori, "90200000000000"),
+    (BankCode::KakaoBank, "90900000000000"),
+];
+const DEMO_POOL_SIZE: u64 = 1000;
+
+pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Result<(), CliError> {
+    if with_store_flag {
+        return Err(CliError::Config("serve runs on the embedded store; use --data-dir, not --store".into()));
+    }
+    let config = ConfigFile::load(args.config.as_deref())?;
+    init_logging(config.lookup("VACCOUNT_LOG_FORMAT").as_deref());
+    let addr = match args.addr {
+        Some(addr) => addr,
+        None => config
+            .lookup("VACCOUNT_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|e| CliError::Config(format!("addr: {e}")))?,
+    };
+    let table = Arc::new(store::open_embedded(data_dir)?);
+    let service = Arc::new(Service::new(table, Arc::new(SystemClock), config.settings()?));
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
+    let bound = listener.local_addr()?;
+    if args.demo {
+        let demo = ensure_demo(&service, data_dir).await?;
+        print_demo(&demo, bound);
+    }
+    // One line on stdout that scripts can wait for.
+    println!("vaccount listening on http://{bound} (data dir {})", data_dir.display());
+    tracing::info!(%bound, data_dir = %data_dir.display(), "serving");
+    axum::serve(listener, vaccount::http::all_routes(service)).with_graceful_shutdown(shutdown()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! { _ = interrupt => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn init_logging(format: Option<&str>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VACCOUNT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format == Some("json") { builder.json().try_init() } else { builder.try_init() };
+}
+
+async fn ensure_demo(service: &Service, data_dir: &Path) -> Result<Demo, CliError> {
+    let path = data_dir.join(DEMO_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return serde_json::from_str(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())));
+    }
+    let merchant = service.create_merchant("Demo Mall", Fee::PerDeposit(Krw::new(300)), 2).await?;
+    let provider = service.add_provider("bank".parse().map_err(|e| CliError::Config(format!("{e}")))?, ProviderKind::Generic, vec![]).await?;
+    for (bank, first) in DEMO_BANKS {
+        let first = first.parse().map_err(|e| CliError::Config(format!("{e}")))?;
+        service.add_pool_range(&provider.provider_id, bank, &first, DEMO_POOL_SIZE).await?;
+    }
+    let demo = Demo {
+        merchant_id: merchant.merchant_id.to_string(),
+        key_id: merchant.key_id.to_string(),
+        secret: merchant.secret,
+        provider_id: provider.provider_id.to_string(),
+        provider_secret: provider.secret,
+    };
+    write_private(&path, &serde_json::to_vec_pretty(&demo).map_err(|e| CliError::Config(e.to_string()))?)?;
+    Ok(demo)
+}
+
+/// The demo secrets are readable by the owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)?;
+    Ok(())
+}
+
+fn print_demo(demo: &Demo, addr: SocketAddr) {
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "vaccount".into());
+    let url = format!("http://{addr}");
+    let now = chrono::Utc::now();
+    let order = format!("DEMO-{}", now.format("%Y%m%d-%H%M%S"));
+    let body = format!(r#"{{"order_id":"{order}","amount":35000,"bank_code":"004","depositor_name":"홍길동"}}"#);
+    let timestamp = now.timestamp().to_string();
+    let signature = vaccount::domain::signing::sign_hex(
+        &demo.secret,
+        vaccount::domain::signing::merchant_canonical(&timestamp, "POST", "/v1/virtual-accounts", body.as_bytes()).as_bytes(),
+    );
+    println!(
+        "\nDemo merchant ready (stored in {DEMO_FILE} in the data dir).
+  merchant_id      {merchant}
+  key_id           {key}
+  secret           {secret}
+  provider         {provider} (generic), notification secret {psecret}
+  number pools     004, 088, 020, 090 ({DEMO_POOL_SIZE} numbers each)
+
+Issue a virtual account (signed when sent; run it again to see the Idempotent-Replayed answer):
+  {exe} call --url {url} --key-id {key} --secret {secret} --idempotency-key {order} POST /v1/virtual-accounts '{body}'
+
+Or with curl (this signature is valid for 300 seconds):
+  curl -i -X POST {url}/v1/virtual-accounts -H 'Content-Type: application/json' -H 'X-VA-Key-Id: {key}' -H 'X-VA-Timestamp: {timestamp}' -H 'X-VA-Signature: {signature}' -H 'Idempotency-Key: {order}' --data '{body}'
+",
+        merchant = demo.merchant_id,
+        key = demo.key_id,
+        secret = demo.secret,
+        provider = demo.provider_id,
+        psecret = demo.provider_secret,
+    );
+}

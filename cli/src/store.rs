@@ -1,0 +1,75 @@
+//! Where the CLI's data lives: the embedded store in `--data-dir`, or a DynamoDB table.
+
+use crate::CliError;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use vaccount::app::{Service, Settings};
+use vaccount::ports::{SystemClock, Table};
+use vaccount::store::{DynamoTable, EmbeddedTable};
+
+pub const STORE_FILE: &str = "vaccount.redb";
+
+pub enum Location {
+    DataDir(PathBuf),
+    Dynamo(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::DataDir(dir) => write!(f, "{}", dir.display()),
+            Location::Dynamo(table) => write!(f, "dynamodb://{table}"),
+        }
+    }
+}
+
+impl Location {
+    pub fn from_flags(data_dir: &Path, store: Option<&str>) -> Result<Location, CliError> {
+        match store {
+            None => Ok(Location::DataDir(data_dir.to_owned())),
+            Some(url) => match url.strip_prefix("dynamodb://") {
+                Some(table) if !table.is_empty() && table.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) => {
+                    Ok(Location::Dynamo(table.to_owned()))
+                }
+                _ => Err(CliError::Config(format!("--store must be dynamodb://TABLE_NAME, got `{url}`"))),
+            },
+        }
+    }
+}
+
+pub fn open_embedded(data_dir: &Path) -> Result<EmbeddedTable, CliError> {
+    std::fs::create_dir_all(data_dir)?;
+    EmbeddedTable::open(&data_dir.join(STORE_FILE)).map_err(|e| CliError::Config(e.to_string()))
+}
+
+async fn dynamo(table: &str) -> DynamoTable {
+    DynamoTable::new(aws_sdk_dynamodb::Client::new(&vaccount::aws::sdk_config().await), table)
+}
+
+pub async fn open(location: &Location) -> Result<Arc<dyn Table>, CliError> {
+    Ok(match location {
+        Location::DataDir(dir) => Arc::new(open_embedded(dir)?),
+        Location::Dynamo(table) => Arc::new(dynamo(table).await),
+    })
+}
+
+/// The service for a setup command: settings from the environment, real time.
+pub async fn service(location: &Location) -> Result<Service, CliError> {
+    let settings = Settings::from_lookup(|name| std::env::var(name).ok()).map_err(|e| CliError::Config(e.to_string()))?;
+    Ok(Service::new(open(location).await?, Arc::new(SystemClock), settings))
+}
+
+pub async fn migrate(location: &Location) -> Result<(), CliError> {
+    match location {
+        Location::DataDir(dir) => open_embedded(dir).map(drop),
+        Location::Dynamo(table) => {
+            let table = dynamo(table).await;
+            match table.create_table(true).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.to_string().contains("ResourceInUseException") => Ok(()),
+                Err(e) => Err(CliError::Config(e.to_string())),
+            }
+        }
+    }
+}

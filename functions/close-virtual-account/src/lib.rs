@@ -1,0 +1,4 @@
+//! `close-virtual-account`: POST /v1/virtual-accounts/{id}/close behind API Gateway (HTTP API, payload 2.0).
+//! The router is the library's, the very one `vaccount serve` merges with the others.
+
+pub use vaccount::http::close_routes as router;
