@@ -238,6 +238,14 @@ fn parse_metadata(f: &mut Fields, m: &Map<String, Value>) -> Metadata {
     out
 }
 
+/// `POST /v1/virtual-accounts/{id}/close` takes no fields: an empty body or `{}`.
+pub fn parse_close_request(body: &[u8]) -> Result<(), AppError> {
+    if body.is_empty() {
+        return Ok(());
+    }
+    object(body, &[]).map(drop)
+}
+
 /// `GET /v1/virtual-accounts` query parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ListParams {

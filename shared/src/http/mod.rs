@@ -140,6 +140,7 @@ async fn list_accounts(State(state): State<AppState>, uri: Uri, signed: Signed) 
 async fn close_account(State(state): State<AppState>, Path(id): Path<String>, signed: Signed) -> Response {
     let service = &state.service;
     idempotent(service, &signed, || async {
+        dto::parse_close_request(&signed.body)?;
         let account = service.close_account(&signed.merchant.id, &parse_account_id(&id)?).await?;
         Ok((StatusCode::OK, body_of(&AccountView::from(&account))?))
     })

@@ -1,0 +1,144 @@
+//! Black-box support: run the real `vaccount` binary on a temporary data dir, on a free port,
+//! and talk to it over HTTP with signed requests.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub fn vaccount_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_vaccount"))
+}
+
+/// Runs a setup command on `data_dir` and returns its JSON output.
+pub fn setup(data_dir: &Path, args: &[&str]) -> serde_json::Value {
+    let output = Command::new(vaccount_bin()).arg("--data-dir").arg(data_dir).args(args).output().expect("run vaccount");
+    assert!(output.status.success(), "vaccount {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("setup commands print JSON")
+}
+
+pub struct Credentials {
+    pub merchant_id: String,
+    pub key_id: String,
+    pub secret: String,
+}
+
+pub fn create_merchant(data_dir: &Path, name: &str) -> Credentials {
+    let out = setup(data_dir, &["merchant", "create", "--name", name, "--fee-per-deposit", "300"]);
+    Credentials {
+        merchant_id: out["merchant_id"].as_str().unwrap().into(),
+        key_id: out["key_id"].as_str().unwrap().into(),
+        secret: out["secret"].as_str().unwrap().into(),
+    }
+}
+
+/// A running `vaccount serve`, stopped (SIGTERM, then kill) on drop.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(vaccount_bin())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .env("VACCOUNT_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn vaccount serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines.next().expect("serve printed its address").expect("stdout line");
+            if let Some(rest) = line.strip_prefix("vaccount listening on ") {
+                break rest.split_whitespace().next().expect("url").to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: serde_json::Value,
+}
+
+/// A merchant API client that signs each request as API.md says.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub key_id: String,
+    pub secret: String,
+}
+
+impl Client {
+    pub fn new(server: &Server, creds: &Credentials) -> Client {
+        Client { http: reqwest::Client::new(), url: server.url.clone(), key_id: creds.key_id.clone(), secret: creds.secret.clone() }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> Response {
+        let signature = vaccount::testing::sign(&self.secret, now(), method, path, body.as_bytes());
+        let mut all = vec![
+            ("X-VA-Key-Id".to_owned(), self.key_id.clone()),
+            ("X-VA-Timestamp".to_owned(), now().to_string()),
+            ("X-VA-Signature".to_owned(), signature),
+        ];
+        if !body.is_empty() {
+            all.push(("Content-Type".into(), "application/json".into()));
+        }
+        // Explicit headers replace the defaults of the same name.
+        for (name, value) in headers {
+            all.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            all.push(((*name).to_owned(), (*value).to_owned()));
+        }
+        self.raw(method, path, body, &all).await
+    }
+
+    pub async fn raw(&self, method: &str, path: &str, body: &str, headers: &[(String, String)]) -> Response {
+        let mut request = self.http.request(method.parse().unwrap(), format!("{}{}", self.url, path)).body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        Response { status, headers, json }
+    }
+
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> Response {
+        self.send("POST", path, &body.to_string(), &[]).await
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send("GET", path, "", &[]).await
+    }
+}
