@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every test of vaccount. Installs what it needs (idempotently), starts its own
+# moto_server on a free 127.0.0.1 port, runs cfn-lint and the whole workspace under
+# cargo-nextest, and stops the server by PID on the way out, pass or fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+venv="$root/.venv"
+logs="$root/target/test-logs"
+mkdir -p "$logs"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "python tools (moto, cfn-lint) in .venv"
+if ! "$venv/bin/python" -c 'import moto.server, cfnlint' 2>/dev/null \
+    || ! cmp -s scripts/requirements-test.txt "$venv/.requirements"; then
+    python3 -m venv "$venv" 2>/dev/null || {
+        apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$venv"
+    }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+    cp scripts/requirements-test.txt "$venv/.requirements"
+fi
+
+step "cargo-nextest"
+if ! cargo nextest --version >/dev/null 2>&1; then
+    cargo install --locked cargo-nextest
+fi
+
+step "cfn-lint template.yaml"
+"$venv/bin/cfn-lint" template.yaml
+echo "template.yaml: clean"
+
+step "moto_server"
+port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$venv/bin/python" scripts/moto_server.py "$port" >"$logs/moto.log" 2>&1 &
+moto_pid=$!
+stop_moto() {
+    kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
+}
+trap stop_moto EXIT
+for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1; then break; fi
+    if ! kill -0 "$moto_pid" 2>/dev/null; then cat "$logs/moto.log"; echo "moto_server died" >&2; exit 1; fi
+    sleep 0.2
+done
+echo "moto_server pid $moto_pid on 127.0.0.1:$port"
+export VACCOUNT_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+
+step "cargo nextest run --workspace"
+cargo nextest run --workspace --no-fail-fast
