@@ -5,7 +5,9 @@
 //! - `store`: opening the embedded store or a DynamoDB table from `--data-dir` / `--store`.
 //! - `serve`: the local server and its `--demo` setup.
 //! - `call`: a signed merchant request, signed at send time.
+//! - `bench`: load generators whose figures go into docs/performance.md.
 
+mod bench;
 mod call;
 mod config;
 mod serve;
@@ -48,6 +50,15 @@ enum Command {
     Migrate,
     /// Send one signed merchant API request.
     Call(call::CallArgs),
+    /// Measure the service; prints JSON figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Issue accounts over HTTP against a fresh in-process server.
+    Issue(bench::BenchIssueArgs),
 }
 
 #[derive(Subcommand)]
@@ -161,6 +172,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => serve::run(&cli.data_dir, cli.store.is_some(), args).await,
         Command::Call(args) => call::run(args).await,
+        Command::Bench(BenchCommand::Issue(args)) => bench::issue(args).await,
         Command::Migrate => {
             store::migrate(&location).await?;
             print_json(&serde_json::json!({ "migrated": location.to_string() }))

@@ -34,6 +34,7 @@ on_both_backends!(
     concurrent_issues_get_distinct_numbers,
     listing_pages_newest_first_and_filters,
     idempotency_replays_refuses_and_recovers_from_a_crashed_holder,
+    two_active_keys_rotate_without_downtime,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -241,4 +242,37 @@ async fn idempotency_replays_refuses_and_recovers_from_a_crashed_holder(backend:
     assert!(matches!(s.claim_idempotent(m, "k1", "fp-b".into()).await, Ok(Claim::Proceed(_))));
     assert!(s.claim_idempotent(m, "", "fp".into()).await.is_err());
     assert!(s.claim_idempotent(m, &"x".repeat(256), "fp".into()).await.is_err());
+}
+
+async fn two_active_keys_rotate_without_downtime(backend: Backend) {
+    use vaccount::app::auth::SignedRequest;
+    let w = world(backend, Settings::default(), 0).await;
+    let s = &w.service;
+    let sign_with = |key_id: String, secret: String| {
+        let ts = t0().timestamp();
+        let signature = vaccount::testing::sign(&secret, ts, "GET", "/v1/virtual-accounts", b"");
+        (key_id, ts.to_string(), signature)
+    };
+    let auth = |(key, ts, sig): (String, String, String)| async move {
+        s.authenticate(&SignedRequest {
+            key_id: Some(&key),
+            timestamp: Some(&ts),
+            signature: Some(&sig),
+            method: "GET",
+            path_and_query: "/v1/virtual-accounts",
+            body: b"",
+        })
+        .await
+        .map(|m| m.id)
+    };
+    let merchant = repo::merchants::get_merchant(s.table.as_ref(), &w.merchant).await.unwrap().unwrap();
+    let first_id = merchant.active_keys[0].clone();
+    let first = repo::merchants::get_api_key(s.table.as_ref(), &first_id).await.unwrap().unwrap();
+    let second = s.add_api_key(&w.merchant).await.unwrap();
+    assert_eq!(auth(sign_with(first_id.to_string(), first.secret.clone())).await, Ok(w.merchant.clone()));
+    assert_eq!(auth(sign_with(second.key_id.to_string(), second.secret.clone())).await, Ok(w.merchant.clone()));
+    assert!(matches!(s.add_api_key(&w.merchant).await, Err(AppError::Conflict(_))), "a third active key is refused");
+    s.revoke_api_key(&w.merchant, &first_id).await.unwrap();
+    assert!(matches!(auth(sign_with(first_id.to_string(), first.secret)).await, Err(AppError::Unauthorized(_))));
+    assert_eq!(auth(sign_with(second.key_id.to_string(), second.secret)).await, Ok(w.merchant.clone()));
 }

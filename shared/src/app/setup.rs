@@ -173,8 +173,3 @@ impl Service {
         Ok(result)
     }
 }
-
-/// Parses a pool start number at the edge of the CLI.
-pub fn parse_first_number(s: &str) -> Result<AccountNumber, AppError> {
-    s.parse().map_err(|e: crate::domain::account::InvalidAccountNumber| AppError::field("first", e))
-}

@@ -14,7 +14,6 @@ pub mod pool;
 use crate::ports::{Attr, Condition, EXPIRES_AT, Index, Item, Key, PK, SK, StoreError, VERSION, Write};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
 
 const DATA: &str = "data";
 const KIND: &str = "kind";
@@ -104,7 +103,7 @@ fn attr_to_json(attr: &Attr) -> serde_json::Value {
         Attr::Bool(b) => Value::Bool(*b),
         Attr::Null => Value::Null,
         Attr::L(l) => Value::Array(l.iter().map(attr_to_json).collect()),
-        Attr::M(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), attr_to_json(v))).collect::<BTreeMap<_, _>>().into_iter().collect()),
+        Attr::M(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), attr_to_json(v))).collect()),
     }
 }
 
