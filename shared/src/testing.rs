@@ -33,6 +33,22 @@ impl Clock for FixedClock {
     }
 }
 
+/// Declares each listed `async fn name(backend: Backend)` of the calling test file as two
+/// tests, `embedded::name` and `dynamodb::name`: one contract, both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::testing::Backend::Embedded).await }) *
+        }
+        mod dynamodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::testing::Backend::Dynamo).await }) *
+        }
+    };
+}
+
 /// Which storage a contract test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -11,18 +11,7 @@ use vaccount::repo;
 use vaccount::repo::accounts::ListFilter;
 use vaccount::testing::{Backend, FixedClock, TestTable, seed_pool, table};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(vaccount::testing::Backend::Embedded).await }) *
-        }
-        mod dynamodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(vaccount::testing::Backend::Dynamo).await }) *
-        }
-    };
-}
+use vaccount::on_both_backends;
 
 on_both_backends!(
     an_issued_account_is_waiting_and_its_event_is_stored_with_it,

@@ -5,18 +5,7 @@ use std::sync::Arc;
 use vaccount::ports::{Attr, Condition, Index, Item, Key, Query, SortRange, StoreError, Table, Write};
 use vaccount::testing::{Backend, table};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(vaccount::testing::Backend::Embedded).await }) *
-        }
-        mod dynamodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(vaccount::testing::Backend::Dynamo).await }) *
-        }
-    };
-}
+use vaccount::on_both_backends;
 
 on_both_backends!(
     put_then_get_returns_every_attribute_type,

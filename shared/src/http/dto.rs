@@ -63,6 +63,20 @@ fn string<'a>(fields: &mut Fields, map: &'a Map<String, Value>, name: &str) -> O
     }
 }
 
+/// A required string field, parsed into its domain type.
+fn parsed<T: std::str::FromStr>(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match map.get(name) {
+        None | Some(Value::Null) => {
+            fields.fail(name, "is required");
+            None
+        }
+        Some(_) => string(fields, map, name)?.parse().map_err(|e| fields.fail(name, e)).ok(),
+    }
+}
+
 fn bounded_text(fields: &mut Fields, field: &str, s: &str, max: usize) -> Option<String> {
     let chars = s.chars().count();
     if s.trim().is_empty() || chars > max || s.chars().any(char::is_control) {
@@ -80,14 +94,7 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>) -> Result<AccountReq
     )?;
     let mut f = Fields::default();
 
-    let order_id = match string(&mut f, &map, "order_id") {
-        None if !f.errors.iter().any(|e| e.field == "order_id") => {
-            f.fail("order_id", "is required");
-            None
-        }
-        None => None,
-        Some(s) => s.parse::<OrderId>().map_err(|e| f.fail("order_id", e)).ok(),
-    };
+    let order_id = parsed::<OrderId>(&mut f, &map, "order_id");
     let kind = match string(&mut f, &map, "type") {
         None => Some(AccountType::OneTime),
         Some("one_time") => Some(AccountType::OneTime),
@@ -112,14 +119,7 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>) -> Result<AccountReq
         }
     };
     let amount_invalid = f.errors.iter().any(|e| e.field == "amount");
-    let bank_code = match string(&mut f, &map, "bank_code") {
-        None if !f.errors.iter().any(|e| e.field == "bank_code") => {
-            f.fail("bank_code", "is required");
-            None
-        }
-        None => None,
-        Some(s) => s.parse::<BankCode>().map_err(|e| f.fail("bank_code", e)).ok(),
-    };
+    let bank_code = parsed::<BankCode>(&mut f, &map, "bank_code");
     let due_at = string(&mut f, &map, "due_at").and_then(|s| {
         parse_rfc3339(s).map_err(|_| f.fail("due_at", "must be an RFC 3339 time with offset, e.g. 2026-11-27T23:59:59+09:00")).ok()
     });
