@@ -207,7 +207,7 @@ async fn every_bad_input_gets_its_problem() {
     assert_eq!((r.status, r.json["code"].as_str()), (422, Some("idempotency_mismatch")));
 
     // Not found, never a stack trace.
-    for path in ["/v1/virtual-accounts/va_01KWFX0000000000000000VA99", "/v1/virtual-accounts/not-an-id", "/v1/nothing"] {
+    for path in ["/v1/virtual-accounts/va_01KWFX0000000000000000VA99", "/v1/virtual-accounts/not-an-id", "/v1/virtual-accounts/%FF", "/v1/nothing"] {
         let r = c.get(path).await;
         assert_eq!((r.status, r.json["code"].as_str()), (404, Some("not_found")), "{path}");
     }
@@ -244,6 +244,8 @@ async fn authentication_failures_are_401() {
         ("another merchant's secret", headers(&w.alice.key_id, ts, &bob_signed)),
         ("signature of another query", headers(&w.alice.key_id, ts, &other_query)),
         ("uppercase hex", headers(&w.alice.key_id, ts, &sig.to_uppercase())),
+        ("timestamp at i64::MIN", headers(&w.alice.key_id, i64::MIN, &sig)),
+        ("signature with non-ASCII bytes", headers(&w.alice.key_id, ts, "서명")),
     ];
     for (what, hs) in cases {
         let r = c.raw("GET", path, "", &hs).await;

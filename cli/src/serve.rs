@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use vaccount::app::Service;
+use vaccount::app::{AppError, Service};
 use vaccount::domain::{BankCode, Fee, Krw, ProviderKind};
 use vaccount::ports::SystemClock;
 
@@ -100,7 +100,12 @@ async fn ensure_demo(service: &Service, data_dir: &Path) -> Result<Demo, CliErro
         return serde_json::from_str(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())));
     }
     let merchant = service.create_merchant("Demo Mall", Fee::PerDeposit(Krw::new(300)), 2).await?;
-    let provider = service.add_provider("bank".parse().map_err(|e| CliError::Config(format!("{e}")))?, ProviderKind::Generic, vec![]).await?;
+    let provider_id: vaccount::domain::ProviderId = "bank".parse().map_err(|e| CliError::Config(format!("{e}")))?;
+    // A demo setup interrupted half-way left the provider behind: reuse it.
+    let provider = match vaccount::repo::merchants::get_provider(service.table.as_ref(), &provider_id).await.map_err(AppError::from)? {
+        Some(existing) => vaccount::app::setup::ProviderCreated { provider_id: existing.id, secret: existing.secret },
+        None => service.add_provider(provider_id, ProviderKind::Generic, vec![]).await?,
+    };
     for (bank, first) in DEMO_BANKS {
         let first = first.parse().map_err(|e| CliError::Config(format!("{e}")))?;
         service.add_pool_range(&provider.provider_id, bank, &first, DEMO_POOL_SIZE).await?;

@@ -236,11 +236,15 @@ pub fn validate_transaction(writes: &[Write]) -> Result<(), StoreError> {
         if !seen.insert(key) {
             return Err(StoreError::Invalid("a transaction touches one item twice".into()));
         }
+        if let Write::Check { condition: Condition::Always, .. } = write {
+            return Err(StoreError::Invalid("a condition check needs a condition".into()));
+        }
         if let Write::Put { item, .. } = write {
             for index in Index::ALL {
                 for name in [index.pk(), index.sk()] {
                     match item.get(name) {
-                        None | Some(Attr::S(_)) => {}
+                        None => {}
+                        Some(Attr::S(text)) => validate_key_text(text)?,
                         Some(_) => return Err(StoreError::Invalid(format!("{name} must be a string"))),
                     }
                 }

@@ -215,7 +215,7 @@ pub mod fixtures {
             fixture_time(),
         );
         let mut writes = vec![repo::pool::put_number(&held, Condition::NotExists).expect("pool item")];
-        writes.extend(repo::accounts::create_account(&account).expect("account items"));
+        writes.extend(repo::accounts::create_account(&account, None).expect("account items"));
         service.table.transact(writes).await.expect("seed account");
         account
     }

@@ -24,6 +24,7 @@ on_both_backends!(
     listing_pages_newest_first_and_filters,
     idempotency_replays_refuses_and_recovers_from_a_crashed_holder,
     two_active_keys_rotate_without_downtime,
+    a_retry_under_the_same_key_gets_the_account_its_lost_attempt_created,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -68,7 +69,7 @@ async fn free_numbers(w: &World) -> usize {
 
 async fn an_issued_account_is_waiting_and_its_event_is_stored_with_it(backend: Backend) {
     let w = world(backend, Settings::default(), 10).await;
-    let account = w.service.issue_account(&w.merchant, request("ORD-1")).await.unwrap();
+    let account = w.service.issue_account(&w.merchant, None, request("ORD-1")).await.unwrap();
     assert_eq!((account.status, account.version, account.paid_amount), (Status::Waiting, 1, Krw::ZERO));
     assert_eq!(w.service.get_account(&w.merchant, &account.id).await.unwrap(), account);
     let number = repo::pool::get(w.service.table.as_ref(), BankCode::Kookmin, &account.account_number).await.unwrap().unwrap();
@@ -82,9 +83,9 @@ async fn an_issued_account_is_waiting_and_its_event_is_stored_with_it(backend: B
 
 async fn a_duplicate_order_is_a_conflict_and_consumes_no_number(backend: Backend) {
     let w = world(backend, Settings::default(), 10).await;
-    w.service.issue_account(&w.merchant, request("ORD-1")).await.unwrap();
+    w.service.issue_account(&w.merchant, None, request("ORD-1")).await.unwrap();
     let before = free_numbers(&w).await;
-    let second = w.service.issue_account(&w.merchant, request("ORD-1")).await;
+    let second = w.service.issue_account(&w.merchant, None, request("ORD-1")).await;
     assert!(matches!(second, Err(AppError::Conflict(_))), "{second:?}");
     assert_eq!(free_numbers(&w).await, before);
     assert_eq!(repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap().len(), 1);
@@ -93,18 +94,18 @@ async fn a_duplicate_order_is_a_conflict_and_consumes_no_number(backend: Backend
 async fn another_merchants_account_is_not_found(backend: Backend) {
     let w = world(backend, Settings::default(), 10).await;
     let other = w.service.create_merchant("Other", vaccount::domain::Fee::RateBps(150), 1).await.unwrap().merchant_id;
-    let account = w.service.issue_account(&w.merchant, request("ORD-1")).await.unwrap();
+    let account = w.service.issue_account(&w.merchant, None, request("ORD-1")).await.unwrap();
     assert_eq!(w.service.get_account(&other, &account.id).await, Err(AppError::NotFound));
     assert_eq!(w.service.close_account(&other, &account.id).await, Err(AppError::NotFound));
     assert_eq!(w.service.get_account(&w.merchant, &account.id).await.unwrap().status, Status::Waiting);
     // The same order id is free for another merchant.
-    assert!(w.service.issue_account(&other, request("ORD-1")).await.is_ok());
+    assert!(w.service.issue_account(&other, None, request("ORD-1")).await.is_ok());
 }
 
 async fn closing_releases_the_number_only_after_the_cooldown(backend: Backend) {
     let settings = Settings { pool_cooldown: Duration::days(30), pool_low_threshold: 0, ..Settings::default() };
     let w = world(backend, settings, 1).await;
-    let account = w.service.issue_account(&w.merchant, request("ORD-1")).await.unwrap();
+    let account = w.service.issue_account(&w.merchant, None, request("ORD-1")).await.unwrap();
     w.clock.advance(Duration::seconds(1));
     let closed = w.service.close_account(&w.merchant, &account.id).await.unwrap();
     assert_eq!((closed.status, closed.version), (Status::Closed, 2));
@@ -113,9 +114,9 @@ async fn closing_releases_the_number_only_after_the_cooldown(backend: Backend) {
     assert_eq!(kinds, vec![EventType::AccountIssued, EventType::AccountClosed]);
     // The only number rests: nothing to issue for 30 days.
     w.clock.advance(Duration::days(29));
-    assert!(matches!(w.service.issue_account(&w.merchant, request("ORD-2")).await, Err(AppError::PoolExhausted { .. })));
+    assert!(matches!(w.service.issue_account(&w.merchant, None, request("ORD-2")).await, Err(AppError::PoolExhausted { .. })));
     w.clock.advance(Duration::days(1));
-    let reissued = w.service.issue_account(&w.merchant, request("ORD-3")).await.unwrap();
+    let reissued = w.service.issue_account(&w.merchant, None, request("ORD-3")).await.unwrap();
     assert_eq!(reissued.account_number, account.account_number);
     // The number's newest account is the new one; the closed one stays readable by id.
     let latest = repo::accounts::latest_on_number(w.service.table.as_ref(), BankCode::Kookmin, &account.account_number).await.unwrap();
@@ -126,7 +127,7 @@ async fn closing_releases_the_number_only_after_the_cooldown(backend: Backend) {
 async fn an_empty_pool_is_exhausted_and_raises_pool_low_once(backend: Backend) {
     let w = world(backend, Settings::default(), 0).await;
     for order in ["A", "B"] {
-        let result = w.service.issue_account(&w.merchant, request(order)).await;
+        let result = w.service.issue_account(&w.merchant, None, request(order)).await;
         assert_eq!(result, Err(AppError::PoolExhausted { bank: "004".into() }));
     }
     let ops = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
@@ -138,10 +139,10 @@ async fn running_low_raises_pool_low(backend: Backend) {
     let settings = Settings { pool_low_threshold: 5, ..Settings::default() };
     let w = world(backend, settings, 8).await;
     for i in 0..3 {
-        w.service.issue_account(&w.merchant, request(&format!("O-{i}"))).await.unwrap();
+        w.service.issue_account(&w.merchant, None, request(&format!("O-{i}"))).await.unwrap();
     }
     assert!(repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap().is_empty(), "5 left is not below 5");
-    w.service.issue_account(&w.merchant, request("O-3")).await.unwrap();
+    w.service.issue_account(&w.merchant, None, request("O-3")).await.unwrap();
     let ops = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
     assert_eq!(ops.len(), 1);
     assert_eq!(ops[0].data["free"], 4);
@@ -153,7 +154,7 @@ async fn concurrent_issues_get_distinct_numbers(backend: Backend) {
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let (service, merchant) = (w.service.clone(), w.merchant.clone());
-            tokio::spawn(async move { service.issue_account(&merchant, request(&format!("C-{i}"))).await })
+            tokio::spawn(async move { service.issue_account(&merchant, None, request(&format!("C-{i}"))).await })
         })
         .collect();
     let mut numbers = BTreeSet::new();
@@ -170,7 +171,7 @@ async fn listing_pages_newest_first_and_filters(backend: Backend) {
     let mut ids = Vec::new();
     for i in 0..7 {
         w.clock.advance(Duration::seconds(1));
-        ids.push(w.service.issue_account(&w.merchant, request(&format!("L-{i}"))).await.unwrap().id);
+        ids.push(w.service.issue_account(&w.merchant, None, request(&format!("L-{i}"))).await.unwrap().id);
     }
     w.service.close_account(&w.merchant, &ids[2]).await.unwrap();
     let mut seen = Vec::new();
@@ -264,4 +265,15 @@ async fn two_active_keys_rotate_without_downtime(backend: Backend) {
     s.revoke_api_key(&w.merchant, &first_id).await.unwrap();
     assert!(matches!(auth(sign_with(first_id.to_string(), first.secret)).await, Err(AppError::Unauthorized(_))));
     assert_eq!(auth(sign_with(second.key_id.to_string(), second.secret)).await, Ok(w.merchant.clone()));
+}
+
+async fn a_retry_under_the_same_key_gets_the_account_its_lost_attempt_created(backend: Backend) {
+    let w = world(backend, Settings::default(), 5).await;
+    // The first attempt committed, but its answer (and idempotency record) never made it.
+    let first = w.service.issue_account(&w.merchant, Some("key-1"), request("ORD-1")).await.unwrap();
+    let retry = w.service.issue_account(&w.merchant, Some("key-1"), request("ORD-1")).await.unwrap();
+    assert_eq!(retry, first);
+    assert_eq!(free_numbers(&w).await, 4, "the retry claimed no second number");
+    assert!(matches!(w.service.issue_account(&w.merchant, Some("key-2"), request("ORD-1")).await, Err(AppError::Conflict(_))));
+    assert!(matches!(w.service.issue_account(&w.merchant, None, request("ORD-1")).await, Err(AppError::Conflict(_))));
 }

@@ -17,46 +17,82 @@ const CLAIM_ATTEMPTS: usize = 24;
 const UPDATE_ATTEMPTS: usize = 5;
 /// Candidates read per shard: enough that concurrent issues rarely pick the same one.
 const CANDIDATES: usize = 8;
+/// Most candidates read per shard, however high the low-water mark is set.
+const MAX_PROBE: usize = 64;
 
 impl Service {
     /// Issues an account on a free pool number, atomically with its order claim and its
     /// `virtual_account.issued` event.
-    pub async fn issue_account(&self, merchant: &MerchantId, request: AccountRequest) -> Result<VirtualAccount, AppError> {
+    ///
+    /// `idempotency_key` is recorded on the order claim: when a retry under the same key meets
+    /// its own earlier, committed attempt (whose answer was lost), it gets that account back
+    /// instead of a conflict.
+    pub async fn issue_account(
+        &self,
+        merchant: &MerchantId,
+        idempotency_key: Option<&str>,
+        request: AccountRequest,
+    ) -> Result<VirtualAccount, AppError> {
         let bank = request.bank_code;
+        // Numbers this request thawed itself are claimed directly: the free index may not show
+        // them yet (DynamoDB indexes lag their table).
+        let mut thawed: Vec<PoolNumber> = Vec::new();
         let mut thawed_once = false;
         for _ in 0..CLAIM_ATTEMPTS {
             let now = self.clock.now();
-            let Some((number, shard_len)) = self.pick_candidate(bank).await? else {
-                if !thawed_once && self.thaw_cooled(bank).await? > 0 {
-                    thawed_once = true;
-                    continue;
-                }
-                self.raise_pool_low(bank, 0).await?;
-                return Err(AppError::PoolExhausted { bank: bank.code().to_owned() });
+            let (number, shard_len) = match thawed.pop() {
+                Some(number) => (number, 0),
+                None => match self.pick_candidate(bank).await? {
+                    Some(found) => found,
+                    None if !thawed_once => {
+                        thawed_once = true;
+                        thawed = self.thaw_cooled(bank).await?;
+                        continue;
+                    }
+                    None => {
+                        self.raise_pool_low(bank, 0).await;
+                        return Err(AppError::PoolExhausted { bank: bank.code().to_owned() });
+                    }
+                },
             };
             let id = VirtualAccountId::generate(now);
             let claimed = number.assign(id.clone()).map_err(|e| AppError::Unavailable(e.to_string()))?;
             let account = VirtualAccount::issue(id, merchant.clone(), number.provider.clone(), number.account_number.clone(), request.clone(), now);
             let event = OutboxEvent::new(EventType::AccountIssued, Some(merchant.clone()), account_event_data(&account)?, now);
             let mut writes = vec![repo::pool::put_number(&claimed, Condition::VersionIs(number.version))?];
-            writes.extend(repo::accounts::create_account(&account)?);
+            writes.extend(repo::accounts::create_account(&account, idempotency_key)?);
             writes.push(repo::outbox::put_event(&event)?);
             match self.table.transact(writes).await {
                 Ok(()) => {
                     if shard_len < self.low_probe() {
-                        self.check_pool_low(bank).await?;
+                        // The account exists now: a failure here must not turn it into an error.
+                        self.check_pool_low(bank).await;
                     }
                     return Ok(account);
                 }
                 // Someone else claimed this number between our read and our write.
                 Err(StoreError::ConditionFailed { index: 0 }) | Err(StoreError::Conflict) => continue,
                 Err(StoreError::ConditionFailed { index }) if index == 1 + repo::accounts::ORDER_CLAIM_OFFSET => {
-                    return Err(AppError::Conflict(format!("order_id {} already has a virtual account", request.order_id)));
+                    return self.earlier_attempt(merchant, &request, idempotency_key).await;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         Err(AppError::Unavailable("could not claim a pool number; too much contention".into()))
+    }
+
+    /// The order id is taken: by this very request's earlier attempt (same Idempotency-Key),
+    /// whose account is the answer, or by another request, which is a conflict.
+    async fn earlier_attempt(&self, merchant: &MerchantId, request: &AccountRequest, idempotency_key: Option<&str>) -> Result<VirtualAccount, AppError> {
+        let conflict = || AppError::Conflict(format!("order_id {} already has a virtual account", request.order_id));
+        let Some(key) = idempotency_key else { return Err(conflict()) };
+        let claim = repo::accounts::order_claim(self.table.as_ref(), merchant, &request.order_id).await?;
+        match claim {
+            Some(claim) if claim.idempotency_key.as_deref() == Some(key) => {
+                repo::accounts::get(self.table.as_ref(), &claim.account).await?.ok_or_else(conflict)
+            }
+            _ => Err(conflict()),
+        }
     }
 
     /// A random free number from a random shard, trying the other shards when it is empty.
@@ -80,17 +116,17 @@ impl Service {
     /// Candidates read per shard: enough to tell when a shard holds less than its share of
     /// the low-water mark.
     fn low_probe(&self) -> usize {
-        (self.settings.pool_low_threshold / SHARDS as usize + 1).max(CANDIDATES)
+        (self.settings.pool_low_threshold / SHARDS as usize + 1).clamp(CANDIDATES, MAX_PROBE)
     }
 
-    /// Puts cooled-down numbers back on the free list. Returns how many it freed.
-    async fn thaw_cooled(&self, bank: BankCode) -> Result<usize, AppError> {
+    /// Puts cooled-down numbers back on the free list and returns them as they now stand.
+    async fn thaw_cooled(&self, bank: BankCode) -> Result<Vec<PoolNumber>, AppError> {
         let now = self.clock.now();
-        let mut freed = 0;
+        let mut freed = Vec::new();
         for number in repo::pool::thawable(self.table.as_ref(), bank, now, 64).await? {
             let Ok(free) = number.thaw(now) else { continue };
             match self.table.transact(vec![repo::pool::put_number(&free, Condition::VersionIs(number.version))?]).await {
-                Ok(()) => freed += 1,
+                Ok(()) => freed.push(free),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -98,17 +134,28 @@ impl Service {
         Ok(freed)
     }
 
-    async fn check_pool_low(&self, bank: BankCode) -> Result<(), AppError> {
+    /// Raises `pool.low` when fewer than the threshold are free, counting the cooled-down
+    /// numbers it can thaw first. Best effort: it runs after an account was issued, and a
+    /// failure is logged, never reported as the issue's failure.
+    async fn check_pool_low(&self, bank: BankCode) {
         let threshold = self.settings.pool_low_threshold;
-        let free = repo::pool::count_free(self.table.as_ref(), bank, threshold).await?;
-        if free < threshold {
-            self.raise_pool_low(bank, free).await?;
+        let counted = async {
+            let free = repo::pool::count_free(self.table.as_ref(), bank, threshold).await?;
+            if free >= threshold {
+                return Ok::<_, AppError>(free);
+            }
+            Ok(free + self.thaw_cooled(bank).await?.len())
+        };
+        match counted.await {
+            Ok(free) if free < threshold => self.raise_pool_low(bank, free).await,
+            Ok(_) => {}
+            Err(e) => tracing::error!(bank = bank.code(), error = %e, "pool low check failed"),
         }
-        Ok(())
     }
 
     /// At most one `pool.low` event per bank per hour: a marker item guards the event.
-    async fn raise_pool_low(&self, bank: BankCode, free: usize) -> Result<(), AppError> {
+    /// Best effort, like the check that calls it.
+    async fn raise_pool_low(&self, bank: BankCode, free: usize) {
         let now = self.clock.now();
         let data = serde_json::json!({
             "bank_code": bank.code(), "bank_name": bank.name(), "free": free,
@@ -121,13 +168,14 @@ impl Service {
         )
         .expires_at((now + chrono::Duration::days(2)).timestamp())
         .put(Condition::NotExists);
-        match self.table.transact(vec![marker, repo::outbox::put_event(&event)?]).await {
-            Ok(()) => {
-                tracing::warn!(bank = bank.code(), free, "pool.low raised");
-                Ok(())
-            }
-            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e.into()),
+        let written = match repo::outbox::put_event(&event) {
+            Ok(event) => self.table.transact(vec![marker, event]).await,
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(()) => tracing::warn!(bank = bank.code(), free, "pool.low raised"),
+            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
+            Err(e) => tracing::error!(bank = bank.code(), error = %e, "could not raise pool.low"),
         }
     }
 

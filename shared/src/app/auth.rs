@@ -22,7 +22,7 @@ impl Service {
         let timestamp = request.timestamp.ok_or(AppError::Unauthorized("missing X-VA-Timestamp header"))?;
         let signature = request.signature.ok_or(AppError::Unauthorized("missing X-VA-Signature header"))?;
         let seconds: i64 = timestamp.parse().map_err(|_| AppError::Unauthorized("X-VA-Timestamp must be Unix seconds"))?;
-        if (self.clock.now().timestamp() - seconds).abs() > MAX_CLOCK_SKEW_SECS {
+        if self.clock.now().timestamp().abs_diff(seconds) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
             return Err(AppError::Unauthorized("X-VA-Timestamp is more than 300 seconds from server time"));
         }
         let canonical = merchant_canonical(timestamp, request.method, request.path_and_query, request.body);

@@ -24,6 +24,12 @@ pub struct Signed {
     pub idempotency_key: Option<String>,
 }
 
+/// An authentication header as text. Bytes that are not visible ASCII cannot be a valid
+/// key id, timestamp or signature, so they fail authentication (401), not parsing (400).
+fn auth_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap_or(""))
+}
+
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, AppError> {
     headers
         .get(name)
@@ -44,9 +50,9 @@ impl FromRequest<AppState> for Signed {
         let merchant = state
             .service
             .authenticate(&crate::app::auth::SignedRequest {
-                key_id: header_str(headers, "x-va-key-id")?,
-                timestamp: header_str(headers, "x-va-timestamp")?,
-                signature: header_str(headers, "x-va-signature")?,
+                key_id: auth_header(headers, "x-va-key-id"),
+                timestamp: auth_header(headers, "x-va-timestamp"),
+                signature: auth_header(headers, "x-va-signature"),
                 method: parts.method.as_str(),
                 path_and_query: &path_and_query,
                 body: &body,

@@ -11,6 +11,7 @@ use crate::domain::VirtualAccountId;
 use crate::domain::view::AccountView;
 use auth::{Signed, idempotent};
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,7 +30,7 @@ pub fn issue_routes(service: Arc<Service>) -> Router {
     finish(issue_group(), service)
 }
 
-/// `GET /v1/virtual-accounts[/{id}]` (function `get-virtual-account`).
+/// `GET /v1/virtual-accounts[/{id}]` and `GET /healthz` (function `get-virtual-account`).
 pub fn read_routes(service: Arc<Service>) -> Router {
     finish(read_group(), service)
 }
@@ -39,9 +40,9 @@ pub fn close_routes(service: Arc<Service>) -> Router {
     finish(close_group(), service)
 }
 
-/// Every route of the service, `GET /healthz` included: what `serve` hosts.
+/// Every route of the service: what `serve` hosts.
 pub fn all_routes(service: Arc<Service>) -> Router {
-    finish(issue_group().merge(read_group()).merge(close_group()).route("/healthz", get(health)), service)
+    finish(issue_group().merge(read_group()).merge(close_group()), service)
 }
 
 fn issue_group() -> Router<AppState> {
@@ -49,7 +50,10 @@ fn issue_group() -> Router<AppState> {
 }
 
 fn read_group() -> Router<AppState> {
-    Router::new().route("/v1/virtual-accounts", get(list_accounts)).route("/v1/virtual-accounts/{id}", get(get_account))
+    Router::new()
+        .route("/v1/virtual-accounts", get(list_accounts))
+        .route("/v1/virtual-accounts/{id}", get(get_account))
+        .route("/healthz", get(health))
 }
 
 fn close_group() -> Router<AppState> {
@@ -98,23 +102,24 @@ fn body_of(value: &impl Serialize) -> Result<String, AppError> {
     serde_json::to_string(value).map_err(|e| AppError::Unavailable(e.to_string()))
 }
 
-fn parse_account_id(id: &str) -> Result<VirtualAccountId, AppError> {
-    // A malformed id cannot name any account: "not found", like any other unknown id.
-    id.parse().map_err(|_| AppError::NotFound)
+/// A path id that does not decode or parse cannot name any account: "not found", like any
+/// other unknown id (and as problem+json, not axum's plain-text rejection).
+fn parse_account_id(id: Result<Path<String>, PathRejection>) -> Result<VirtualAccountId, AppError> {
+    id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)
 }
 
 async fn issue_account(State(state): State<AppState>, signed: Signed) -> Response {
     let service = &state.service;
     idempotent(service, &signed, || async {
         let request = dto::parse_issue_request(&signed.body, service.clock.now())?;
-        let account = service.issue_account(&signed.merchant.id, request).await?;
+        let account = service.issue_account(&signed.merchant.id, signed.idempotency_key.as_deref(), request).await?;
         Ok((StatusCode::CREATED, body_of(&AccountView::from(&account))?))
     })
     .await
 }
 
-async fn get_account(State(state): State<AppState>, Path(id): Path<String>, signed: Signed) -> Result<Response, AppError> {
-    let account = state.service.get_account(&signed.merchant.id, &parse_account_id(&id)?).await?;
+async fn get_account(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Result<Response, AppError> {
+    let account = state.service.get_account(&signed.merchant.id, &parse_account_id(id)?).await?;
     Ok(json(StatusCode::OK, &AccountView::from(&account)))
 }
 
@@ -137,11 +142,11 @@ async fn list_accounts(State(state): State<AppState>, uri: Uri, signed: Signed) 
     Ok(json(StatusCode::OK, &body))
 }
 
-async fn close_account(State(state): State<AppState>, Path(id): Path<String>, signed: Signed) -> Response {
+async fn close_account(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Response {
     let service = &state.service;
     idempotent(service, &signed, || async {
         dto::parse_close_request(&signed.body)?;
-        let account = service.close_account(&signed.merchant.id, &parse_account_id(&id)?).await?;
+        let account = service.close_account(&signed.merchant.id, &parse_account_id(id)?).await?;
         Ok((StatusCode::OK, body_of(&AccountView::from(&account))?))
     })
     .await

@@ -20,9 +20,12 @@ pub struct AccountRef {
     pub account_number: AccountNumber,
 }
 
+/// Who holds an order id: the account, and the Idempotency-Key of the request that created it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct OrderRef {
-    account: VirtualAccountId,
+pub struct OrderClaim {
+    pub account: VirtualAccountId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 pub fn number_partition(bank: BankCode, number: &AccountNumber) -> String {
@@ -62,7 +65,7 @@ pub fn put_account(account: &VirtualAccount, condition: Condition) -> Result<Wri
 
 /// The writes that create a new account: the account, its id reference, and its order claim.
 /// The order claim is the last write, so a duplicate order fails at index `base + 2`.
-pub fn create_account(account: &VirtualAccount) -> Result<Vec<Write>, StoreError> {
+pub fn create_account(account: &VirtualAccount, idempotency_key: Option<&str>) -> Result<Vec<Write>, StoreError> {
     let reference = AccountRef {
         merchant_id: account.merchant_id.clone(),
         bank_code: account.bank_code,
@@ -72,7 +75,7 @@ pub fn create_account(account: &VirtualAccount) -> Result<Vec<Write>, StoreError
         put_account(account, Condition::NotExists)?,
         ItemBuilder::new(&ref_key(&account.id), "account_ref").data(&reference)?.put(Condition::NotExists),
         ItemBuilder::new(&order_key(&account.merchant_id, &account.order_id), "order")
-            .data(&OrderRef { account: account.id.clone() })?
+            .data(&OrderClaim { account: account.id.clone(), idempotency_key: idempotency_key.map(str::to_owned) })?
             .put(Condition::NotExists),
     ])
 }
@@ -87,14 +90,17 @@ pub async fn get(table: &dyn Table, id: &VirtualAccountId) -> Result<Option<Virt
     item.as_ref().map(data_of).transpose()
 }
 
+pub async fn order_claim(table: &dyn Table, merchant: &MerchantId, order: &OrderId) -> Result<Option<OrderClaim>, StoreError> {
+    table.get(&order_key(merchant, order)).await?.as_ref().map(data_of).transpose()
+}
+
 pub async fn find_by_order(
     table: &dyn Table,
     merchant: &MerchantId,
     order: &OrderId,
 ) -> Result<Option<VirtualAccount>, StoreError> {
-    let Some(item) = table.get(&order_key(merchant, order)).await? else { return Ok(None) };
-    let order_ref: OrderRef = data_of(&item)?;
-    get(table, &order_ref.account).await
+    let Some(claim) = order_claim(table, merchant, order).await? else { return Ok(None) };
+    get(table, &claim.account).await
 }
 
 /// The newest account ever issued on a number, open or not: who a deposit to it belongs to.

@@ -149,7 +149,14 @@ impl Table for DynamoTable {
             )
             .send()
             .await
-            .map_err(sdk_unavailable)?;
+            .map_err(|e| match &e {
+                // DynamoDB refuses a start key outside the key condition; the embedded store
+                // never reaches that point because the cursor names another partition first.
+                SdkError::ServiceError(s) if query.after.is_some() && s.err().code() == Some("ValidationException") => {
+                    StoreError::InvalidCursor
+                }
+                _ => sdk_unavailable(e),
+            })?;
         let items = out.items.unwrap_or_default().into_iter().map(from_dynamo_item).collect::<Result<Vec<_>, _>>()?;
         let next = out
             .last_evaluated_key
@@ -168,7 +175,10 @@ impl Table for DynamoTable {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         validate_transaction(&writes)?;
         let items = writes.into_iter().map(|w| transact_item(&self.table, w)).collect::<Result<Vec<_>, _>>()?;
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        // The token makes the SDK's own retries of this call idempotent: a retry of a
+        // transaction that did commit answers success instead of failing its conditions.
+        let token = ulid::Ulid::new().to_string();
+        match self.client.transact_write_items().set_transact_items(Some(items)).client_request_token(token).send().await {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => Err(match e.into_err() {
                 TransactWriteItemsError::TransactionCanceledException(cancelled) => {
