@@ -59,7 +59,8 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
             .map_err(|e| CliError::Config(format!("addr: {e}")))?,
     };
     let table = Arc::new(store::open_embedded(data_dir)?);
-    let service = Arc::new(Service::new(table, Arc::new(SystemClock), config.settings()?));
+    let service = Arc::new(Service::new(table.clone(), Arc::new(SystemClock), config.settings()?));
+    tokio::spawn(purge_expired_items(table));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr()?;
     if args.demo {
@@ -72,6 +73,30 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     axum::serve(listener, vaccount::http::all_routes(service)).with_graceful_shutdown(shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// DynamoDB's TTL, locally: idempotency records and alert markers go once they expire.
+async fn purge_expired_items(table: Arc<vaccount::store::EmbeddedTable>) {
+    const BATCH: usize = 10_000;
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        loop {
+            match table.purge_expired(chrono::Utc::now().timestamp(), BATCH).await {
+                Ok(n) if n == BATCH => continue,
+                Ok(n) => {
+                    if n > 0 {
+                        tracing::info!(purged = n, "expired items removed");
+                    }
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "purging expired items failed");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 async fn shutdown() {

@@ -227,3 +227,34 @@ async fn concurrent_versioned_increments_lose_no_update(backend: Backend) {
     let final_item = t.table.get(&Key::new("C", "C")).await.unwrap().unwrap();
     assert_eq!(final_item.get("version"), Some(&Attr::N(21)));
 }
+
+/// DynamoDB deletes expired items by itself (eventually); the embedded store does it when
+/// `serve` calls `purge_expired`, keeping its indexes in step.
+#[tokio::test]
+async fn the_embedded_store_purges_expired_items_and_their_index_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = vaccount::store::EmbeddedTable::open(&dir.path().join("t.redb")).unwrap();
+    let at = |n: i64| ("expires_at", Attr::N(n));
+    let indexed = ("gsi3pk", Attr::S("Q".into()));
+    let indexed_sk = ("gsi3sk", Attr::S("1".into()));
+    table
+        .transact(vec![
+            put(item("P", "expired", &[at(100), indexed.clone(), indexed_sk.clone()]), Condition::NotExists),
+            put(item("P", "later", &[at(10_000)]), Condition::NotExists),
+            put(item("P", "forever", &[]), Condition::NotExists),
+            put(item("P", "renewed", &[at(100)]), Condition::NotExists),
+        ])
+        .await
+        .unwrap();
+    table.transact(vec![put(item("P", "renewed", &[at(10_000)]), Condition::Exists)]).await.unwrap();
+    assert_eq!(table.purge_expired(5_000, 100).await.unwrap(), 1);
+    assert_eq!(table.get(&Key::new("P", "expired")).await.unwrap(), None);
+    for sk in ["later", "forever", "renewed"] {
+        assert!(table.get(&Key::new("P", sk)).await.unwrap().is_some(), "{sk} survives");
+    }
+    assert!(table.query(&Query::index(Index::Gsi3, "Q")).await.unwrap().items.is_empty());
+    assert_eq!(table.purge_expired(5_000, 100).await.unwrap(), 0);
+    assert_eq!(table.purge_expired(20_000, 1).await.unwrap(), 1, "the limit bounds one pass");
+    assert_eq!(table.purge_expired(20_000, 100).await.unwrap(), 1);
+    assert!(table.get(&Key::new("P", "forever")).await.unwrap().is_some());
+}

@@ -2,7 +2,8 @@
 //! and the setup commands.
 //!
 //! Items live in one B-tree keyed `pk \0 sk`; each secondary index is a B-tree of
-//! `ipk \0 isk \0 pk \0 sk` entries, maintained in the same write transaction as the item.
+//! `ipk \0 isk \0 pk \0 sk` entries, and items with `expires_at` have an entry in an expiry
+//! B-tree (DynamoDB's TTL), all maintained in the same write transaction as the item.
 //!
 //! Writes go through one writer thread that commits in groups: it takes every transaction
 //! queued so far, checks and applies them one by one inside a single durable commit (a
@@ -11,7 +12,7 @@
 //! caller hears "done" before its commit is on disk.
 
 use crate::ports::{
-    Attr, Condition, Cursor, Index, Item, Key, PK, Page, Query, SK, SortRange, StoreError, Table, VERSION, Write,
+    Attr, Condition, Cursor, EXPIRES_AT, Index, Item, Key, PK, Page, Query, SK, SortRange, StoreError, Table, VERSION, Write,
     cursor_after, validate_cursor, validate_transaction,
 };
 use async_trait::async_trait;
@@ -25,6 +26,8 @@ use tokio::sync::oneshot;
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 const GSI: [TableDefinition<&[u8], ()>; 3] =
     [TableDefinition::new("gsi1"), TableDefinition::new("gsi2"), TableDefinition::new("gsi3")];
+/// Items carrying `expires_at`, by that instant: DynamoDB's TTL, done by [`EmbeddedTable::purge_expired`].
+const EXPIRY: TableDefinition<&[u8], ()> = TableDefinition::new("expiry");
 
 /// Transactions applied per durable commit at most; bounds the latency a batch adds.
 const MAX_GROUP: usize = 256;
@@ -55,7 +58,7 @@ impl EmbeddedTable {
         })?;
         let txn = db.begin_write().map_err(unavailable)?;
         txn.open_table(ITEMS).map_err(unavailable)?;
-        for def in GSI {
+        for def in GSI.into_iter().chain([EXPIRY]) {
             txn.open_table(def).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
@@ -67,6 +70,86 @@ impl EmbeddedTable {
             .spawn(move || write_loop(&writer_db, &jobs))
             .map_err(unavailable)?;
         Ok(EmbeddedTable { db, writer })
+    }
+
+    /// Deletes up to `limit` items whose `expires_at` is before `now` (Unix seconds), as
+    /// DynamoDB's TTL does in AWS; returns how many it deleted. Readers never rely on it:
+    /// an expired item still present is treated as absent by the code that reads it.
+    pub async fn purge_expired(&self, now: i64, limit: usize) -> Result<usize, StoreError> {
+        let db = self.db.clone();
+        let purge = move || -> Result<usize, StoreError> {
+            // redb admits one write transaction at a time, so this simply queues behind the
+            // group writer's current commit.
+            let txn = db.begin_write().map_err(unavailable)?;
+            let purged = {
+                let mut tables = Tables::open(&txn)?;
+                let due: Vec<Vec<u8>> = {
+                    let upper = expiry_prefix(now);
+                    let range = tables.expiry.range::<&[u8]>(..upper.as_slice()).map_err(unavailable)?;
+                    range.take(limit).map(|e| e.map(|(k, _)| k.value().to_vec())).collect::<Result<_, _>>().map_err(unavailable)?
+                };
+                for entry in &due {
+                    let (pk, sk) = base_key_of_expiry_entry(entry)?;
+                    let key = Key::new(pk, sk);
+                    let old = tables.items.remove(item_key(&key.pk, &key.sk).as_slice()).map_err(unavailable)?.map(|v| decode(v.value())).transpose()?;
+                    match old {
+                        Some(old) => tables.unindex(&key, &old)?,
+                        None => {
+                            tables.expiry.remove(entry.as_slice()).map_err(unavailable)?;
+                        }
+                    }
+                }
+                due.len()
+            };
+            txn.commit().map_err(unavailable)?;
+            Ok(purged)
+        };
+        tokio::task::spawn_blocking(purge).await.map_err(unavailable)?
+    }
+}
+
+/// The item table and every secondary structure kept in step with it.
+struct Tables<'t> {
+    items: redb::Table<'t, &'static [u8], &'static [u8]>,
+    gsi: [redb::Table<'t, &'static [u8], ()>; 3],
+    expiry: redb::Table<'t, &'static [u8], ()>,
+}
+
+impl<'t> Tables<'t> {
+    fn open(txn: &'t redb::WriteTransaction) -> Result<Tables<'t>, StoreError> {
+        Ok(Tables {
+            items: txn.open_table(ITEMS).map_err(unavailable)?,
+            gsi: [
+                txn.open_table(GSI[0]).map_err(unavailable)?,
+                txn.open_table(GSI[1]).map_err(unavailable)?,
+                txn.open_table(GSI[2]).map_err(unavailable)?,
+            ],
+            expiry: txn.open_table(EXPIRY).map_err(unavailable)?,
+        })
+    }
+
+    fn index(&mut self, key: &Key, item: &Item) -> Result<(), StoreError> {
+        for index in Index::ALL {
+            if let Some(entry) = index_entry(index, key, item) {
+                self.gsi[index_slot(index)].insert(entry.as_slice(), ()).map_err(unavailable)?;
+            }
+        }
+        if let Some(entry) = expiry_entry(key, item) {
+            self.expiry.insert(entry.as_slice(), ()).map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    fn unindex(&mut self, key: &Key, old: &Item) -> Result<(), StoreError> {
+        for index in Index::ALL {
+            if let Some(entry) = index_entry(index, key, old) {
+                self.gsi[index_slot(index)].remove(entry.as_slice()).map_err(unavailable)?;
+            }
+        }
+        if let Some(entry) = expiry_entry(key, old) {
+            self.expiry.remove(entry.as_slice()).map_err(unavailable)?;
+        }
+        Ok(())
     }
 }
 
@@ -161,14 +244,9 @@ fn commit_group(db: &Database, group: &[Job]) -> Result<Vec<Result<(), StoreErro
     let txn = db.begin_write().map_err(unavailable)?;
     let mut outcomes = Vec::with_capacity(group.len());
     {
-        let mut items = txn.open_table(ITEMS).map_err(unavailable)?;
-        let mut indexes = [
-            txn.open_table(GSI[0]).map_err(unavailable)?,
-            txn.open_table(GSI[1]).map_err(unavailable)?,
-            txn.open_table(GSI[2]).map_err(unavailable)?,
-        ];
+        let mut tables = Tables::open(&txn)?;
         for job in group {
-            let failed = first_failed_condition(&items, &job.writes)?;
+            let failed = first_failed_condition(&tables.items, &job.writes)?;
             if let Some(index) = failed {
                 outcomes.push(Err(StoreError::ConditionFailed { index }));
                 continue;
@@ -178,23 +256,19 @@ fn commit_group(db: &Database, group: &[Job]) -> Result<Vec<Result<(), StoreErro
                     Write::Put { item, .. } => {
                         let key = Key::of(item).ok_or_else(|| StoreError::Invalid("item without key".into()))?;
                         let k = item_key(&key.pk, &key.sk);
-                        let old = items.get(k.as_slice()).map_err(unavailable)?.map(|v| decode(v.value())).transpose()?;
+                        let old = tables.items.get(k.as_slice()).map_err(unavailable)?.map(|v| decode(v.value())).transpose()?;
                         if let Some(old) = old {
-                            unindex(&mut indexes, &key, &old)?;
+                            tables.unindex(&key, &old)?;
                         }
                         let bytes = serde_json::to_vec(item).map_err(unavailable)?;
-                        items.insert(k.as_slice(), bytes.as_slice()).map_err(unavailable)?;
-                        for index in Index::ALL {
-                            if let Some(entry) = index_entry(index, &key, item) {
-                                indexes[index_slot(index)].insert(entry.as_slice(), ()).map_err(unavailable)?;
-                            }
-                        }
+                        tables.items.insert(k.as_slice(), bytes.as_slice()).map_err(unavailable)?;
+                        tables.index(&key, item)?;
                     }
                     Write::Delete { key, .. } => {
                         let k = item_key(&key.pk, &key.sk);
-                        let old = items.remove(k.as_slice()).map_err(unavailable)?.map(|v| decode(v.value())).transpose()?;
+                        let old = tables.items.remove(k.as_slice()).map_err(unavailable)?.map(|v| decode(v.value())).transpose()?;
                         if let Some(old) = old {
-                            unindex(&mut indexes, key, &old)?;
+                            tables.unindex(key, &old)?;
                         }
                     }
                     Write::Check { .. } => {}
@@ -208,7 +282,7 @@ fn commit_group(db: &Database, group: &[Job]) -> Result<Vec<Result<(), StoreErro
 }
 
 fn first_failed_condition(
-    items: &redb::Table<&[u8], &[u8]>,
+    items: &redb::Table<&'static [u8], &'static [u8]>,
     writes: &[Write],
 ) -> Result<Option<usize>, StoreError> {
     for (i, write) in writes.iter().enumerate() {
@@ -237,15 +311,6 @@ fn first_failed_condition(
     Ok(None)
 }
 
-fn unindex(indexes: &mut [redb::Table<&[u8], ()>; 3], key: &Key, old: &Item) -> Result<(), StoreError> {
-    for index in Index::ALL {
-        if let Some(entry) = index_entry(index, key, old) {
-            indexes[index_slot(index)].remove(entry.as_slice()).map_err(unavailable)?;
-        }
-    }
-    Ok(())
-}
-
 fn index_slot(index: Index) -> usize {
     match index {
         Index::Gsi1 => 0,
@@ -266,6 +331,28 @@ fn index_entry(index: Index, key: &Key, item: &Item) -> Option<Vec<u8>> {
         ),
         _ => None,
     }
+}
+
+/// `expires_at` as 8 big-endian bytes that sort like the number (sign bit flipped), then the
+/// item key: the expiry B-tree iterates oldest deadline first.
+fn expiry_prefix(unix_seconds: i64) -> Vec<u8> {
+    ((unix_seconds as u64) ^ (1 << 63)).to_be_bytes().to_vec()
+}
+
+fn expiry_entry(key: &Key, item: &Item) -> Option<Vec<u8>> {
+    match item.get(EXPIRES_AT) {
+        Some(Attr::N(at)) => Some([expiry_prefix(*at).as_slice(), item_key(&key.pk, &key.sk).as_slice()].concat()),
+        _ => None,
+    }
+}
+
+fn base_key_of_expiry_entry(entry: &[u8]) -> Result<(&str, &str), StoreError> {
+    let corrupt = || StoreError::Unavailable("corrupt expiry entry".into());
+    let rest = entry.get(8..).ok_or_else(corrupt)?;
+    let mut parts = rest.splitn(2, |b| *b == 0);
+    let pk = std::str::from_utf8(parts.next().ok_or_else(corrupt)?).map_err(|_| corrupt())?;
+    let sk = std::str::from_utf8(parts.next().ok_or_else(corrupt)?).map_err(|_| corrupt())?;
+    Ok((pk, sk))
 }
 
 fn base_key_of_index_entry(entry: &[u8]) -> Result<(&str, &str), StoreError> {
