@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of vaccount. Installs what it needs (idempotently), starts its own
-# moto_server on a free 127.0.0.1 port, runs cfn-lint and the whole workspace under
-# cargo-nextest, and stops the server by PID on the way out, pass or fail.
+# Runs every test of vaccount. Installs what it needs (idempotently), runs cfn-lint, checks
+# docs/openapi.yaml against a running `vaccount serve`, starts its own moto_server on a free
+# 127.0.0.1 port, runs the whole workspace under cargo-nextest, and stops the server by PID
+# on the way out, pass or fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -11,8 +12,8 @@ mkdir -p "$logs"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "python tools (moto, cfn-lint) in .venv"
-if ! "$venv/bin/python" -c 'import moto.server, cfnlint' 2>/dev/null \
+step "python tools (moto, cfn-lint, openapi-core) in .venv"
+if ! "$venv/bin/python" -c 'import moto.server, cfnlint, openapi_core' 2>/dev/null \
     || ! cmp -s scripts/requirements-test.txt "$venv/.requirements"; then
     python3 -m venv "$venv" 2>/dev/null || {
         apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
@@ -30,6 +31,10 @@ fi
 step "cfn-lint template.yaml"
 "$venv/bin/cfn-lint" template.yaml
 echo "template.yaml: clean"
+
+step "docs/openapi.yaml against a running server"
+cargo build -p vaccount-cli
+"$venv/bin/python" scripts/check_openapi.py "${CARGO_TARGET_DIR:-target}/debug/vaccount"
 
 step "moto_server"
 port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
