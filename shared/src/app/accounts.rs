@@ -33,6 +33,7 @@ impl Service {
         idempotency_key: Option<&str>,
         request: AccountRequest,
     ) -> Result<VirtualAccount, AppError> {
+        self.ensure_writable()?;
         let bank = request.bank_code;
         // Numbers this request thawed itself are claimed directly: the free index may not show
         // them yet (DynamoDB indexes lag their table).
@@ -214,6 +215,7 @@ impl Service {
     /// The merchant cancels: the account closes, its number starts its cooldown, and
     /// `virtual_account.closed` is recorded, all in one transaction.
     pub async fn close_account(&self, merchant: &MerchantId, id: &VirtualAccountId) -> Result<VirtualAccount, AppError> {
+        self.ensure_writable()?;
         for _ in 0..UPDATE_ATTEMPTS {
             let account = self.get_account(merchant, id).await?;
             let now = self.clock.now();

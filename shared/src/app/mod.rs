@@ -25,6 +25,9 @@ pub struct Settings {
     pub idempotency_lease: Duration,
     /// How long a finished request's answer is replayed.
     pub idempotency_ttl: Duration,
+    /// `Some(home)` when this deployment runs outside its home region (a standby): it serves
+    /// reads and refuses changes, so two regions never write the same accounts.
+    pub standby_of: Option<String>,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             pool_low_threshold: 100,
             idempotency_lease: Duration::seconds(30),
             idempotency_ttl: Duration::hours(24),
+            standby_of: None,
         }
     }
 }
@@ -49,6 +53,15 @@ pub struct Service {
 impl Service {
     pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, settings: Settings) -> Service {
         Service { table, clock, settings }
+    }
+
+    /// Changes happen only in the home region; failing over is redeploying the standby with
+    /// itself as home (docs/decisions.md).
+    pub fn ensure_writable(&self) -> Result<(), AppError> {
+        match &self.settings.standby_of {
+            None => Ok(()),
+            Some(home) => Err(AppError::Unavailable(format!("standby region: changes go to {home}"))),
+        }
     }
 }
 
@@ -90,6 +103,7 @@ impl Settings {
                 1..=3600,
             )?),
             idempotency_ttl: defaults.idempotency_ttl,
+            standby_of: None,
         })
     }
 }

@@ -20,11 +20,22 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The service over the table named by `TABLE_NAME`, configured by `VACCOUNT_*` variables.
+/// A function running outside `VACCOUNT_HOME_REGION` is a standby and refuses changes.
 pub async fn service_from_env() -> Result<Arc<Service>, ConfigError> {
     let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
-    let settings = Settings::from_lookup(|name| std::env::var(name).ok())?;
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+    let mut settings = Settings::from_lookup(|name| std::env::var(name).ok())?;
+    let config = sdk_config().await;
+    settings.standby_of = standby_of(config.region().map(|r| r.as_ref()), std::env::var("VACCOUNT_HOME_REGION").ok().as_deref());
+    let client = aws_sdk_dynamodb::Client::new(&config);
     Ok(Arc::new(Service::new(Arc::new(DynamoTable::new(client, table)), Arc::new(SystemClock), settings)))
+}
+
+/// The home region, when this one (`running`) is not it.
+pub fn standby_of(running: Option<&str>, home: Option<&str>) -> Option<String> {
+    match (running, home) {
+        (Some(running), Some(home)) if !home.is_empty() && running != home => Some(home.to_owned()),
+        _ => None,
+    }
 }
 
 /// JSON logs, as CloudWatch Logs Insights queries them.
@@ -39,4 +50,17 @@ pub fn init_logging() {
             .without_time()
             .finish(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::standby_of;
+
+    #[test]
+    fn only_a_region_other_than_home_is_a_standby() {
+        assert_eq!(standby_of(Some("ap-northeast-1"), Some("ap-northeast-2")), Some("ap-northeast-2".into()));
+        assert_eq!(standby_of(Some("ap-northeast-2"), Some("ap-northeast-2")), None);
+        assert_eq!(standby_of(Some("ap-northeast-2"), None), None);
+        assert_eq!(standby_of(None, Some("ap-northeast-2")), None);
+    }
 }
