@@ -27,7 +27,7 @@ pub struct BenchIssueArgs {
 
 pub async fn issue(args: BenchIssueArgs) -> Result<(), CliError> {
     let dir = tempfile_dir()?;
-    let table = Arc::new(crate::store::open_embedded(&dir)?);
+    let (_, table) = crate::store::open_local(&dir)?;
     let settings = vaccount::app::Settings { pool_low_threshold: 0, ..Default::default() };
     let service = Arc::new(Service::new(table, Arc::new(SystemClock), settings));
     let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2).await?;

@@ -58,9 +58,9 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
             .parse()
             .map_err(|e| CliError::Config(format!("addr: {e}")))?,
     };
-    let table = Arc::new(store::open_embedded(data_dir)?);
-    let service = Arc::new(Service::new(table.clone(), Arc::new(SystemClock), config.settings()?));
-    tokio::spawn(purge_expired_items(table));
+    let (raw, table) = store::open_local(data_dir)?;
+    let service = Arc::new(Service::new(table, Arc::new(SystemClock), config.settings()?));
+    tokio::spawn(purge_expired_items(raw));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr()?;
     if args.demo {
@@ -147,7 +147,7 @@ async fn ensure_demo(service: &Service, data_dir: &Path) -> Result<Demo, CliErro
 }
 
 /// The demo secrets are readable by the owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

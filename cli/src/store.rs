@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use vaccount::app::{Service, Settings};
 use vaccount::ports::{SystemClock, Table};
-use vaccount::store::{DynamoTable, EmbeddedTable};
+use vaccount::store::{DataKey, DynamoTable, EmbeddedTable, SealedTable};
 
 pub const STORE_FILE: &str = "vaccount.redb";
+/// The data key of an embedded store. Back it up with the store: without it the sealed
+/// records (secrets, customer data) cannot be read.
+pub const KEY_FILE: &str = "data.key";
 
 pub enum Location {
     DataDir(PathBuf),
@@ -43,14 +46,42 @@ pub fn open_embedded(data_dir: &Path) -> Result<EmbeddedTable, CliError> {
     EmbeddedTable::open(&data_dir.join(STORE_FILE)).map_err(|e| CliError::Config(e.to_string()))
 }
 
+/// The data dir's data key, created (owner-only) with the store.
+pub fn local_data_key(data_dir: &Path) -> Result<DataKey, CliError> {
+    let path = data_dir.join(KEY_FILE);
+    let secret = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret = vaccount::domain::merchant::new_secret();
+            crate::serve::write_private(&path, secret.as_bytes())?;
+            secret
+        }
+        Err(e) => return Err(e.into()),
+    };
+    DataKey::from_secret(&secret).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))
+}
+
+/// The embedded store with its records sealed, and the raw store for housekeeping.
+pub fn open_local(data_dir: &Path) -> Result<(Arc<EmbeddedTable>, Arc<dyn Table>), CliError> {
+    let raw = Arc::new(open_embedded(data_dir)?);
+    let key = local_data_key(data_dir)?;
+    Ok((raw.clone(), Arc::new(SealedTable::new(raw, key))))
+}
+
 async fn dynamo(table: &str) -> DynamoTable {
     DynamoTable::new(aws_sdk_dynamodb::Client::new(&vaccount::aws::sdk_config().await), table)
 }
 
 pub async fn open(location: &Location) -> Result<Arc<dyn Table>, CliError> {
     Ok(match location {
-        Location::DataDir(dir) => Arc::new(open_embedded(dir)?),
-        Location::Dynamo(table) => Arc::new(dynamo(table).await),
+        Location::DataDir(dir) => open_local(dir)?.1,
+        Location::Dynamo(table) => {
+            let secret = std::env::var("VACCOUNT_DATA_KEY_SECRET").map_err(|_| {
+                CliError::Config("set VACCOUNT_DATA_KEY_SECRET to the stack's data key secret (output DataKeySecretArn)".into())
+            })?;
+            let key = vaccount::aws::data_key(&vaccount::aws::sdk_config().await, &secret).await.map_err(|e| CliError::Config(e.to_string()))?;
+            Arc::new(SealedTable::new(dynamo(table).await, key))
+        }
     })
 }
 
@@ -62,7 +93,7 @@ pub async fn service(location: &Location) -> Result<Service, CliError> {
 
 pub async fn migrate(location: &Location) -> Result<(), CliError> {
     match location {
-        Location::DataDir(dir) => open_embedded(dir).map(drop),
+        Location::DataDir(dir) => open_local(dir).map(drop),
         Location::Dynamo(table) => {
             let table = dynamo(table).await;
             match table.create_table(true).await {

@@ -85,14 +85,28 @@ pub fn moto_endpoint() -> String {
         .expect("VACCOUNT_TEST_DYNAMODB_ENDPOINT is not set: run the tests through scripts/test.sh, which starts moto_server")
 }
 
-pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// AWS configuration pointing at the test moto server.
+pub async fn moto_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(moto_endpoint())
         .region(aws_config::Region::new("ap-northeast-2"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "moto"))
         .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+        .await
+}
+
+pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&moto_config().await)
+}
+
+/// The data key the tests seal records with.
+pub fn test_key() -> crate::store::DataKey {
+    crate::store::DataKey::from_secret("test-data-key-secret-with-enough-entropy-0123456789").expect("valid test key")
+}
+
+/// `table` with its records sealed at rest, as every deployment runs it.
+pub fn sealed(table: Arc<dyn Table>) -> Arc<dyn Table> {
+    Arc::new(crate::store::SealedTable::new(table, test_key()))
 }
 
 /// A fresh, uniquely named table in moto, created as the template declares it.
@@ -184,8 +198,8 @@ pub mod fixtures {
     pub async fn fixture_service() -> (TestTable, Arc<Service>) {
         let t = table(Backend::Dynamo).await;
         let clock = FixedClock::new(fixture_time());
-        let service = super::service(t.table.clone(), clock);
-        seed_merchant(t.table.as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
+        let service = super::service(sealed(t.table.clone()), clock);
+        seed_merchant(service.table.as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
         seed_pool(&service, BankCode::Kookmin, "55500000000000", 20).await;
         (t, service)
     }

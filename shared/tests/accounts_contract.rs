@@ -25,6 +25,7 @@ on_both_backends!(
     idempotency_replays_refuses_and_recovers_from_a_crashed_holder,
     two_active_keys_rotate_without_downtime,
     a_retry_under_the_same_key_gets_the_account_its_lost_attempt_created,
+    personal_data_and_secrets_are_sealed_at_rest,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -32,7 +33,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 struct World {
-    _t: TestTable,
+    t: TestTable,
     clock: Arc<FixedClock>,
     service: Arc<Service>,
     merchant: MerchantId,
@@ -41,12 +42,12 @@ struct World {
 async fn world(backend: Backend, settings: Settings, pool: u64) -> World {
     let t = table(backend).await;
     let clock = FixedClock::new(t0());
-    let service = Arc::new(Service::new(t.table.clone(), clock.clone(), settings));
+    let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), clock.clone(), settings));
     let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2).await.unwrap().merchant_id;
     if pool > 0 {
         seed_pool(&service, BankCode::Kookmin, "12345600000000", pool).await;
     }
-    World { _t: t, clock, service, merchant }
+    World { t, clock, service, merchant }
 }
 
 fn request(order: &str) -> AccountRequest {
@@ -291,4 +292,33 @@ async fn a_standby_region_serves_reads_and_refuses_changes() {
     assert!(matches!(standby.issue_account(&w.merchant, None, request("ORD-2")).await, Err(AppError::Unavailable(_))));
     assert!(matches!(standby.close_account(&w.merchant, &account.id).await, Err(AppError::Unavailable(_))));
     assert_eq!(w.service.get_account(&w.merchant, &account.id).await.unwrap().status, Status::Waiting);
+}
+
+async fn personal_data_and_secrets_are_sealed_at_rest(backend: Backend) {
+    use vaccount::ports::{Attr, Key};
+    let w = world(backend, Settings::default(), 5).await;
+    let mut req = request("PII-1");
+    req.customer = Some(vaccount::domain::Customer { name: Some("홍길동".into()), phone: Some("01098765432".into()), email: None });
+    let account = w.service.issue_account(&w.merchant, None, req).await.unwrap();
+    let account_key = repo::accounts::account_key(account.bank_code, &account.account_number, &account.id);
+    let merchant = repo::merchants::get_merchant(w.service.table.as_ref(), &w.merchant).await.unwrap().unwrap();
+    let key = repo::merchants::get_api_key(w.service.table.as_ref(), &merchant.active_keys[0]).await.unwrap().unwrap();
+    let raw_text = |item: vaccount::ports::Item| format!("{item:?}");
+    let raw_account = raw_text(w.t.table.get(&account_key).await.unwrap().unwrap());
+    let raw_key = raw_text(w.t.table.get(&repo::merchants::api_key_key(&key.id)).await.unwrap().unwrap());
+    for (raw, secret) in [(&raw_account, "01098765432"), (&raw_account, "홍길동"), (&raw_key, key.secret.as_str())] {
+        assert!(!raw.contains(secret), "{secret} is stored in the clear: {raw}");
+    }
+    // What storage needs stays readable: keys, indexes, version.
+    let raw_item = w.t.table.get(&account_key).await.unwrap().unwrap();
+    assert_eq!(raw_item.get("version"), Some(&Attr::N(1)));
+    assert!(matches!(raw_item.get("gsi1pk"), Some(Attr::S(_))));
+    // A sealed record moved onto another item does not open.
+    let mut moved = raw_item.clone();
+    moved.insert("sk".into(), Attr::S("VA#elsewhere".into()));
+    let moved_key = Key::new(account_key.pk.clone(), "VA#elsewhere");
+    w.t.table.transact(vec![vaccount::ports::Write::Put { item: moved, condition: vaccount::ports::Condition::NotExists }]).await.unwrap();
+    assert!(w.service.table.get(&moved_key).await.is_err());
+    // And through the sealed table everything reads back as written.
+    assert_eq!(w.service.get_account(&w.merchant, &account.id).await.unwrap(), account);
 }

@@ -4,7 +4,8 @@
 
 use crate::app::{Service, Settings};
 use crate::ports::SystemClock;
-use crate::store::DynamoTable;
+use crate::ports::StoreError;
+use crate::store::{DataKey, DynamoTable, SealedTable};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -13,21 +14,41 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error(transparent)]
     Settings(#[from] crate::app::SettingsError),
+    #[error("data key: {0}")]
+    DataKey(String),
 }
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
+/// The data key that seals records, from the Secrets Manager secret `secret_id` (name or ARN).
+pub async fn data_key(config: &aws_config::SdkConfig, secret_id: &str) -> Result<DataKey, ConfigError> {
+    let client = aws_sdk_secretsmanager::Client::new(config);
+    let out = client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
+        use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+        ConfigError::DataKey(format!("reading {secret_id}: {}", e.code().unwrap_or("unreachable")))
+    })?;
+    let secret = out.secret_string().ok_or_else(|| ConfigError::DataKey(format!("{secret_id} has no string value")))?;
+    DataKey::from_secret(secret).map_err(|e: StoreError| ConfigError::DataKey(e.to_string()))
+}
+
+/// The sealed table named by `TABLE_NAME`, its data key from `VACCOUNT_DATA_KEY_SECRET`.
+pub async fn table_from_env(config: &aws_config::SdkConfig) -> Result<SealedTable<DynamoTable>, ConfigError> {
+    let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
+    let secret = std::env::var("VACCOUNT_DATA_KEY_SECRET").map_err(|_| ConfigError::Missing("VACCOUNT_DATA_KEY_SECRET"))?;
+    let key = data_key(config, &secret).await?;
+    Ok(SealedTable::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(config), table), key))
+}
+
 /// The service over the table named by `TABLE_NAME`, configured by `VACCOUNT_*` variables.
 /// A function running outside `VACCOUNT_HOME_REGION` is a standby and refuses changes.
 pub async fn service_from_env() -> Result<Arc<Service>, ConfigError> {
-    let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
     let mut settings = Settings::from_lookup(|name| std::env::var(name).ok())?;
     let config = sdk_config().await;
     settings.standby_of = standby_of(config.region().map(|r| r.as_ref()), std::env::var("VACCOUNT_HOME_REGION").ok().as_deref());
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    Ok(Arc::new(Service::new(Arc::new(DynamoTable::new(client, table)), Arc::new(SystemClock), settings)))
+    let table = table_from_env(&config).await?;
+    Ok(Arc::new(Service::new(Arc::new(table), Arc::new(SystemClock), settings)))
 }
 
 /// The home region, when this one (`running`) is not it.

@@ -3,6 +3,8 @@
 
 pub mod dynamodb;
 pub mod embedded;
+pub mod sealed;
 
 pub use dynamodb::DynamoTable;
 pub use embedded::EmbeddedTable;
+pub use sealed::{DataKey, SealedTable};
