@@ -222,6 +222,22 @@ pub trait Table: Send + Sync + 'static {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
 }
 
+/// A shared table is a table, so decorators such as `store::SealedTable` can wrap one.
+#[async_trait]
+impl<T: Table + ?Sized> Table for std::sync::Arc<T> {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        (**self).get(key).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        (**self).query(query).await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        (**self).transact(writes).await
+    }
+}
+
 /// Checks every backend applies before it talks to storage, so that both reject the same
 /// requests in the same way.
 pub fn validate_transaction(writes: &[Write]) -> Result<(), StoreError> {

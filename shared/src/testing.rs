@@ -17,10 +17,6 @@ impl FixedClock {
         Arc::new(FixedClock(Mutex::new(at)))
     }
 
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
-    }
-
     pub fn advance(&self, by: chrono::Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;

@@ -17,17 +17,6 @@ pub enum EventType {
     PoolLow,
 }
 
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::AccountIssued => "virtual_account.issued",
-            EventType::AccountClosed => "virtual_account.closed",
-            EventType::AccountExpired => "virtual_account.expired",
-            EventType::PoolLow => "pool.low",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEvent {
     pub id: EventId,

@@ -52,10 +52,6 @@ impl ItemBuilder {
         self
     }
 
-    pub fn build(self) -> Item {
-        self.0
-    }
-
     pub fn put(self, condition: Condition) -> Write {
         Write::Put { item: self.0, condition }
     }

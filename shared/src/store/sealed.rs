@@ -113,18 +113,3 @@ impl<T: Table> Table for SealedTable<T> {
         self.inner.transact(sealed).await
     }
 }
-
-#[async_trait]
-impl<T: Table + ?Sized> Table for std::sync::Arc<T> {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        (**self).get(key).await
-    }
-
-    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        (**self).query(query).await
-    }
-
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        (**self).transact(writes).await
-    }
-}
