@@ -30,7 +30,7 @@ pub async fn issue(args: BenchIssueArgs) -> Result<(), CliError> {
     let (_, table) = crate::store::open_local(&dir)?;
     let settings = vaccount::app::Settings { pool_low_threshold: 0, ..Default::default() };
     let service = Arc::new(Service::new(table, Arc::new(SystemClock), settings));
-    let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2).await?;
+    let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
     let provider = service.add_provider("bench".parse().map_err(|e| CliError::Config(format!("{e}")))?, ProviderKind::Generic, vec![]).await?;
     let first = "70000000000000".parse().map_err(|e| CliError::Config(format!("{e}")))?;
     service.add_pool_range(&provider.provider_id, BankCode::Kookmin, &first, args.count).await?;

@@ -124,7 +124,7 @@ async fn ensure_demo(service: &Service, data_dir: &Path) -> Result<Demo, CliErro
     if let Ok(text) = std::fs::read_to_string(&path) {
         return serde_json::from_str(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())));
     }
-    let merchant = service.create_merchant("Demo Mall", Fee::PerDeposit(Krw::new(300)), 2).await?;
+    let merchant = service.create_merchant("Demo Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
     let provider_id: vaccount::domain::ProviderId = "bank".parse().map_err(|e| CliError::Config(format!("{e}")))?;
     // A demo setup interrupted half-way left the provider behind: reuse it.
     let provider = match vaccount::repo::merchants::get_provider(service.table.as_ref(), &provider_id).await.map_err(AppError::from)? {

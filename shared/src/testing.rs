@@ -143,6 +143,7 @@ pub async fn seed_merchant(table: &dyn Table, merchant_id: &str, key_id: &str, s
         active_keys: vec![key_id.clone()],
         created_at: at,
         version: 1,
+        policy: Default::default(),
     };
     let key = ApiKey { id: key_id, merchant_id: merchant_id.clone(), secret: secret.into(), active: true, created_at: at, version: 1 };
     table
@@ -215,6 +216,7 @@ pub mod fixtures {
             depositor_name: None,
             customer: None,
             metadata: Metadata::new(),
+            policy: Default::default(),
         };
         let account = VirtualAccount::issue(
             id,

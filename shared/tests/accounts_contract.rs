@@ -43,7 +43,7 @@ async fn world(backend: Backend, settings: Settings, pool: u64) -> World {
     let t = table(backend).await;
     let clock = FixedClock::new(t0());
     let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), clock.clone(), settings));
-    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2).await.unwrap().merchant_id;
+    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     if pool > 0 {
         seed_pool(&service, BankCode::Kookmin, "12345600000000", pool).await;
     }
@@ -61,6 +61,7 @@ fn request(order: &str) -> AccountRequest {
         depositor_name: Some("홍길동".into()),
         customer: None,
         metadata: Metadata::new(),
+        policy: Default::default(),
     }
 }
 
@@ -94,7 +95,7 @@ async fn a_duplicate_order_is_a_conflict_and_consumes_no_number(backend: Backend
 
 async fn another_merchants_account_is_not_found(backend: Backend) {
     let w = world(backend, Settings::default(), 10).await;
-    let other = w.service.create_merchant("Other", vaccount::domain::Fee::RateBps(150), 1).await.unwrap().merchant_id;
+    let other = w.service.create_merchant("Other", vaccount::domain::Fee::RateBps(150), 1, Default::default()).await.unwrap().merchant_id;
     let account = w.service.issue_account(&w.merchant, None, request("ORD-1")).await.unwrap();
     assert_eq!(w.service.get_account(&other, &account.id).await, Err(AppError::NotFound));
     assert_eq!(w.service.close_account(&other, &account.id).await, Err(AppError::NotFound));
@@ -203,7 +204,7 @@ async fn listing_pages_newest_first_and_filters(backend: Backend) {
     let by_order = w.service.list_accounts(&w.merchant, Some(&"L-4".parse().unwrap()), &ListFilter::default(), 20, None).await.unwrap();
     assert_eq!(by_order.items.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), vec![ids[4].clone()]);
 
-    let other = w.service.create_merchant("Other", vaccount::domain::Fee::RateBps(1), 1).await.unwrap().merchant_id;
+    let other = w.service.create_merchant("Other", vaccount::domain::Fee::RateBps(1), 1, Default::default()).await.unwrap().merchant_id;
     assert!(w.service.list_accounts(&other, None, &ListFilter::default(), 20, None).await.unwrap().items.is_empty());
 }
 

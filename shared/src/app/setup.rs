@@ -2,7 +2,7 @@
 
 use super::{AppError, Service};
 use crate::domain::merchant::new_secret;
-use crate::domain::{AccountNumber, ApiKey, ApiKeyId, BankCode, Fee, Merchant, MerchantId, PoolNumber, Provider, ProviderId, ProviderKind};
+use crate::domain::{AccountNumber, ApiKey, DepositPolicy, ApiKeyId, BankCode, Fee, Merchant, MerchantId, PoolNumber, Provider, ProviderId, ProviderKind};
 use crate::ports::{Condition, MAX_TRANSACTION_WRITES, StoreError};
 use crate::repo;
 use serde::Serialize;
@@ -36,7 +36,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Service {
-    pub async fn create_merchant(&self, name: &str, fee: Fee, payout_days: u8) -> Result<MerchantCreated, AppError> {
+    pub async fn create_merchant(&self, name: &str, fee: Fee, payout_days: u8, policy: DepositPolicy) -> Result<MerchantCreated, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > Merchant::MAX_NAME_CHARS {
             return Err(AppError::field("name", "must be 1-100 characters"));
@@ -68,6 +68,7 @@ impl Service {
             active_keys: vec![key.id.clone()],
             created_at: now,
             version: 1,
+            policy,
         };
         self.table
             .transact(vec![

@@ -156,6 +156,51 @@ pub struct VirtualAccount {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version: every change increments it by exactly one.
     pub version: u64,
+    /// The merchant's deposit policy as it stood when the account was issued: a deposit is
+    /// judged by the terms its account was issued under, and needs no read of the merchant.
+    #[serde(default)]
+    pub policy: AccountPolicy,
+    /// Money received beyond the expected amount (the sum of `overpaid` exceptions of
+    /// unreversed deposits). Not credited; it makes the account `overpaid`.
+    #[serde(default)]
+    pub excess: Krw,
+    /// The account's number went back to the pool (closed, expired, or paid and past due):
+    /// it can never be open again.
+    #[serde(default)]
+    pub number_released: bool,
+}
+
+/// What to do when the depositor's name differs from the expected one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NameMismatchPolicy {
+    /// Credit the deposit and flag it.
+    #[default]
+    Warn,
+    /// Hold the money as a `name_mismatch` exception for an operator.
+    Hold,
+}
+
+impl FromStr for NameMismatchPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "warn" => Ok(NameMismatchPolicy::Warn),
+            "hold" => Ok(NameMismatchPolicy::Hold),
+            other => Err(format!("unknown name-mismatch policy `{other}`; expected warn or hold")),
+        }
+    }
+}
+
+/// The part of a merchant's deposit policy an account carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AccountPolicy {
+    /// Credit a deposit made after the due time (or to an expired account) instead of holding
+    /// it as a `late` exception.
+    #[serde(default)]
+    pub accept_late: bool,
+    #[serde(default)]
+    pub name_mismatch: NameMismatchPolicy,
 }
 
 /// What a merchant asked for, already validated.
@@ -170,6 +215,7 @@ pub struct AccountRequest {
     pub depositor_name: Option<String>,
     pub customer: Option<Customer>,
     pub metadata: Metadata,
+    pub policy: AccountPolicy,
 }
 
 /// Why the terms of a new account are refused, by field.
@@ -279,7 +325,58 @@ impl VirtualAccount {
             created_at: now,
             updated_at: now,
             version: 1,
+            policy: request.policy,
+            excess: Krw::ZERO,
+            number_released: false,
         }
+    }
+
+    /// What is still expected: the amount less what was credited. `None` for fixed accounts.
+    pub fn remaining(&self) -> Option<Krw> {
+        self.amount.map(|a| Krw::new((a.won() - self.paid_amount.won()).max(0)))
+    }
+
+    /// The status that `paid_amount`, `excess` and the account's history imply. Closing is
+    /// final; an account whose number went back to the pool cannot be open again, so it stays
+    /// (or becomes) expired unless it is fully paid.
+    pub fn settled_status(&self) -> Status {
+        if self.status == Status::Closed {
+            return Status::Closed;
+        }
+        let Some(amount) = self.amount else { return Status::Waiting };
+        if self.excess.is_positive() {
+            return Status::Overpaid;
+        }
+        if self.paid_amount >= amount {
+            return Status::Paid;
+        }
+        if self.status == Status::Expired || self.number_released {
+            return Status::Expired;
+        }
+        if self.paid_amount.is_positive() { Status::PartiallyPaid } else { Status::Waiting }
+    }
+
+    /// A copy with money moved (`paid_amount`, `excess`), its status recomputed, and the
+    /// version bumped: every balance change goes through here.
+    pub fn with_balances(&self, paid_amount: Krw, excess: Krw, now: DateTime<Utc>) -> VirtualAccount {
+        let mut next = VirtualAccount { paid_amount, excess, updated_at: now.max(self.updated_at), version: self.version + 1, ..self.clone() };
+        next.status = next.settled_status();
+        next
+    }
+
+    /// Its number goes back to the pool: a paid account past its due time. The account itself
+    /// does not change state; it only stops holding the number.
+    pub fn release_number(&self, now: DateTime<Utc>) -> Result<VirtualAccount, TransitionError> {
+        if self.number_released || self.status.is_open() {
+            return Err(TransitionError::NotAllowed { from: self.status.as_str(), action: "released from its number" });
+        }
+        Ok(VirtualAccount { number_released: true, updated_at: now.max(self.updated_at), version: self.version + 1, ..self.clone() })
+    }
+
+    /// Whether the expiry sweep still has work with this account at its due time: expiring it
+    /// if open, or releasing the number of a paid one.
+    pub fn awaits_due_time(&self) -> bool {
+        self.due_at.is_some() && !self.number_released && !matches!(self.status, Status::Closed | Status::Expired)
     }
 
     /// The merchant cancels the order: no more money is expected.
@@ -299,7 +396,13 @@ impl VirtualAccount {
         if !self.status.is_open() {
             return Err(TransitionError::NotAllowed { from: self.status.as_str(), action });
         }
-        Ok(VirtualAccount { status: to, updated_at: now.max(self.updated_at), version: self.version + 1, ..self.clone() })
+        Ok(VirtualAccount {
+            status: to,
+            number_released: true,
+            updated_at: now.max(self.updated_at),
+            version: self.version + 1,
+            ..self.clone()
+        })
     }
 }
 
@@ -333,6 +436,7 @@ mod tests {
                 depositor_name: None,
                 customer: None,
                 metadata: Metadata::new(),
+                policy: AccountPolicy::default(),
             },
             now(),
         )

@@ -12,6 +12,20 @@ pub enum EventType {
     AccountClosed,
     #[serde(rename = "virtual_account.expired")]
     AccountExpired,
+    #[serde(rename = "virtual_account.partially_paid")]
+    AccountPartiallyPaid,
+    #[serde(rename = "virtual_account.paid")]
+    AccountPaid,
+    #[serde(rename = "virtual_account.overpaid")]
+    AccountOverpaid,
+    #[serde(rename = "deposit.matched")]
+    DepositMatched,
+    #[serde(rename = "deposit.exception")]
+    DepositException,
+    #[serde(rename = "deposit.reversed")]
+    DepositReversed,
+    #[serde(rename = "exception.resolved")]
+    ExceptionResolved,
     /// An operations alert, not a merchant event: the number pool of a bank runs low.
     #[serde(rename = "pool.low")]
     PoolLow,

@@ -82,6 +82,19 @@ prefixed_id!(/** A merchant API key; its secret signs requests. */ ApiKeyId, "ke
 prefixed_id!(/** A virtual account. */ VirtualAccountId, "va_");
 prefixed_id!(/** A deposit reported by a provider. */ DepositId, "dep_");
 prefixed_id!(/** An outbox event. */ EventId, "evt_");
+prefixed_id!(/** A deposit exception; shares its ULID with the deposit it belongs to. */ ExceptionId, "exc_");
+
+impl ExceptionId {
+    /// A deposit has at most one exception, so the exception's id is the deposit's, re-prefixed:
+    /// an operator's `exc_` id leads straight to its deposit without another record.
+    pub fn of_deposit(deposit: &DepositId) -> ExceptionId {
+        ExceptionId(format!("{}{}", Self::PREFIX, &deposit.as_str()[DepositId::PREFIX.len()..]))
+    }
+
+    pub fn deposit(&self) -> DepositId {
+        DepositId(format!("{}{}", DepositId::PREFIX, &self.0[Self::PREFIX.len()..]))
+    }
+}
 
 macro_rules! constrained_string {
     ($(#[$doc:meta])* $name:ident, max = $max:literal, allowed = $allowed:literal, $ok:expr) => {
@@ -135,6 +148,19 @@ constrained_string!(
     |c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-')
 );
 
+constrained_string!(
+    /// A provider's own reference of one notice (deposit or reversal): with the provider, the
+    /// idempotency key of that notice.
+    TransactionId, max = 100, allowed = "A-Z a-z 0-9 _ . : -",
+    |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')
+);
+
+constrained_string!(
+    /// An operator of the service, by login name.
+    OperatorName, max = 32, allowed = "a-z 0-9 _ . -",
+    |c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +181,15 @@ mod tests {
         let id = VirtualAccountId::generate(at);
         let (lo, hi) = VirtualAccountId::bounds_at(at);
         assert!(lo.as_str() <= id.as_str() && id.as_str() <= hi.as_str());
+    }
+
+    #[test]
+    fn an_exception_id_leads_back_to_its_deposit() {
+        let dep = DepositId::generate(Utc::now());
+        let exc = ExceptionId::of_deposit(&dep);
+        assert!(exc.as_str().starts_with("exc_"));
+        assert_eq!(exc.as_str().parse::<ExceptionId>().unwrap(), exc);
+        assert_eq!(exc.deposit(), dep);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Merchants, their API keys, and the upstream providers that own account numbers.
 
-use super::{ApiKeyId, Krw, MerchantId, ProviderId};
+use super::{AccountPolicy, ApiKeyId, Krw, MerchantId, NameMismatchPolicy, ProviderId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -26,6 +26,31 @@ pub struct Merchant {
     pub active_keys: Vec<ApiKeyId>,
     pub created_at: DateTime<Utc>,
     pub version: u64,
+    #[serde(default)]
+    pub policy: DepositPolicy,
+}
+
+/// How a merchant wants deposits judged and exceptions handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DepositPolicy {
+    /// `allow_partial` of a new one-time account when the request leaves it out.
+    #[serde(default)]
+    pub allow_partial_by_default: bool,
+    #[serde(default)]
+    pub accept_late: bool,
+    #[serde(default)]
+    pub name_mismatch: NameMismatchPolicy,
+    /// Maker-checker: an exception's resolution takes effect only once a second, different
+    /// operator approves it.
+    #[serde(default)]
+    pub require_exception_approval: bool,
+}
+
+impl DepositPolicy {
+    /// What an account issued now carries of this policy.
+    pub fn for_account(&self) -> AccountPolicy {
+        AccountPolicy { accept_late: self.accept_late, name_mismatch: self.name_mismatch }
+    }
 }
 
 impl Merchant {

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod bank;
+pub mod deposit;
 pub mod event;
 pub mod ids;
 pub mod merchant;
@@ -13,12 +14,15 @@ pub mod time;
 pub mod view;
 
 pub use account::{
-    AccountNumber, AccountRequest, AccountTerms, AccountType, Customer, Metadata, Status, TermsError,
+    AccountNumber, AccountPolicy, AccountRequest, AccountTerms, AccountType, Customer, Metadata, NameMismatchPolicy, Status, TermsError,
     TransitionError, VirtualAccount,
 };
 pub use bank::BankCode;
 pub use event::{EventType, OutboxEvent};
-pub use ids::{ApiKeyId, DepositId, EventId, IdError, MerchantId, OrderId, ProviderId, VirtualAccountId};
-pub use merchant::{ApiKey, Fee, Merchant, Provider, ProviderKind};
+pub use deposit::{Deposit, DepositNotice, DepositStatus, DepositException, ExceptionReason, ExceptionState, Resolution};
+pub use ids::{
+    ApiKeyId, DepositId, EventId, ExceptionId, IdError, MerchantId, OperatorName, OrderId, ProviderId, TransactionId, VirtualAccountId,
+};
+pub use merchant::{ApiKey, DepositPolicy, Fee, Merchant, Provider, ProviderKind};
 pub use money::Krw;
 pub use pool::{NumberState, PoolNumber};

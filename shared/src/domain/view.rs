@@ -2,7 +2,11 @@
 //! per record, so a merchant sees the same account whichever way it reaches them.
 
 use super::time::kst_serde;
-use super::{AccountType, BankCode, Customer, Krw, Metadata, OrderId, Status, VirtualAccount, VirtualAccountId};
+use super::deposit::{Deposit, DepositStatus, ExceptionReason, ExceptionState, Resolution};
+use super::{
+    AccountType, BankCode, Customer, DepositId, ExceptionId, Krw, Metadata, OrderId, ProviderId, Status, TransactionId,
+    VirtualAccount, VirtualAccountId,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +55,80 @@ impl From<&VirtualAccount> for AccountView {
             depositor_name: a.depositor_name.clone(),
             customer: a.customer.clone(),
             metadata: a.metadata.clone(),
+        }
+    }
+}
+
+/// A deposit as merchants see it (API.md "Deposits").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositView {
+    pub id: DepositId,
+    pub provider: ProviderId,
+    pub transaction_id: TransactionId,
+    pub virtual_account_id: Option<VirtualAccountId>,
+    pub bank_code: BankCode,
+    pub bank_name: String,
+    pub account_number: String,
+    pub amount: Krw,
+    /// What was added to the account's `paid_amount` (less than `amount` when part of it is
+    /// held in the exception).
+    pub credited_amount: Krw,
+    pub depositor_name: Option<String>,
+    /// The depositor's name differs from the account's expected one.
+    pub name_mismatch: bool,
+    #[serde(with = "kst_serde")]
+    pub deposited_at: DateTime<Utc>,
+    #[serde(with = "kst_serde")]
+    pub received_at: DateTime<Utc>,
+    pub status: DepositStatus,
+    pub exception: Option<ExceptionView>,
+    #[serde(with = "kst_serde::option")]
+    pub reversed_at: Option<DateTime<Utc>>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionView {
+    pub id: ExceptionId,
+    pub reason: ExceptionReason,
+    pub amount: Krw,
+    pub state: ExceptionState,
+    /// How it was resolved, once it is: `assign`, `refund`, `write_off` or `reversed`.
+    pub resolution: Option<String>,
+}
+
+impl From<&Deposit> for DepositView {
+    fn from(d: &Deposit) -> DepositView {
+        DepositView {
+            id: d.id.clone(),
+            provider: d.provider.clone(),
+            transaction_id: d.transaction_id.clone(),
+            virtual_account_id: d.virtual_account_id.clone(),
+            bank_code: d.bank_code,
+            bank_name: d.bank_code.name().to_owned(),
+            account_number: d.account_number.to_string(),
+            amount: d.amount,
+            credited_amount: d.credited,
+            depositor_name: d.depositor_name.clone(),
+            name_mismatch: d.name_mismatch,
+            deposited_at: d.deposited_at,
+            received_at: d.received_at,
+            status: d.status,
+            exception: d.exception.as_ref().map(|e| ExceptionView {
+                id: e.id.clone(),
+                reason: e.reason,
+                amount: e.amount,
+                state: e.state,
+                resolution: e.resolution.as_ref().map(|r| match r {
+                    Resolution::Assign { .. } => "assign",
+                    Resolution::Refund { .. } => "refund",
+                    Resolution::WriteOff { .. } => "write_off",
+                    Resolution::Reversed => "reversed",
+                }
+                .to_owned()),
+            }),
+            reversed_at: d.reversal.as_ref().map(|r| r.reversed_at),
+            version: d.version,
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::app::{AppError, FieldError};
 use crate::domain::time::parse_rfc3339;
 use crate::domain::{
-    AccountRequest, AccountTerms, AccountType, BankCode, Customer, Krw, Metadata, OrderId, Status,
+    AccountRequest, AccountTerms, AccountType, BankCode, Customer, DepositPolicy, Krw, Metadata, OrderId, Status,
 };
 use crate::ports::Cursor;
 use crate::repo::accounts::ListFilter;
@@ -87,7 +87,9 @@ fn bounded_text(fields: &mut Fields, field: &str, s: &str, max: usize) -> Option
     }
 }
 
-pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>) -> Result<AccountRequest, AppError> {
+/// `policy` is the merchant's: it supplies `allow_partial` when the request leaves it out, and
+/// the account carries the rest of it.
+pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>, policy: &DepositPolicy) -> Result<AccountRequest, AppError> {
     let map = object(
         body,
         &["order_id", "type", "amount", "bank_code", "due_at", "allow_partial", "depositor_name", "customer", "metadata"],
@@ -153,6 +155,7 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>) -> Result<AccountReq
 
     let terms = kind.and_then(|kind| {
         // Terms are checked only on fields that parsed; a bad amount is reported once.
+        let allow_partial = allow_partial.or((kind == AccountType::OneTime && policy.allow_partial_by_default).then_some(true));
         match AccountTerms::new(kind, amount, due_at, allow_partial, now) {
             Ok(t) => Some(t),
             Err(errors) => {
@@ -177,6 +180,7 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>) -> Result<AccountReq
             depositor_name,
             customer,
             metadata,
+            policy: policy.for_account(),
         }),
         _ => Err(AppError::invalid("one or more fields are invalid", f.errors)),
     }
@@ -313,7 +317,7 @@ mod tests {
     }
 
     fn fields_of(body: Value) -> Vec<String> {
-        match parse_issue_request(body.to_string().as_bytes(), now()) {
+        match parse_issue_request(body.to_string().as_bytes(), now(), &DepositPolicy::default()) {
             Err(AppError::Invalid { errors, .. }) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected invalid, got {other:?}"),
         }
@@ -321,7 +325,7 @@ mod tests {
 
     #[test]
     fn a_minimal_one_time_request_gets_defaults() {
-        let req = parse_issue_request(br#"{"order_id":"A-1","amount":35000,"bank_code":"004"}"#, now()).unwrap();
+        let req = parse_issue_request(br#"{"order_id":"A-1","amount":35000,"bank_code":"004"}"#, now(), &DepositPolicy::default()).unwrap();
         assert_eq!(req.kind, AccountType::OneTime);
         assert_eq!(req.due_at, Some(now() + chrono::Duration::hours(72)));
         assert!(!req.allow_partial);

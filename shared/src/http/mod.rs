@@ -111,7 +111,7 @@ fn parse_account_id(id: Result<Path<String>, PathRejection>) -> Result<VirtualAc
 async fn issue_account(State(state): State<AppState>, signed: Signed) -> Response {
     let service = &state.service;
     idempotent(service, &signed, || async {
-        let request = dto::parse_issue_request(&signed.body, service.clock.now())?;
+        let request = dto::parse_issue_request(&signed.body, service.clock.now(), &signed.merchant.policy)?;
         let account = service.issue_account(&signed.merchant.id, signed.idempotency_key.as_deref(), request).await?;
         Ok((StatusCode::CREATED, body_of(&AccountView::from(&account))?))
     })

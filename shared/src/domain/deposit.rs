@@ -1,0 +1,462 @@
+//! Deposits: what a provider reports, how it is matched to a virtual account (DESIGN §5), and
+//! how an operator resolves what could not be credited.
+//!
+//! Every won of a deposit sits in exactly one bucket: credited to an account, held in the
+//! deposit's exception, or reversed with the deposit. `match_deposit`, `reverse` and the
+//! exception steps are the only ways money moves, and each returns the new states whole;
+//! storing them (atomically, conditional on versions) is the use case's business.
+
+use super::{
+    AccountNumber, AccountType, BankCode, DepositId, EventType, ExceptionId, Krw, MerchantId, NameMismatchPolicy,
+    OperatorName, ProviderId, Status, TransactionId, VirtualAccount, VirtualAccountId,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// A deposit as the provider reports it, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepositNotice {
+    pub provider: ProviderId,
+    pub transaction_id: TransactionId,
+    pub bank_code: BankCode,
+    pub account_number: AccountNumber,
+    pub amount: Krw,
+    pub depositor_name: Option<String>,
+    pub deposited_at: DateTime<Utc>,
+}
+
+/// A provider taking a deposit back (입금취소), validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReversalNotice {
+    pub provider: ProviderId,
+    pub transaction_id: TransactionId,
+    pub original_transaction_id: TransactionId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepositStatus {
+    Matched,
+    Exception,
+    Reversed,
+}
+
+impl DepositStatus {
+    pub const ALL: [DepositStatus; 3] = [DepositStatus::Matched, DepositStatus::Exception, DepositStatus::Reversed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepositStatus::Matched => "matched",
+            DepositStatus::Exception => "exception",
+            DepositStatus::Reversed => "reversed",
+        }
+    }
+}
+
+impl FromStr for DepositStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        DepositStatus::ALL.into_iter().find(|st| st.as_str() == s).ok_or(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionReason {
+    Underpaid,
+    Overpaid,
+    Late,
+    UnknownAccount,
+    ClosedAccount,
+    NameMismatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionState {
+    Open,
+    PendingApproval,
+    Resolved,
+}
+
+impl ExceptionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionState::Open => "open",
+            ExceptionState::PendingApproval => "pending_approval",
+            ExceptionState::Resolved => "resolved",
+        }
+    }
+}
+
+/// How an exception's money leaves the exception bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Resolution {
+    /// Credited to an account (the one the customer meant, or the same one, accepting it late).
+    Assign { account: VirtualAccountId },
+    /// Sent back to the customer's account.
+    Refund { bank_code: BankCode, account_number: AccountNumber, holder: String },
+    /// Kept off the books with a reason (e.g. a fee the bank took, a test deposit).
+    WriteOff { note: String },
+    /// The provider took the deposit back before an operator resolved it.
+    Reversed,
+}
+
+/// A resolution waiting for a second operator (maker-checker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub resolution: Resolution,
+    pub by: OperatorName,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositException {
+    pub id: ExceptionId,
+    pub reason: ExceptionReason,
+    /// The part of the deposit held here: all of it, or the excess of an overpayment.
+    pub amount: Krw,
+    pub state: ExceptionState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<Proposal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+    /// The maker, then the checker where approval was required.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved_by: Vec<OperatorName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reversal {
+    pub transaction_id: TransactionId,
+    pub reversed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deposit {
+    pub id: DepositId,
+    pub provider: ProviderId,
+    pub transaction_id: TransactionId,
+    /// The merchant whose account the number belonged to (or, for an unknown number, the one
+    /// an operator assigned it to); `None` while nobody's.
+    pub merchant_id: Option<MerchantId>,
+    pub virtual_account_id: Option<VirtualAccountId>,
+    pub bank_code: BankCode,
+    pub account_number: AccountNumber,
+    pub amount: Krw,
+    pub depositor_name: Option<String>,
+    pub deposited_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub status: DepositStatus,
+    /// What was added to the account's `paid_amount`.
+    pub credited: Krw,
+    /// The depositor's name differs from the expected one (policy `warn`: credited anyway).
+    #[serde(default)]
+    pub name_mismatch: bool,
+    pub exception: Option<DepositException>,
+    #[serde(default)]
+    pub reversal: Option<Reversal>,
+    pub version: u64,
+}
+
+/// The outcome of matching one deposit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    pub deposit: Deposit,
+    /// The account as the deposit leaves it, when the deposit changed it.
+    pub account: Option<VirtualAccount>,
+    /// `virtual_account.paid|partially_paid|overpaid` when the account's balance moved.
+    pub account_event: Option<EventType>,
+}
+
+impl Deposit {
+    pub fn event_type(&self) -> EventType {
+        match self.status {
+            DepositStatus::Matched => EventType::DepositMatched,
+            DepositStatus::Exception => EventType::DepositException,
+            DepositStatus::Reversed => EventType::DepositReversed,
+        }
+    }
+
+    /// The account that an `assign` resolution credited, if any.
+    pub fn assigned_to(&self) -> Option<&VirtualAccountId> {
+        match self.exception.as_ref().and_then(|e| e.resolution.as_ref()) {
+            Some(Resolution::Assign { account }) => Some(account),
+            _ => None,
+        }
+    }
+}
+
+/// Names as banks print them vary in spacing and case; anything else is a different name.
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect::<String>();
+    norm(a) == norm(b)
+}
+
+/// Matches a deposit to the newest account on its number (DESIGN §5). `account` is that
+/// account, or `None` when the number is unknown to us (or belongs to another provider).
+pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: DepositNotice, now: DateTime<Utc>) -> Judgement {
+    let mut deposit = Deposit {
+        exception: None,
+        id,
+        provider: notice.provider,
+        transaction_id: notice.transaction_id,
+        merchant_id: account.map(|a| a.merchant_id.clone()),
+        virtual_account_id: account.map(|a| a.id.clone()),
+        bank_code: notice.bank_code,
+        account_number: notice.account_number,
+        amount: notice.amount,
+        depositor_name: notice.depositor_name,
+        deposited_at: notice.deposited_at,
+        received_at: now,
+        status: DepositStatus::Matched,
+        credited: Krw::ZERO,
+        name_mismatch: false,
+        reversal: None,
+        version: 1,
+    };
+    let hold = |mut deposit: Deposit, reason: ExceptionReason| {
+        let amount = deposit.amount;
+        deposit.status = DepositStatus::Exception;
+        deposit.exception = Some(new_exception(&deposit.id, reason, amount));
+        Judgement { deposit, account: None, account_event: None }
+    };
+    let Some(account) = account else { return hold(deposit, ExceptionReason::UnknownAccount) };
+    if account.status == Status::Closed {
+        return hold(deposit, ExceptionReason::ClosedAccount);
+    }
+    let late = account.status == Status::Expired || account.due_at.is_some_and(|due| deposit.deposited_at > due);
+    if late && !account.policy.accept_late {
+        return hold(deposit, ExceptionReason::Late);
+    }
+    deposit.name_mismatch = matches!(
+        (&account.depositor_name, &deposit.depositor_name),
+        (Some(expected), Some(actual)) if !same_name(expected, actual)
+    );
+    if deposit.name_mismatch && account.policy.name_mismatch == NameMismatchPolicy::Hold {
+        return hold(deposit, ExceptionReason::NameMismatch);
+    }
+    let amount = deposit.amount;
+    let (credited, excess) = match (account.kind, account.remaining()) {
+        (AccountType::Fixed, _) | (_, None) => (amount, Krw::ZERO),
+        (AccountType::OneTime, Some(remaining)) if amount <= remaining => {
+            if amount < remaining && !account.allow_partial {
+                return hold(deposit, ExceptionReason::Underpaid);
+            }
+            (amount, Krw::ZERO)
+        }
+        (AccountType::OneTime, Some(remaining)) => (remaining, Krw::new(amount.won() - remaining.won())),
+    };
+    deposit.credited = credited;
+    if excess.is_positive() {
+        deposit.status = DepositStatus::Exception;
+        deposit.exception = Some(new_exception(&deposit.id, ExceptionReason::Overpaid, excess));
+    }
+    let updated = account.with_balances(add(account.paid_amount, credited), add(account.excess, excess), now);
+    let account_event = balance_event(updated.status);
+    Judgement { deposit, account: Some(updated), account_event }
+}
+
+fn new_exception(deposit: &DepositId, reason: ExceptionReason, amount: Krw) -> DepositException {
+    DepositException {
+        id: ExceptionId::of_deposit(deposit),
+        reason,
+        amount,
+        state: ExceptionState::Open,
+        proposal: None,
+        resolution: None,
+        resolved_by: Vec::new(),
+        resolved_at: None,
+    }
+}
+
+/// Amounts here are bounded by 10^10 won per deposit; a sum that overflows i64 would take
+/// ~10^9 deposits to one account, so saturating is a guard, not a rule.
+fn add(a: Krw, b: Krw) -> Krw {
+    a.checked_add(b).unwrap_or(Krw::new(i64::MAX))
+}
+
+fn sub(a: Krw, b: Krw) -> Krw {
+    Krw::new(a.won().saturating_sub(b.won()).max(0))
+}
+
+fn balance_event(status: Status) -> Option<EventType> {
+    match status {
+        Status::Paid => Some(EventType::AccountPaid),
+        Status::PartiallyPaid => Some(EventType::AccountPartiallyPaid),
+        Status::Overpaid => Some(EventType::AccountOverpaid),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReversalError {
+    #[error("deposit {0} is already reversed")]
+    AlreadyReversed(DepositId),
+    #[error("the account of deposit {0} is needed to reverse it")]
+    AccountNeeded(DepositId),
+}
+
+/// The outcome of reversing a deposit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReversalEffect {
+    pub deposit: Deposit,
+    /// The deposit's own account with the credit and excess taken back.
+    pub account: Option<VirtualAccount>,
+    /// An account an operator had credited with the deposit's exception, and the amount to
+    /// take back from it.
+    pub assigned_debit: Option<(VirtualAccountId, Krw)>,
+}
+
+/// Undoes a deposit's effect: its credit and its overpayment leave the account (whose status
+/// is recomputed), an unresolved exception is closed as `reversed`, and an amount an operator
+/// had assigned elsewhere must be taken back from that account (`assigned_debit`).
+pub fn reverse(deposit: &Deposit, account: Option<&VirtualAccount>, reversal: Reversal, now: DateTime<Utc>) -> Result<ReversalEffect, ReversalError> {
+    if deposit.status == DepositStatus::Reversed {
+        return Err(ReversalError::AlreadyReversed(deposit.id.clone()));
+    }
+    let excess = match &deposit.exception {
+        Some(e) if e.reason == ExceptionReason::Overpaid => e.amount,
+        _ => Krw::ZERO,
+    };
+    let account = if deposit.credited.is_positive() || excess.is_positive() {
+        let account = account.ok_or_else(|| ReversalError::AccountNeeded(deposit.id.clone()))?;
+        Some(account.with_balances(sub(account.paid_amount, deposit.credited), sub(account.excess, excess), now))
+    } else {
+        None
+    };
+    let assigned_debit = match (deposit.assigned_to(), &deposit.exception) {
+        (Some(target), Some(e)) => Some((target.clone(), e.amount)),
+        _ => None,
+    };
+    let mut reversed = deposit.clone();
+    reversed.status = DepositStatus::Reversed;
+    reversed.reversal = Some(reversal);
+    reversed.version += 1;
+    if let Some(e) = reversed.exception.as_mut()
+        && e.state != ExceptionState::Resolved
+    {
+        e.state = ExceptionState::Resolved;
+        e.proposal = None;
+        e.resolution = Some(Resolution::Reversed);
+        e.resolved_at = Some(now);
+    }
+    Ok(ReversalEffect { deposit: reversed, account, assigned_debit })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExceptionError {
+    #[error("deposit has no exception")]
+    NoException,
+    #[error("the exception is {0}, not {1}")]
+    WrongState(&'static str, &'static str),
+    #[error("the deposit was reversed")]
+    Reversed,
+    #[error("the approver must be a different operator than {0}")]
+    SameOperator(OperatorName),
+    #[error("account {0} cannot take {1}: {2}")]
+    CannotAssign(VirtualAccountId, Krw, &'static str),
+    #[error("a resolution cannot be `reversed`; that comes from the provider")]
+    NotAnOperatorResolution,
+}
+
+impl Deposit {
+    fn open_exception(&self, expected: ExceptionState) -> Result<&DepositException, ExceptionError> {
+        if self.status == DepositStatus::Reversed {
+            return Err(ExceptionError::Reversed);
+        }
+        let exception = self.exception.as_ref().ok_or(ExceptionError::NoException)?;
+        if exception.state != expected {
+            return Err(ExceptionError::WrongState(exception.state.as_str(), expected.as_str()));
+        }
+        Ok(exception)
+    }
+
+    /// An operator proposes a resolution. Without maker-checker it takes effect at once
+    /// (`resolved`); with it, the exception waits for a second operator.
+    pub fn propose(&self, resolution: Resolution, by: OperatorName, needs_approval: bool, now: DateTime<Utc>) -> Result<Deposit, ExceptionError> {
+        self.open_exception(ExceptionState::Open)?;
+        if resolution == Resolution::Reversed {
+            return Err(ExceptionError::NotAnOperatorResolution);
+        }
+        let mut next = self.clone();
+        next.version += 1;
+        let exception = next.exception.as_mut().ok_or(ExceptionError::NoException)?;
+        if needs_approval {
+            exception.state = ExceptionState::PendingApproval;
+            exception.proposal = Some(Proposal { resolution, by, at: now });
+        } else {
+            settle(exception, resolution, vec![by], now);
+        }
+        Ok(next)
+    }
+
+    /// A second operator approves a pending resolution; it takes effect now.
+    pub fn approve(&self, by: OperatorName, now: DateTime<Utc>) -> Result<Deposit, ExceptionError> {
+        let proposal = self.open_exception(ExceptionState::PendingApproval)?.proposal.clone().ok_or(ExceptionError::NoException)?;
+        if proposal.by == by {
+            return Err(ExceptionError::SameOperator(by));
+        }
+        let mut next = self.clone();
+        next.version += 1;
+        let exception = next.exception.as_mut().ok_or(ExceptionError::NoException)?;
+        settle(exception, proposal.resolution, vec![proposal.by, by], now);
+        Ok(next)
+    }
+
+    /// A second operator turns a pending resolution down; the exception is open again.
+    pub fn reject(&self, by: OperatorName) -> Result<Deposit, ExceptionError> {
+        let proposal = self.open_exception(ExceptionState::PendingApproval)?.proposal.clone().ok_or(ExceptionError::NoException)?;
+        if proposal.by == by {
+            return Err(ExceptionError::SameOperator(by));
+        }
+        let mut next = self.clone();
+        next.version += 1;
+        if let Some(exception) = next.exception.as_mut() {
+            exception.state = ExceptionState::Open;
+            exception.proposal = None;
+        }
+        Ok(next)
+    }
+
+    /// Where an unknown number's deposit was assigned, it now belongs to that merchant.
+    pub fn assign_owner(&mut self, target: &VirtualAccount) {
+        if self.merchant_id.is_none() {
+            self.merchant_id = Some(target.merchant_id.clone());
+        }
+    }
+}
+
+fn settle(exception: &mut DepositException, resolution: Resolution, by: Vec<OperatorName>, now: DateTime<Utc>) {
+    exception.state = ExceptionState::Resolved;
+    exception.proposal = None;
+    exception.resolution = Some(resolution);
+    exception.resolved_by = by;
+    exception.resolved_at = Some(now);
+}
+
+/// Credits an exception's amount to an account an operator chose. A one-time account takes at
+/// most what it still expects; a closed one takes nothing.
+pub fn credit_assigned(account: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> Result<VirtualAccount, ExceptionError> {
+    let refuse = |why| Err(ExceptionError::CannotAssign(account.id.clone(), amount, why));
+    if account.status == Status::Closed {
+        return refuse("it is closed");
+    }
+    if account.remaining().is_some_and(|remaining| amount > remaining) {
+        return refuse("it expects less than that; refund the difference instead");
+    }
+    Ok(account.with_balances(add(account.paid_amount, amount), account.excess, now))
+}
+
+/// Takes back an assigned amount when the deposit it came from is reversed.
+pub fn debit_assigned(account: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> VirtualAccount {
+    account.with_balances(sub(account.paid_amount, amount), account.excess, now)
+}
+
+#[cfg(test)]
+mod tests;
