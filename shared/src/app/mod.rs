@@ -3,6 +3,9 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod deposits;
+pub mod exceptions;
+pub mod expiry;
 pub mod error;
 pub mod idempotency;
 pub mod setup;

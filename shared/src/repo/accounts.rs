@@ -44,23 +44,40 @@ fn order_key(merchant: &MerchantId, order: &OrderId) -> Key {
     Key::new(format!("ORD#{merchant}#{order}"), "ORDER")
 }
 
-fn merchant_listing(merchant: &MerchantId, status: Option<Status>) -> (Index, String) {
+/// The merchant's listing partition of one write shard: all accounts (gsi1) or one status (gsi2).
+/// Deposits change account statuses, so a busy merchant writes here on every deposit.
+fn merchant_listing(merchant: &MerchantId, status: Option<Status>, shard: u8) -> (Index, String) {
     match status {
-        None => (Index::Gsi1, format!("MVA#{merchant}")),
-        Some(s) => (Index::Gsi2, format!("MVA#{merchant}#{}", s.as_str())),
+        None => (Index::Gsi1, format!("MVA#{merchant}#{shard}")),
+        Some(s) => (Index::Gsi2, format!("MVA#{merchant}#{}#{shard}", s.as_str())),
     }
 }
 
-/// The account item itself, guarded by `condition`.
+/// Accounts awaiting their due time, by hour and write shard: the expiry sweep's work queue.
+pub fn due_partition(hour: DateTime<Utc>, shard: u8) -> String {
+    format!("DUE#{}#{shard}", hour.format("%Y-%m-%dT%H"))
+}
+
+/// The sort key of an account in the due index: its due instant, then its id.
+pub fn due_sort_key(due: DateTime<Utc>, id: &str) -> String {
+    format!("{:013}#{id}", due.timestamp_millis().max(0))
+}
+
+/// The account item itself, guarded by `condition`. An account that the expiry sweep still
+/// has work with carries the sparse due index (gsi3); the write that ends that work drops it.
 pub fn put_account(account: &VirtualAccount, condition: Condition) -> Result<Write, StoreError> {
-    let (all_index, all_pk) = merchant_listing(&account.merchant_id, None);
-    let (status_index, status_pk) = merchant_listing(&account.merchant_id, Some(account.status));
-    Ok(ItemBuilder::new(&account_key(account.bank_code, &account.account_number, &account.id), "virtual_account")
+    let shard = super::shard_of(account.id.as_str());
+    let (all_index, all_pk) = merchant_listing(&account.merchant_id, None, shard);
+    let (status_index, status_pk) = merchant_listing(&account.merchant_id, Some(account.status), shard);
+    let mut builder = ItemBuilder::new(&account_key(account.bank_code, &account.account_number, &account.id), "virtual_account")
         .version(account.version)
         .data(account)?
         .index(all_index, all_pk, account.id.as_str())
-        .index(status_index, status_pk, account.id.as_str())
-        .put(condition))
+        .index(status_index, status_pk, account.id.as_str());
+    if let Some(due) = account.due_at.filter(|_| account.awaits_due_time()) {
+        builder = builder.index(Index::Gsi3, due_partition(due, shard), due_sort_key(due, account.id.as_str()));
+    }
+    Ok(builder.put(condition))
 }
 
 /// The writes that create a new account: the account, its id reference, and its order claim.
@@ -129,10 +146,24 @@ pub async fn list(
     limit: usize,
     after: Option<Cursor>,
 ) -> Result<Listing<VirtualAccount>, StoreError> {
-    let (index, pk) = merchant_listing(merchant, filter.status);
+    let shards: Vec<(Index, String)> = (0..super::LISTING_SHARDS).map(|s| merchant_listing(merchant, filter.status, s)).collect();
     // Ids begin with their creation time, so a time window is a key range.
     let lo = filter.created_from.map(|t| VirtualAccountId::bounds_at(t).0).unwrap_or_else(|| VirtualAccountId::PREFIX.into());
     let hi = filter.created_to.map(|t| VirtualAccountId::bounds_at(t).1).unwrap_or_else(|| format!("{}~", VirtualAccountId::PREFIX));
-    let query = Query::index(index, pk).range(SortRange::Between(lo, hi)).descending().after(after);
-    super::page(table, query, limit).await
+    let partitions: Vec<String> = shards.iter().map(|(_, pk)| pk.clone()).collect();
+    super::merged_page(table, shards[0].0, &partitions, lo, hi, limit, after).await
+}
+
+/// Accounts of one due-index partition whose due time is at or before `now`, oldest first.
+/// Index reads lag: the sweep re-checks each account with a conditional write.
+pub async fn due_by(table: &dyn Table, hour: DateTime<Utc>, shard: u8, now: DateTime<Utc>, limit: usize) -> Result<Vec<VirtualAccount>, StoreError> {
+    let query = Query::index(Index::Gsi3, due_partition(hour, shard))
+        .range(SortRange::Between("0".into(), format!("{}~", due_sort_key(now, ""))))
+        .limit(limit);
+    table.query(&query).await?.items.iter().map(data_of).collect()
+}
+
+/// The account stored under its number, read consistently by key.
+pub async fn get_on_number(table: &dyn Table, bank: BankCode, number: &AccountNumber, id: &VirtualAccountId) -> Result<Option<VirtualAccount>, StoreError> {
+    table.get(&account_key(bank, number, id)).await?.as_ref().map(data_of).transpose()
 }

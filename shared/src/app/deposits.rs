@@ -1,0 +1,184 @@
+//! Provider notices (deposits and reversals), recorded exactly once, and the merchant's views
+//! of deposits.
+//!
+//! A deposit costs one consistent read of the account its number belongs to and one
+//! transaction: the notice item (its idempotency record, `attribute_not_exists`), the deposit
+//! reference, the account (conditional on the version read) and the outbox events. A
+//! redelivered notice fails at the notice item and is answered from it; a deposit that raced
+//! another one to the same account fails at the account and is judged again on a fresh read.
+
+use super::{AppError, Service};
+use crate::domain::deposit::{
+    self, Deposit, DepositNotice, DepositStatus, Judgement, Reversal, ReversalError, ReversalNotice,
+};
+use crate::domain::view::{AccountView, DepositView};
+use crate::domain::{DepositId, EventType, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
+use crate::ports::{Condition, Cursor, StoreError, Write};
+use crate::repo::deposits::{DepositFilter, NoticeRecord, ReversalClaim};
+use crate::repo::{self, Listing};
+use serde::Serialize;
+
+/// Attempts at one notice before answering `unavailable` (the provider retries). Each failed
+/// attempt means another deposit to the same account committed, so the account moved on; 50
+/// deposits racing for one fixed account settle well within this.
+const NOTICE_ATTEMPTS: usize = 200;
+
+/// What a provider hears once its notice is durably recorded (API.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoticeAnswer {
+    pub result: &'static str,
+    pub deposit_id: DepositId,
+    pub status: DepositStatus,
+}
+
+impl NoticeAnswer {
+    fn of(deposit: &Deposit) -> NoticeAnswer {
+        NoticeAnswer { result: "ok", deposit_id: deposit.id.clone(), status: deposit.status }
+    }
+}
+
+/// The `data` of a deposit or balance event: the deposit, and its account as it now stands.
+pub fn deposit_event_data(deposit: &Deposit, account: Option<&VirtualAccount>) -> Result<serde_json::Value, AppError> {
+    let mut data = serde_json::json!({ "deposit": DepositView::from(deposit) });
+    if let Some(account) = account {
+        data["virtual_account"] = serde_json::to_value(AccountView::from(account)).map_err(|e| AppError::Unavailable(e.to_string()))?;
+    }
+    Ok(data)
+}
+
+/// A short random pause before judging a notice again, so racing deposits spread out.
+async fn back_off(attempt: usize) {
+    let cap_ms = 1u64 << attempt.min(5);
+    tokio::time::sleep(std::time::Duration::from_micros(rand::random_range(0..cap_ms * 1000))).await;
+}
+
+impl Service {
+    /// Records a deposit notice and its effect, exactly once per (provider, transaction id).
+    pub async fn record_deposit(&self, notice: DepositNotice) -> Result<NoticeAnswer, AppError> {
+        self.ensure_writable()?;
+        for attempt in 0..NOTICE_ATTEMPTS {
+            let now = self.clock.now();
+            // A number is ours through the provider that handed it out: another provider's
+            // notice about it is a deposit to a number that provider does not know us for.
+            let account = repo::accounts::latest_on_number(self.table.as_ref(), notice.bank_code, &notice.account_number)
+                .await?
+                .filter(|a| a.provider == notice.provider);
+            let judgement = deposit::match_deposit(DepositId::generate(now), account.as_ref(), notice.clone(), now);
+            let writes = self.deposit_writes(account.as_ref(), &judgement, now)?;
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(NoticeAnswer::of(&judgement.deposit)),
+                Err(StoreError::ConditionFailed { index: 0 }) => return self.answer_again(&notice.provider, &notice.transaction_id).await,
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => back_off(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable("the account kept changing while recording a deposit".into()))
+    }
+
+    fn deposit_writes(&self, before: Option<&VirtualAccount>, judgement: &Judgement, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<Write>, AppError> {
+        let deposit = &judgement.deposit;
+        let mut writes = repo::deposits::create_deposit(deposit)?;
+        if let (Some(before), Some(after)) = (before, &judgement.account) {
+            writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
+        }
+        let shown = judgement.account.as_ref().or(before);
+        let data = deposit_event_data(deposit, shown)?;
+        writes.push(repo::outbox::put_event(&OutboxEvent::new(deposit.event_type(), deposit.merchant_id.clone(), data.clone(), now))?);
+        if let Some(kind) = judgement.account_event {
+            writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
+        }
+        Ok(writes)
+    }
+
+    /// A notice seen before: answered from what it left behind, with no new effect.
+    async fn answer_again(&self, provider: &ProviderId, transaction: &TransactionId) -> Result<NoticeAnswer, AppError> {
+        match repo::deposits::get_notice(self.table.as_ref(), provider, transaction).await? {
+            Some(NoticeRecord::Deposit(d)) => Ok(NoticeAnswer::of(&d)),
+            Some(NoticeRecord::Reversal(claim)) => {
+                Ok(NoticeAnswer { result: "ok", deposit_id: claim.deposit_id, status: DepositStatus::Reversed })
+            }
+            None => Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
+        }
+    }
+
+    /// Records a reversal (입금취소): the original deposit's effect is undone, exactly once per
+    /// reversal transaction id. A reversal of a deposit we never heard of is refused (409), so
+    /// the provider delivers it again after the deposit.
+    pub async fn reverse_deposit(&self, notice: ReversalNotice) -> Result<NoticeAnswer, AppError> {
+        self.ensure_writable()?;
+        let table = self.table.as_ref();
+        for attempt in 0..NOTICE_ATTEMPTS {
+            let now = self.clock.now();
+            let Some(original) = repo::deposits::get_by_transaction(table, &notice.provider, &notice.original_transaction_id).await? else {
+                if repo::deposits::get_notice(table, &notice.provider, &notice.transaction_id).await?.is_some() {
+                    return self.answer_again(&notice.provider, &notice.transaction_id).await;
+                }
+                return Err(AppError::Conflict(format!(
+                    "no deposit {} from provider {}; send the reversal after its deposit",
+                    notice.original_transaction_id, notice.provider
+                )));
+            };
+            let claim = ReversalClaim {
+                provider: notice.provider.clone(),
+                transaction_id: notice.transaction_id.clone(),
+                original_transaction_id: notice.original_transaction_id.clone(),
+                deposit_id: original.id.clone(),
+                received_at: now,
+            };
+            let mut writes = vec![repo::deposits::put_reversal_claim(&claim)?];
+            let own = match &original.virtual_account_id {
+                Some(id) => repo::accounts::get_on_number(table, original.bank_code, &original.account_number, id).await?,
+                None => None,
+            };
+            let reversal = Reversal { transaction_id: notice.transaction_id.clone(), reversed_at: notice.occurred_at };
+            let effect = match deposit::reverse(&original, own.as_ref(), reversal, now) {
+                Ok(effect) => effect,
+                // Reversed before, by another reversal notice: this one is recorded, and changes nothing.
+                Err(ReversalError::AlreadyReversed(_)) => {
+                    return match table.transact(writes).await {
+                        Ok(()) | Err(StoreError::ConditionFailed { .. }) => self.answer_again(&notice.provider, &notice.transaction_id).await,
+                        Err(e) => Err(e.into()),
+                    };
+                }
+                Err(e @ ReversalError::AccountNeeded(_)) => return Err(AppError::Unavailable(e.to_string())),
+            };
+            writes.push(repo::deposits::put_deposit(&effect.deposit, Condition::VersionIs(original.version))?);
+            if let (Some(before), Some(after)) = (&own, &effect.account) {
+                writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
+            }
+            if let Some((target, amount)) = &effect.assigned_debit {
+                let assigned = repo::accounts::get(table, target)
+                    .await?
+                    .ok_or_else(|| AppError::Unavailable(format!("assigned account {target} is missing")))?;
+                let debited = deposit::debit_assigned(&assigned, *amount, now);
+                writes.push(repo::accounts::put_account(&debited, Condition::VersionIs(assigned.version))?);
+            }
+            let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
+            writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data, now))?);
+            match table.transact(writes).await {
+                Ok(()) => return Ok(NoticeAnswer::of(&effect.deposit)),
+                Err(StoreError::ConditionFailed { index: 0 }) => return self.answer_again(&notice.provider, &notice.transaction_id).await,
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => back_off(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable("the deposit kept changing while reversing it".into()))
+    }
+
+    /// One of the merchant's deposits; another merchant's is "not found".
+    pub async fn get_deposit(&self, merchant: &MerchantId, id: &DepositId) -> Result<Deposit, AppError> {
+        match repo::deposits::get(self.table.as_ref(), id).await? {
+            Some(d) if d.merchant_id.as_ref() == Some(merchant) => Ok(d),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    pub async fn list_deposits(&self, merchant: &MerchantId, filter: &DepositFilter, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, AppError> {
+        Ok(repo::deposits::list(self.table.as_ref(), merchant.as_str(), filter, limit, after).await?)
+    }
+
+    pub async fn account_deposits(&self, merchant: &MerchantId, account: &VirtualAccountId, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, AppError> {
+        self.get_account(merchant, account).await?;
+        Ok(repo::deposits::for_account(self.table.as_ref(), account, limit, after).await?)
+    }
+}

@@ -1,0 +1,183 @@
+//! Operators and deposit exceptions: who may act, and resolving what could not be credited
+//! (assign to an account, refund, write off), with maker-checker where the merchant asks for
+//! it. A resolution that takes effect writes the deposit, any credited account and the
+//! `exception.resolved` event in one transaction.
+
+use super::{AppError, Service};
+use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Resolution};
+use crate::domain::{EventType, ExceptionId, MerchantId, OperatorName, OutboxEvent};
+use crate::ports::{Condition, Cursor, Key, StoreError, Write};
+use crate::repo::deposits::{DepositFilter, UNMATCHED};
+use crate::repo::{self, ItemBuilder, Listing, data_of};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+const ATTEMPTS: usize = 5;
+
+/// An operator of the service. The token is shown once; only its SHA-256 is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Operator {
+    name: OperatorName,
+    token_sha256: String,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorCreated {
+    pub operator: OperatorName,
+    /// `Authorization: Bearer <token>` for the operator routes of `serve`.
+    pub token: String,
+}
+
+fn operator_key(name: &OperatorName) -> Key {
+    Key::new(format!("OPR#{name}"), "OPERATOR")
+}
+
+fn token_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Whose exceptions to list: one merchant's, or the deposits to unknown numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExceptionOwner {
+    Merchant(MerchantId),
+    Unmatched,
+}
+
+/// What an operator asks for: a resolution, or a decision on a pending one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExceptionAction {
+    Resolve(Resolution),
+    Approve,
+    Reject,
+}
+
+impl From<ExceptionError> for AppError {
+    fn from(e: ExceptionError) -> AppError {
+        AppError::Conflict(e.to_string())
+    }
+}
+
+impl Service {
+    pub async fn add_operator(&self, name: OperatorName) -> Result<OperatorCreated, AppError> {
+        let secret = crate::domain::merchant::new_secret();
+        let operator = Operator { name: name.clone(), token_sha256: token_hash(&secret), created_at: self.clock.now() };
+        let write = ItemBuilder::new(&operator_key(&name), "operator").version(1).data(&operator)?.put(Condition::NotExists);
+        match self.table.transact(vec![write]).await {
+            Ok(()) => Ok(OperatorCreated { token: format!("{name}.{secret}"), operator: name }),
+            Err(StoreError::ConditionFailed { .. }) => Err(AppError::Conflict(format!("operator {name} already exists"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The operator a bearer token (`name.secret`) belongs to.
+    pub async fn authenticate_operator(&self, token: &str) -> Result<OperatorName, AppError> {
+        let denied = AppError::Unauthorized("invalid operator token");
+        let Some((name, secret)) = token.split_once('.') else { return Err(denied) };
+        let Ok(name) = name.parse::<OperatorName>() else { return Err(denied) };
+        let operator: Option<Operator> = self.table.get(&operator_key(&name)).await?.as_ref().map(data_of).transpose()?;
+        let offered = token_hash(secret);
+        match operator {
+            // Both sides are hashes of equal length; comparing them leaks nothing useful.
+            Some(op) if op.token_sha256.as_bytes().iter().zip(offered.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0 => Ok(op.name),
+            _ => Err(denied),
+        }
+    }
+
+    pub async fn operator_exists(&self, name: &OperatorName) -> Result<bool, AppError> {
+        Ok(self.table.get(&operator_key(name)).await?.is_some())
+    }
+
+    /// Deposits with an exception, newest first, optionally only those in `state`.
+    pub async fn list_exceptions(&self, owner: &ExceptionOwner, state: Option<ExceptionState>, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, AppError> {
+        let owner = match owner {
+            ExceptionOwner::Merchant(m) => m.to_string(),
+            ExceptionOwner::Unmatched => UNMATCHED.to_owned(),
+        };
+        let filter = DepositFilter { status: Some(crate::domain::DepositStatus::Exception), ..DepositFilter::default() };
+        let mut page = repo::deposits::list(self.table.as_ref(), &owner, &filter, limit, after).await?;
+        page.items.retain(|d| state.is_none_or(|s| d.exception.as_ref().is_some_and(|e| e.state == s)));
+        Ok(page)
+    }
+
+    /// Proposes, approves or rejects the resolution of an exception. The answer is the deposit
+    /// as it now stands.
+    pub async fn act_on_exception(&self, operator: &OperatorName, id: &ExceptionId, action: ExceptionAction) -> Result<Deposit, AppError> {
+        self.ensure_writable()?;
+        if !self.operator_exists(operator).await? {
+            return Err(AppError::field("operator", format!("no operator {operator}; add one with `vaccount operator add`")));
+        }
+        for _ in 0..ATTEMPTS {
+            let now = self.clock.now();
+            let deposit = repo::deposits::get(self.table.as_ref(), &id.deposit()).await?.filter(|d| d.exception.is_some()).ok_or(AppError::NotFound)?;
+            let next = match &action {
+                ExceptionAction::Resolve(resolution) => {
+                    let needs_approval = self.needs_approval(&deposit, resolution).await?;
+                    deposit.propose(resolution.clone(), operator.clone(), needs_approval, now)?
+                }
+                ExceptionAction::Approve => deposit.approve(operator.clone(), now)?,
+                ExceptionAction::Reject => deposit.reject(operator.clone())?,
+            };
+            let (next, writes) = self.resolution_writes(&deposit, next, now).await?;
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(next),
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable(format!("exception {id} kept changing")))
+    }
+
+    /// Maker-checker applies when the merchant that owns the money asks for it: the deposit's
+    /// merchant, or for an unknown number's deposit, the merchant of the account it goes to.
+    async fn needs_approval(&self, deposit: &Deposit, resolution: &Resolution) -> Result<bool, AppError> {
+        let merchant = match (&deposit.merchant_id, resolution) {
+            (Some(m), _) => Some(m.clone()),
+            (None, Resolution::Assign { account }) => repo::accounts::get(self.table.as_ref(), account).await?.map(|a| a.merchant_id),
+            (None, _) => None,
+        };
+        let Some(merchant) = merchant else {
+            if let Resolution::Assign { account } = resolution {
+                return Err(AppError::field("account", format!("no virtual account {account}")));
+            }
+            return Ok(false);
+        };
+        let merchant = repo::merchants::get_merchant(self.table.as_ref(), &merchant).await?.ok_or(AppError::NotFound)?;
+        Ok(merchant.policy.require_exception_approval)
+    }
+
+    /// The writes of one step: the deposit, and once a resolution takes effect, the credited
+    /// account and the events.
+    async fn resolution_writes(&self, before: &Deposit, mut next: Deposit, now: DateTime<Utc>) -> Result<(Deposit, Vec<Write>), AppError> {
+        let resolved = next.exception.as_ref().is_some_and(|e| e.state == ExceptionState::Resolved);
+        if !resolved {
+            let write = repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?;
+            return Ok((next, vec![write]));
+        }
+        let mut writes = Vec::new();
+        let mut credited = None;
+        if let Some(target) = next.assigned_to().cloned() {
+            let account = repo::accounts::get(self.table.as_ref(), &target).await?.ok_or_else(|| AppError::field("account", format!("no virtual account {target}")))?;
+            if next.merchant_id.as_ref().is_some_and(|m| m != &account.merchant_id) {
+                return Err(AppError::Conflict("an exception is assigned to an account of the same merchant".into()));
+            }
+            let amount = next.exception.as_ref().map(|e| e.amount).unwrap_or_default();
+            let after = deposit::credit_assigned(&account, amount, now)?;
+            next.assign_owner(&after);
+            writes.push(repo::accounts::put_account(&after, Condition::VersionIs(account.version))?);
+            credited = Some(after);
+        }
+        writes.insert(0, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
+        let data = super::deposits::deposit_event_data(&next, credited.as_ref())?;
+        writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::ExceptionResolved, next.merchant_id.clone(), data.clone(), now))?);
+        if let Some(kind) = credited.as_ref().and_then(|a| match a.status {
+            crate::domain::Status::Paid => Some(EventType::AccountPaid),
+            crate::domain::Status::PartiallyPaid => Some(EventType::AccountPartiallyPaid),
+            _ => None,
+        }) {
+            writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
+        }
+        Ok((next, writes))
+    }
+}

@@ -1,0 +1,164 @@
+//! Deposits and reversal claims.
+//!
+//! Every provider notice, deposit or reversal, owns the item `TX#{provider}#{transaction}` /
+//! `NOTICE`, created with `attribute_not_exists`: that item *is* the notice's idempotency
+//! record, so a redelivered notice fails its condition and is answered from what is stored.
+//! A `DEP#{id}` reference resolves deposit ids. Deposit items carry three listings: the
+//! merchant's (gsi1, write-sharded), the merchant's by status (gsi2, write-sharded), and the
+//! account's (gsi3), each sorted by deposit time then id.
+
+use super::{ItemBuilder, LISTING_SHARDS, Listing, data_of, merged_page, shard_of};
+use crate::domain::deposit::{Deposit, DepositStatus};
+use crate::domain::{DepositId, MerchantId, ProviderId, TransactionId, VirtualAccountId};
+use crate::ports::{Condition, Cursor, Index, Key, StoreError, Table, Write};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The owner name of deposits to numbers we do not know, until an operator assigns them.
+pub const UNMATCHED: &str = "unmatched";
+
+/// What a provider notice left behind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "notice")]
+pub enum NoticeRecord {
+    Deposit(Deposit),
+    Reversal(ReversalClaim),
+}
+
+/// A reversal notice, recorded under its own transaction id: which deposit it reversed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReversalClaim {
+    pub provider: ProviderId,
+    pub transaction_id: TransactionId,
+    pub original_transaction_id: TransactionId,
+    pub deposit_id: DepositId,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct DepositRef {
+    provider: ProviderId,
+    transaction_id: TransactionId,
+}
+
+pub fn notice_key(provider: &ProviderId, transaction: &TransactionId) -> Key {
+    Key::new(format!("TX#{provider}#{transaction}"), "NOTICE")
+}
+
+fn ref_key(id: &DepositId) -> Key {
+    Key::new(format!("DEP#{id}"), "REF")
+}
+
+fn owner_of(deposit: &Deposit) -> String {
+    deposit.merchant_id.as_ref().map_or_else(|| UNMATCHED.to_owned(), ToString::to_string)
+}
+
+fn listing(owner: &str, status: Option<DepositStatus>, shard: u8) -> String {
+    match status {
+        None => format!("MDEP#{owner}#{shard}"),
+        Some(s) => format!("MDEP#{owner}#{}#{shard}", s.as_str()),
+    }
+}
+
+/// Deposit time first, so a time window is a key range and a settlement day is one read.
+fn sort_key(deposited_at: DateTime<Utc>, id: &str) -> String {
+    format!("{:013}#{id}", deposited_at.timestamp_millis().max(0))
+}
+
+fn time_bound(at: Option<DateTime<Utc>>, upper: bool) -> String {
+    match (at, upper) {
+        (Some(t), false) => sort_key(t, ""),
+        (Some(t), true) => format!("{}~", sort_key(t, "")),
+        (None, false) => "0".into(),
+        (None, true) => "~".into(),
+    }
+}
+
+/// The deposit item, guarded by `condition` (creation: not exists; changes: its version).
+pub fn put_deposit(deposit: &Deposit, condition: Condition) -> Result<Write, StoreError> {
+    let owner = owner_of(deposit);
+    let shard = shard_of(deposit.id.as_str());
+    let sk = sort_key(deposit.deposited_at, deposit.id.as_str());
+    let mut builder = ItemBuilder::new(&notice_key(&deposit.provider, &deposit.transaction_id), "deposit")
+        .version(deposit.version)
+        .data(&NoticeRecord::Deposit(deposit.clone()))?
+        .index(Index::Gsi1, listing(&owner, None, shard), sk.clone())
+        .index(Index::Gsi2, listing(&owner, Some(deposit.status), shard), sk.clone());
+    // An unknown number's deposit, once assigned, is listed with the account that took it.
+    if let Some(account) = deposit.virtual_account_id.as_ref().or(deposit.assigned_to()) {
+        builder = builder.index(Index::Gsi3, format!("VADEP#{account}"), sk);
+    }
+    Ok(builder.put(condition))
+}
+
+/// The writes that record a new deposit; the notice item comes first, so a redelivered
+/// notice fails at index 0.
+pub fn create_deposit(deposit: &Deposit) -> Result<Vec<Write>, StoreError> {
+    Ok(vec![
+        put_deposit(deposit, Condition::NotExists)?,
+        ItemBuilder::new(&ref_key(&deposit.id), "deposit_ref")
+            .data(&DepositRef { provider: deposit.provider.clone(), transaction_id: deposit.transaction_id.clone() })?
+            .put(Condition::NotExists),
+    ])
+}
+
+pub fn put_reversal_claim(claim: &ReversalClaim) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&notice_key(&claim.provider, &claim.transaction_id), "reversal")
+        .version(1)
+        .data(&NoticeRecord::Reversal(claim.clone()))?
+        .put(Condition::NotExists))
+}
+
+pub async fn get_notice(table: &dyn Table, provider: &ProviderId, transaction: &TransactionId) -> Result<Option<NoticeRecord>, StoreError> {
+    table.get(&notice_key(provider, transaction)).await?.as_ref().map(data_of).transpose()
+}
+
+/// The deposit a provider reported under `transaction`, if that notice was a deposit.
+pub async fn get_by_transaction(table: &dyn Table, provider: &ProviderId, transaction: &TransactionId) -> Result<Option<Deposit>, StoreError> {
+    Ok(match get_notice(table, provider, transaction).await? {
+        Some(NoticeRecord::Deposit(d)) => Some(d),
+        _ => None,
+    })
+}
+
+pub async fn get(table: &dyn Table, id: &DepositId) -> Result<Option<Deposit>, StoreError> {
+    let Some(item) = table.get(&ref_key(id)).await? else { return Ok(None) };
+    let reference: DepositRef = data_of(&item)?;
+    get_by_transaction(table, &reference.provider, &reference.transaction_id).await
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DepositFilter {
+    pub status: Option<DepositStatus>,
+    /// Deposit time window, inclusive.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A merchant's deposits (or, with owner [`UNMATCHED`], the unassigned ones), newest first.
+pub async fn list(table: &dyn Table, owner: &str, filter: &DepositFilter, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, StoreError> {
+    let index = if filter.status.is_some() { Index::Gsi2 } else { Index::Gsi1 };
+    let partitions: Vec<String> = (0..LISTING_SHARDS).map(|s| listing(owner, filter.status, s)).collect();
+    let page = merged_page::<NoticeRecord>(table, index, &partitions, time_bound(filter.from, false), time_bound(filter.to, true), limit, after).await?;
+    Ok(Listing { items: deposits_of(page.items), next: page.next })
+}
+
+/// The deposits of one account, newest first.
+pub async fn for_account(table: &dyn Table, account: &VirtualAccountId, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, StoreError> {
+    let page = merged_page::<NoticeRecord>(table, Index::Gsi3, &[format!("VADEP#{account}")], "0".into(), "~".into(), limit, after).await?;
+    Ok(Listing { items: deposits_of(page.items), next: page.next })
+}
+
+pub fn merchant_owner(merchant: &MerchantId) -> String {
+    merchant.to_string()
+}
+
+fn deposits_of(records: Vec<NoticeRecord>) -> Vec<Deposit> {
+    records
+        .into_iter()
+        .filter_map(|r| match r {
+            NoticeRecord::Deposit(d) => Some(d),
+            NoticeRecord::Reversal(_) => None,
+        })
+        .collect()
+}
