@@ -10,8 +10,8 @@
 //! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file.
 //! - [`aws`]: building AWS clients and the service from a Lambda's environment.
 //! - [`http`]: routers per endpoint group, auth extractor, problem+json, request parsing.
-//! - upstream providers: the built-in number pool lives in `repo::pool` and
-//!   `app::accounts`; provider notice formats arrive with deposits.
+//! - [`providers`]: upstream notice formats (`generic`, `tosspayments`), verified and parsed
+//!   into domain notices; the built-in number pool lives in `repo::pool` and `app::accounts`.
 //!
 //! `domain` ← `repo`/`app` ← `store`/`aws`/`http` ← the functions and the CLI, which choose the
 //! adapters and wire them in.
@@ -21,6 +21,7 @@ pub mod aws;
 pub mod domain;
 pub mod http;
 pub mod ports;
+pub mod providers;
 pub mod repo;
 pub mod store;
 

@@ -58,7 +58,10 @@ impl Service {
             };
             let id = VirtualAccountId::generate(now);
             let claimed = number.assign(id.clone()).map_err(|e| AppError::Unavailable(e.to_string()))?;
-            let account = VirtualAccount::issue(id, merchant.clone(), number.provider.clone(), number.account_number.clone(), request.clone(), now);
+            let mut account = VirtualAccount::issue(id, merchant.clone(), number.provider.clone(), number.account_number.clone(), request.clone(), now);
+            // Every account gets one: whether its provider checks callbacks per payment is the
+            // provider's business, and a spare secret costs nothing.
+            account.provider_secret = Some(format!("ps_{}", crate::domain::merchant::new_secret()));
             let event = OutboxEvent::new(EventType::AccountIssued, Some(merchant.clone()), account_event_data(&account)?, now);
             let mut writes = vec![repo::pool::put_number(&claimed, Condition::VersionIs(number.version))?];
             writes.extend(repo::accounts::create_account(&account, idempotency_key)?);

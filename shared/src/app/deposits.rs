@@ -16,24 +16,35 @@ use crate::domain::{DepositId, EventType, MerchantId, OutboxEvent, ProviderId, T
 use crate::ports::{Condition, Cursor, StoreError, Write};
 use crate::repo::deposits::{DepositFilter, NoticeRecord, ReversalClaim};
 use crate::repo::{self, Listing};
+use crate::domain::{Provider, ProviderKind};
+use crate::providers::tosspayments::TossStatus;
+use crate::providers::{self, ProviderNotice};
 use serde::Serialize;
+use std::net::IpAddr;
 
 /// Attempts at one notice before answering `unavailable` (the provider retries). Each failed
 /// attempt means another deposit to the same account committed, so the account moved on; 50
 /// deposits racing for one fixed account settle well within this.
 const NOTICE_ATTEMPTS: usize = 200;
 
-/// What a provider hears once its notice is durably recorded (API.md).
+/// What a provider hears once its notice is durably recorded (API.md): `ok` with the deposit,
+/// or `ignored` for a genuine notice that records nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeAnswer {
     pub result: &'static str,
-    pub deposit_id: DepositId,
-    pub status: DepositStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deposit_id: Option<DepositId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<DepositStatus>,
 }
 
 impl NoticeAnswer {
     fn of(deposit: &Deposit) -> NoticeAnswer {
-        NoticeAnswer { result: "ok", deposit_id: deposit.id.clone(), status: deposit.status }
+        NoticeAnswer { result: "ok", deposit_id: Some(deposit.id.clone()), status: Some(deposit.status) }
+    }
+
+    fn ignored() -> NoticeAnswer {
+        NoticeAnswer { result: "ignored", deposit_id: None, status: None }
     }
 }
 
@@ -53,6 +64,77 @@ async fn back_off(attempt: usize) {
 }
 
 impl Service {
+    /// A provider's callback, as received: the provider is looked up, its source address
+    /// checked against its allowlist, the notice verified and parsed by the provider's kind,
+    /// then recorded. An unknown provider and a bad signature get the same answer.
+    pub async fn receive_notice(&self, provider: &str, source: Option<IpAddr>, signature: Option<&str>, body: &[u8]) -> Result<NoticeAnswer, AppError> {
+        let denied = AppError::Unauthorized("unknown provider or invalid signature");
+        let Ok(id) = provider.parse::<ProviderId>() else { return Err(denied) };
+        let Some(provider) = repo::merchants::get_provider(self.table.as_ref(), &id).await? else { return Err(denied) };
+        if !provider.allowed_ips.is_empty() && !source.is_some_and(|ip| provider.allowed_ips.contains(&ip)) {
+            return Err(AppError::Forbidden("this address may not send notices for this provider"));
+        }
+        let notice = match provider.kind {
+            ProviderKind::Generic => providers::generic::read(&provider.id, &provider.secret, signature, body)?,
+            ProviderKind::Tosspayments => self.read_toss_callback(&provider, body).await?,
+        };
+        match notice {
+            ProviderNotice::Deposit(deposit) => self.record_deposit(deposit).await,
+            ProviderNotice::Reversal(reversal) => self.reverse_deposit(reversal).await,
+            ProviderNotice::Ignored => Ok(NoticeAnswer::ignored()),
+        }
+    }
+
+    /// A Toss Payments deposit callback (docs/providers.md): `orderId` names our account, whose
+    /// own secret authenticates the callback; `DONE` is the account's remaining amount paid in
+    /// full (Toss takes no other amount), a cancellation or a failed deposit reverses the
+    /// latest credited deposit from Toss.
+    async fn read_toss_callback(&self, provider: &Provider, body: &[u8]) -> Result<ProviderNotice, AppError> {
+        let denied = AppError::Unauthorized("unknown provider or invalid signature");
+        let callback = providers::tosspayments::parse(body)?;
+        let account = match callback.order_id.parse::<VirtualAccountId>() {
+            Ok(id) => repo::accounts::get(self.table.as_ref(), &id).await?,
+            Err(_) => None,
+        };
+        let Some(account) = account.filter(|a| a.provider == provider.id) else { return Err(denied) };
+        let expected = account.provider_secret.as_deref().unwrap_or_default();
+        if expected.is_empty() || !crate::domain::signing::constant_time_eq(expected.as_bytes(), callback.secret.as_bytes()) {
+            return Err(denied);
+        }
+        match callback.status {
+            TossStatus::Done => {
+                let amount = account.remaining().filter(|r| r.is_positive()).or(account.amount).ok_or_else(|| {
+                    AppError::field("orderId", "Toss Payments callbacks apply to one-time accounts only")
+                })?;
+                Ok(ProviderNotice::Deposit(DepositNotice {
+                    provider: provider.id.clone(),
+                    transaction_id: callback.transaction_key,
+                    bank_code: account.bank_code,
+                    account_number: account.account_number.clone(),
+                    amount,
+                    depositor_name: None,
+                    deposited_at: callback.created_at,
+                }))
+            }
+            TossStatus::Canceled | TossStatus::WaitingForDeposit => {
+                let credited = repo::deposits::for_account(self.table.as_ref(), &account.id, 20, None)
+                    .await?
+                    .items
+                    .into_iter()
+                    .find(|d| d.provider == provider.id && d.status != DepositStatus::Reversed);
+                Ok(match credited {
+                    Some(d) => ProviderNotice::Reversal(ReversalNotice {
+                        provider: provider.id.clone(),
+                        transaction_id: callback.transaction_key,
+                        original_transaction_id: d.transaction_id,
+                        occurred_at: callback.created_at,
+                    }),
+                    None => ProviderNotice::Ignored,
+                })
+            }
+        }
+    }
+
     /// Records a deposit notice and its effect, exactly once per (provider, transaction id).
     pub async fn record_deposit(&self, notice: DepositNotice) -> Result<NoticeAnswer, AppError> {
         self.ensure_writable()?;
@@ -95,7 +177,7 @@ impl Service {
         match repo::deposits::get_notice(self.table.as_ref(), provider, transaction).await? {
             Some(NoticeRecord::Deposit(d)) => Ok(NoticeAnswer::of(&d)),
             Some(NoticeRecord::Reversal(claim)) => {
-                Ok(NoticeAnswer { result: "ok", deposit_id: claim.deposit_id, status: DepositStatus::Reversed })
+                Ok(NoticeAnswer { result: "ok", deposit_id: Some(claim.deposit_id), status: Some(DepositStatus::Reversed) })
             }
             None => Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
         }

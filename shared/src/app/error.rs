@@ -20,6 +20,8 @@ pub enum AppError {
     Invalid { detail: String, errors: Vec<FieldError> },
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]

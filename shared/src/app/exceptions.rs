@@ -79,8 +79,7 @@ impl Service {
         let operator: Option<Operator> = self.table.get(&operator_key(&name)).await?.as_ref().map(data_of).transpose()?;
         let offered = token_hash(secret);
         match operator {
-            // Both sides are hashes of equal length; comparing them leaks nothing useful.
-            Some(op) if op.token_sha256.as_bytes().iter().zip(offered.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0 => Ok(op.name),
+            Some(op) if crate::domain::signing::constant_time_eq(op.token_sha256.as_bytes(), offered.as_bytes()) => Ok(op.name),
             _ => Err(denied),
         }
     }

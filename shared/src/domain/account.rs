@@ -168,6 +168,10 @@ pub struct VirtualAccount {
     /// it can never be open again.
     #[serde(default)]
     pub number_released: bool,
+    /// The secret a provider that authenticates callbacks per payment (Toss Payments) sends
+    /// back with them. Never shown to merchants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_secret: Option<String>,
 }
 
 /// What to do when the depositor's name differs from the expected one.
@@ -328,6 +332,7 @@ impl VirtualAccount {
             policy: request.policy,
             excess: Krw::ZERO,
             number_released: false,
+            provider_secret: None,
         }
     }
 

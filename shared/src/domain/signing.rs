@@ -30,6 +30,11 @@ pub fn verify_hex(secret: &str, message: &[u8], signature_hex: &str) -> bool {
     mac(secret, message).verify_slice(&signature).is_ok()
 }
 
+/// Equality of two secrets in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn mac(secret: &str, message: &[u8]) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(message);

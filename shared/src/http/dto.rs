@@ -8,6 +8,9 @@ use crate::domain::{
 };
 use crate::ports::Cursor;
 use crate::repo::accounts::ListFilter;
+use crate::repo::deposits::DepositFilter;
+use crate::domain::deposit::Resolution;
+use crate::domain::{AccountNumber, DepositStatus, VirtualAccountId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -23,22 +26,22 @@ pub const MAX_LIMIT: usize = 100;
 
 /// Collects field errors so a client learns about all of them at once.
 #[derive(Default)]
-struct Fields {
-    errors: Vec<FieldError>,
+pub(crate) struct Fields {
+    pub(crate) errors: Vec<FieldError>,
 }
 
 impl Fields {
-    fn fail(&mut self, field: &str, message: impl std::fmt::Display) {
+    pub(crate) fn fail(&mut self, field: &str, message: impl std::fmt::Display) {
         self.errors.push(FieldError::new(field, message));
     }
 
-    fn done<T>(self, value: T) -> Result<T, AppError> {
+    pub(crate) fn done<T>(self, value: T) -> Result<T, AppError> {
         if self.errors.is_empty() { Ok(value) } else { Err(AppError::invalid("one or more fields are invalid", self.errors)) }
     }
 }
 
 /// The body as a JSON object holding only `allowed` keys.
-fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, AppError> {
+pub(crate) fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, AppError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| AppError::invalid(format!("the body is not valid JSON: {e}"), vec![]))?;
     let Value::Object(map) = value else {
         return Err(AppError::invalid("the body must be a JSON object", vec![]));
@@ -51,8 +54,17 @@ fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, AppError>
     Ok(map)
 }
 
+/// The body as a JSON object, any keys: for providers' formats, which may grow fields.
+pub(crate) fn object_lenient(body: &[u8]) -> Result<Map<String, Value>, AppError> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(AppError::invalid("the body must be a JSON object", vec![])),
+        Err(e) => Err(AppError::invalid(format!("the body is not valid JSON: {e}"), vec![])),
+    }
+}
+
 /// A present, non-null string field.
-fn string<'a>(fields: &mut Fields, map: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+pub(crate) fn string<'a>(fields: &mut Fields, map: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     match map.get(name) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -64,7 +76,7 @@ fn string<'a>(fields: &mut Fields, map: &'a Map<String, Value>, name: &str) -> O
 }
 
 /// A required string field, parsed into its domain type.
-fn parsed<T: std::str::FromStr>(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<T>
+pub(crate) fn parsed<T: std::str::FromStr>(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<T>
 where
     T::Err: std::fmt::Display,
 {
@@ -77,7 +89,41 @@ where
     }
 }
 
-fn bounded_text(fields: &mut Fields, field: &str, s: &str, max: usize) -> Option<String> {
+/// An optional amount of won: a JSON integer within the payment bounds.
+pub(crate) fn amount(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<Krw> {
+    match map.get(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => match n.as_i64().map(Krw::payment) {
+            Some(Ok(krw)) => Some(krw),
+            _ => {
+                fields.fail(name, "must be between 1 and 10000000000 won");
+                None
+            }
+        },
+        Some(_) => {
+            fields.fail(name, "must be an integer number of won");
+            None
+        }
+    }
+}
+
+/// A required RFC 3339 time with offset.
+pub(crate) fn required_time(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<DateTime<Utc>> {
+    match map.get(name) {
+        None | Some(Value::Null) => {
+            fields.fail(name, "is required");
+            None
+        }
+        Some(_) => {
+            let text = string(fields, map, name)?;
+            parse_rfc3339(text)
+                .map_err(|_| fields.fail(name, "must be an RFC 3339 time with offset, e.g. 2026-11-24T10:00:00+09:00"))
+                .ok()
+        }
+    }
+}
+
+pub(crate) fn bounded_text(fields: &mut Fields, field: &str, s: &str, max: usize) -> Option<String> {
     let chars = s.chars().count();
     if s.trim().is_empty() || chars > max || s.chars().any(char::is_control) {
         fields.fail(field, format!("must be 1-{max} printable characters"));
@@ -106,20 +152,7 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>, policy: &DepositPoli
             None
         }
     };
-    let amount = match map.get("amount") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => match n.as_i64().map(Krw::payment) {
-            Some(Ok(krw)) => Some(krw),
-            _ => {
-                f.fail("amount", "must be between 1 and 10000000000 won");
-                None
-            }
-        },
-        Some(_) => {
-            f.fail("amount", "must be an integer number of won");
-            None
-        }
-    };
+    let amount = amount(&mut f, &map, "amount");
     let amount_invalid = f.errors.iter().any(|e| e.field == "amount");
     let bank_code = parsed::<BankCode>(&mut f, &map, "bank_code");
     let due_at = string(&mut f, &map, "due_at").and_then(|s| {
@@ -242,8 +275,8 @@ fn parse_metadata(f: &mut Fields, m: &Map<String, Value>) -> Metadata {
     out
 }
 
-/// `POST /v1/virtual-accounts/{id}/close` takes no fields: an empty body or `{}`.
-pub fn parse_close_request(body: &[u8]) -> Result<(), AppError> {
+/// Routes that take no fields (`POST …/close`, approvals) accept an empty body or `{}`.
+pub fn parse_empty(body: &[u8]) -> Result<(), AppError> {
     if body.is_empty() {
         return Ok(());
     }
@@ -260,10 +293,40 @@ pub struct ListParams {
 }
 
 pub fn parse_list_query(query: Option<&str>) -> Result<ListParams, AppError> {
+    let mut params = ListParams::default();
+    let (mut f, paging) = listing_query(query, |f, name, value| {
+        match name {
+            "status" => params.filter.status = value.parse::<Status>().map_err(|_| f.fail("status", "must be one of waiting, partially_paid, paid, overpaid, expired, closed")).ok(),
+            "order_id" => params.order_id = value.parse::<OrderId>().map_err(|e| f.fail("order_id", e)).ok(),
+            "created_from" => params.filter.created_from = query_time(f, "created_from", value),
+            "created_to" => params.filter.created_to = query_time(f, "created_to", value),
+            _ => return false,
+        }
+        true
+    })?;
+    if let (Some(from), Some(to)) = (params.filter.created_from, params.filter.created_to)
+        && from > to
+    {
+        f.fail("created_from", "must not be after created_to");
+    }
+    (params.limit, params.cursor) = (paging.limit, paging.cursor);
+    f.done(params)
+}
+
+/// `?limit=&cursor=`, common to every listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging {
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+/// Reads a listing's query string: `limit` and `cursor` here, every other parameter through
+/// `other`, which answers false for a name it does not know. Each name may appear once.
+pub(crate) fn listing_query(query: Option<&str>, mut other: impl FnMut(&mut Fields, &str, &str) -> bool) -> Result<(Fields, Paging), AppError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|_| AppError::invalid("the query string is malformed", vec![]))?;
     let mut f = Fields::default();
-    let mut params = ListParams { limit: DEFAULT_LIMIT, ..ListParams::default() };
+    let mut paging = Paging { limit: DEFAULT_LIMIT, cursor: None };
     let mut seen = std::collections::BTreeSet::new();
     for (name, value) in &pairs {
         if !seen.insert(name.as_str()) {
@@ -272,23 +335,76 @@ pub fn parse_list_query(query: Option<&str>) -> Result<ListParams, AppError> {
         }
         match name.as_str() {
             "limit" => match value.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => params.limit = n,
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => paging.limit = n,
                 _ => f.fail("limit", format!("must be an integer from 1 to {MAX_LIMIT}")),
             },
-            "cursor" => params.cursor = decode_cursor(value).map_err(|e| f.errors.push(e)).ok(),
-            "status" => params.filter.status = value.parse::<Status>().map_err(|_| f.fail("status", "must be one of waiting, partially_paid, paid, overpaid, expired, closed")).ok(),
-            "order_id" => params.order_id = value.parse::<OrderId>().map_err(|e| f.fail("order_id", e)).ok(),
-            "created_from" => params.filter.created_from = query_time(&mut f, "created_from", value),
-            "created_to" => params.filter.created_to = query_time(&mut f, "created_to", value),
-            other => f.fail(other, "unknown query parameter"),
+            "cursor" => paging.cursor = decode_cursor(value).map_err(|e| f.errors.push(e)).ok(),
+            other_name => {
+                if !other(&mut f, other_name, value) {
+                    f.fail(other_name, "unknown query parameter");
+                }
+            }
         }
     }
-    if let (Some(from), Some(to)) = (params.filter.created_from, params.filter.created_to)
+    Ok((f, paging))
+}
+
+/// `GET /v1/deposits` query parameters.
+pub fn parse_deposit_query(query: Option<&str>) -> Result<(DepositFilter, Paging), AppError> {
+    let mut filter = DepositFilter::default();
+    let (mut f, paging) = listing_query(query, |f, name, value| {
+        match name {
+            "status" => filter.status = value.parse::<DepositStatus>().map_err(|_| f.fail("status", "must be one of matched, exception, reversed")).ok(),
+            "from" => filter.from = query_time(f, "from", value),
+            "to" => filter.to = query_time(f, "to", value),
+            _ => return false,
+        }
+        true
+    })?;
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from > to
     {
-        f.fail("created_from", "must not be after created_to");
+        f.fail("from", "must not be after to");
     }
-    f.done(params)
+    f.done((filter, paging))
+}
+
+/// A query string of `limit` and `cursor` only.
+pub fn parse_paging(query: Option<&str>) -> Result<Paging, AppError> {
+    let (f, paging) = listing_query(query, |_, _, _| false)?;
+    f.done(paging)
+}
+
+/// `POST /v1/operator/exceptions/{id}/resolve`: how the exception's money leaves it.
+pub fn parse_resolution(body: &[u8]) -> Result<Resolution, AppError> {
+    let map = object(body, &["action", "account_id", "bank_code", "account_number", "holder", "note"])?;
+    let mut f = Fields::default();
+    let allowed: &[&str] = match map.get("action").and_then(Value::as_str) {
+        Some("assign") => &["action", "account_id"],
+        Some("refund") => &["action", "bank_code", "account_number", "holder"],
+        Some("write_off") => &["action", "note"],
+        _ => return Err(AppError::field("action", "must be assign, refund or write_off")),
+    };
+    for key in map.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        f.fail(key, "does not apply to this action");
+    }
+    let resolution = match map.get("action").and_then(Value::as_str) {
+        Some("assign") => parsed::<VirtualAccountId>(&mut f, &map, "account_id").map(|account| Resolution::Assign { account }),
+        Some("refund") => {
+            let bank_code = parsed::<BankCode>(&mut f, &map, "bank_code");
+            let account_number = parsed::<AccountNumber>(&mut f, &map, "account_number");
+            let holder = parsed::<String>(&mut f, &map, "holder").and_then(|h| bounded_text(&mut f, "holder", &h, MAX_CUSTOMER_NAME_CHARS));
+            match (bank_code, account_number, holder) {
+                (Some(bank_code), Some(account_number), Some(holder)) => Some(Resolution::Refund { bank_code, account_number, holder }),
+                _ => None,
+            }
+        }
+        _ => parsed::<String>(&mut f, &map, "note").and_then(|n| bounded_text(&mut f, "note", &n, 500)).map(|note| Resolution::WriteOff { note }),
+    };
+    match resolution {
+        Some(r) if f.errors.is_empty() => Ok(r),
+        _ => f.done(()).and(Err(AppError::invalid("one or more fields are invalid", vec![]))),
+    }
 }
 
 fn query_time(f: &mut Fields, field: &str, value: &str) -> Option<DateTime<Utc>> {

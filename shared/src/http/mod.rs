@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod dto;
+pub mod operator;
 pub mod problem;
 
 use crate::app::{AppError, Service};
@@ -40,9 +41,36 @@ pub fn close_routes(service: Arc<Service>) -> Router {
     finish(close_group(), service)
 }
 
+/// `POST /v1/providers/{provider_id}/notifications` (function `deposit-callback`).
+pub fn notice_routes(service: Arc<Service>) -> Router {
+    finish(notice_group(), service)
+}
+
+/// `GET /v1/deposits[/{id}]` and `GET /v1/virtual-accounts/{id}/deposits` (function `get-deposits`).
+pub fn deposit_routes(service: Arc<Service>) -> Router {
+    finish(deposit_group(), service)
+}
+
+/// The operator routes (`/v1/operator/...`, bearer token): exceptions, for now.
+pub fn operator_routes(service: Arc<Service>) -> Router {
+    finish(operator::routes(), service)
+}
+
 /// Every route of the service: what `serve` hosts.
 pub fn all_routes(service: Arc<Service>) -> Router {
-    finish(issue_group().merge(read_group()).merge(close_group()), service)
+    let all = issue_group().merge(read_group()).merge(close_group()).merge(notice_group()).merge(deposit_group()).merge(operator::routes());
+    finish(all, service)
+}
+
+fn notice_group() -> Router<AppState> {
+    Router::new().route("/v1/providers/{provider_id}/notifications", post(provider_notice))
+}
+
+fn deposit_group() -> Router<AppState> {
+    Router::new()
+        .route("/v1/deposits", get(list_deposits))
+        .route("/v1/deposits/{id}", get(get_deposit))
+        .route("/v1/virtual-accounts/{id}/deposits", get(account_deposits))
 }
 
 fn issue_group() -> Router<AppState> {
@@ -67,6 +95,20 @@ fn finish(router: Router<AppState>, service: Arc<Service>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(AppState { service })
         .layer(axum::middleware::from_fn(request_log))
+        .layer(axum::middleware::from_fn(client_ip_from_socket))
+}
+
+/// The address a request came from, for providers' allowlists: the socket peer in `serve`, the
+/// API Gateway `sourceIp` in Lambda (set by the function before the router runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+async fn client_ip_from_socket(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    if let (Some(ip), None) = (peer, request.extensions().get::<ClientIp>()) {
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(request).await
 }
 
 /// One structured log line per request, with no bodies (they hold personal data).
@@ -91,7 +133,7 @@ async fn health() -> Response {
     json(StatusCode::OK, &serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }
 
-fn json(status: StatusCode, value: &impl Serialize) -> Response {
+pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response {
     match serde_json::to_string(value) {
         Ok(body) => raw_response(status, body),
         Err(e) => AppError::Unavailable(e.to_string()).into_response(),
@@ -124,9 +166,9 @@ async fn get_account(State(state): State<AppState>, id: Result<Path<String>, Pat
 }
 
 #[derive(Serialize)]
-struct ListBody<T> {
-    data: Vec<T>,
-    next_cursor: Option<String>,
+pub(crate) struct ListBody<T> {
+    pub(crate) data: Vec<T>,
+    pub(crate) next_cursor: Option<String>,
 }
 
 async fn list_accounts(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
@@ -145,9 +187,48 @@ async fn list_accounts(State(state): State<AppState>, uri: Uri, signed: Signed) 
 async fn close_account(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Response {
     let service = &state.service;
     idempotent(service, &signed, || async {
-        dto::parse_close_request(&signed.body)?;
+        dto::parse_empty(&signed.body)?;
         let account = service.close_account(&signed.merchant.id, &parse_account_id(id)?).await?;
         Ok((StatusCode::OK, body_of(&AccountView::from(&account))?))
     })
     .await
+}
+
+async fn provider_notice(State(state): State<AppState>, provider: Result<Path<String>, PathRejection>, request: axum::extract::Request) -> Result<Response, AppError> {
+    let Path(provider) = provider.map_err(|_| AppError::NotFound)?;
+    let source = request.extensions().get::<ClientIp>().map(|c| c.0);
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, auth::MAX_BODY_BYTES).await.map_err(|_| AppError::field("body", "is larger than 64 KiB"))?;
+    let signature = parts.headers.get(crate::providers::generic::SIGNATURE_HEADER).map(|v| v.to_str().unwrap_or(""));
+    let answer = state.service.receive_notice(&provider, source, signature, &body).await?;
+    Ok(json(StatusCode::OK, &answer))
+}
+
+fn parse_deposit_id(id: Result<Path<String>, PathRejection>) -> Result<crate::domain::DepositId, AppError> {
+    id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)
+}
+
+fn deposit_page(listing: crate::repo::Listing<crate::domain::Deposit>) -> Response {
+    let body = ListBody {
+        data: listing.items.iter().map(crate::domain::view::DepositView::from).collect(),
+        next_cursor: listing.next.as_ref().map(dto::encode_cursor),
+    };
+    json(StatusCode::OK, &body)
+}
+
+async fn get_deposit(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Result<Response, AppError> {
+    let deposit = state.service.get_deposit(&signed.merchant.id, &parse_deposit_id(id)?).await?;
+    Ok(json(StatusCode::OK, &crate::domain::view::DepositView::from(&deposit)))
+}
+
+async fn list_deposits(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
+    let (filter, paging) = dto::parse_deposit_query(uri.query())?;
+    let listing = state.service.list_deposits(&signed.merchant.id, &filter, paging.limit, paging.cursor).await?;
+    Ok(deposit_page(listing))
+}
+
+async fn account_deposits(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
+    let paging = dto::parse_paging(uri.query())?;
+    let listing = state.service.account_deposits(&signed.merchant.id, &parse_account_id(id)?, paging.limit, paging.cursor).await?;
+    Ok(deposit_page(listing))
 }

@@ -47,6 +47,7 @@ impl From<AppError> for Problem {
                 ..Problem::new(StatusCode::BAD_REQUEST, "invalid_request", "Invalid request", detail)
             },
             AppError::Unauthorized(detail) => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail),
+            AppError::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
             AppError::NotFound => Problem::not_found(),
             AppError::Conflict(detail) => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail),
             AppError::IdempotencyInFlight => Problem::new(

@@ -1,0 +1,117 @@
+//! Operator routes of `serve`, under `Authorization: Bearer <operator token>`
+//! (`vaccount operator add`): the deposit exceptions queue and its resolution. The full admin
+//! API and dashboard come later; these are what an operator needs to clear exceptions now.
+
+use super::{AppState, ListBody, dto, json};
+use crate::app::AppError;
+use crate::app::exceptions::{ExceptionAction, ExceptionOwner};
+use crate::domain::deposit::{Deposit, ExceptionState};
+use crate::domain::view::DepositView;
+use crate::domain::{ExceptionId, MerchantId, OperatorName};
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use bytes::Bytes;
+use http::request::Parts;
+use http::{StatusCode, Uri};
+use serde::Serialize;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/operator/exceptions", get(list))
+        .route("/v1/operator/exceptions/{id}/resolve", post(resolve))
+        .route("/v1/operator/exceptions/{id}/approve", post(approve))
+        .route("/v1/operator/exceptions/{id}/reject", post(reject))
+}
+
+/// The operator a bearer token names.
+pub struct Operator(pub OperatorName);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Operator, AppError> {
+        let token = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(AppError::Unauthorized("missing Authorization: Bearer <operator token>"))?;
+        state.service.authenticate_operator(token.trim()).await.map(Operator)
+    }
+}
+
+/// A deposit with an exception, as operators see it: whose it is, and how it stands.
+#[derive(Serialize)]
+struct ExceptionCase<'a> {
+    merchant_id: Option<&'a MerchantId>,
+    #[serde(flatten)]
+    deposit: DepositView,
+    proposal: Option<&'a crate::domain::deposit::Proposal>,
+    resolution_detail: Option<&'a crate::domain::deposit::Resolution>,
+}
+
+fn case(d: &Deposit) -> ExceptionCase<'_> {
+    let e = d.exception.as_ref();
+    ExceptionCase {
+        merchant_id: d.merchant_id.as_ref(),
+        deposit: DepositView::from(d),
+        proposal: e.and_then(|e| e.proposal.as_ref()),
+        resolution_detail: e.and_then(|e| e.resolution.as_ref()),
+    }
+}
+
+async fn list(State(state): State<AppState>, _operator: Operator, uri: Uri) -> Result<Response, AppError> {
+    let mut owner = None;
+    let mut wanted = None;
+    let (f, paging) = dto::listing_query(uri.query(), |f, name, value| {
+        match name {
+            "merchant_id" if value == "unmatched" => owner = Some(ExceptionOwner::Unmatched),
+            "merchant_id" => owner = value.parse::<MerchantId>().map_err(|e| f.fail("merchant_id", e)).ok().map(ExceptionOwner::Merchant),
+            "state" => {
+                wanted = match value {
+                    "open" => Some(ExceptionState::Open),
+                    "pending_approval" => Some(ExceptionState::PendingApproval),
+                    "resolved" => Some(ExceptionState::Resolved),
+                    _ => {
+                        f.fail("state", "must be open, pending_approval or resolved");
+                        None
+                    }
+                }
+            }
+            _ => return false,
+        }
+        true
+    })?;
+    let paging = f.done(paging)?;
+    let owner = owner.ok_or_else(|| AppError::field("merchant_id", "is required: a merchant id, or `unmatched`"))?;
+    let page = state.service.list_exceptions(&owner, wanted, paging.limit, paging.cursor).await?;
+    let body = ListBody { data: page.items.iter().map(case).collect(), next_cursor: page.next.as_ref().map(dto::encode_cursor) };
+    Ok(json(StatusCode::OK, &body))
+}
+
+fn exception_id(id: Result<Path<String>, PathRejection>) -> Result<ExceptionId, AppError> {
+    id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)
+}
+
+async fn act(state: &AppState, operator: Operator, id: Result<Path<String>, PathRejection>, action: ExceptionAction) -> Result<Response, AppError> {
+    let deposit = state.service.act_on_exception(&operator.0, &exception_id(id)?, action).await?;
+    Ok(json(StatusCode::OK, &case(&deposit)))
+}
+
+async fn resolve(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Bytes) -> Result<Response, AppError> {
+    let resolution = dto::parse_resolution(&body)?;
+    act(&state, operator, id, ExceptionAction::Resolve(resolution)).await
+}
+
+async fn approve(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Bytes) -> Result<Response, AppError> {
+    dto::parse_empty(&body)?;
+    act(&state, operator, id, ExceptionAction::Approve).await
+}
+
+async fn reject(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Bytes) -> Result<Response, AppError> {
+    dto::parse_empty(&body)?;
+    act(&state, operator, id, ExceptionAction::Reject).await
+}

@@ -1,0 +1,114 @@
+//! The `generic` notice format (API.md "Provider notifications"): our own JSON, signed with
+//! the provider's shared secret as lowercase hex HMAC-SHA256 of the raw body in
+//! `X-Provider-Signature`. Banks, test benches and `vaccount simulate` speak it.
+
+use super::ProviderNotice;
+use crate::app::AppError;
+use crate::domain::deposit::{DepositNotice, ReversalNotice};
+use crate::domain::signing::{sign_hex, verify_hex};
+use crate::domain::{AccountNumber, BankCode, ProviderId, TransactionId};
+use crate::http::dto::{Fields, amount, bounded_text, object, parsed, required_time, string};
+
+pub const SIGNATURE_HEADER: &str = "x-provider-signature";
+
+/// The longest depositor name a bank prints on a transfer record, with room to spare.
+const MAX_DEPOSITOR_CHARS: usize = 30;
+
+/// The signature a provider sends with `body`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    sign_hex(secret, body)
+}
+
+/// Checks the signature, then parses the body. A bad signature is `unauthorized` whatever the
+/// body says, so nothing about the body leaks to a forger.
+pub fn read(provider: &ProviderId, secret: &str, signature: Option<&str>, body: &[u8]) -> Result<ProviderNotice, AppError> {
+    let signature = signature.ok_or(AppError::Unauthorized("missing X-Provider-Signature header"))?;
+    if !verify_hex(secret, body, signature) {
+        return Err(AppError::Unauthorized("invalid provider signature"));
+    }
+    parse(provider, body)
+}
+
+pub fn parse(provider: &ProviderId, body: &[u8]) -> Result<ProviderNotice, AppError> {
+    let kind = object(body, &["type", "transaction_id", "original_transaction_id", "bank_code", "account_number", "amount", "depositor_name", "occurred_at"])?
+        .get("type")
+        .and_then(|t| t.as_str().map(str::to_owned));
+    let mut f = Fields::default();
+    match kind.as_deref() {
+        Some("deposit") => {
+            let map = object(body, &["type", "transaction_id", "bank_code", "account_number", "amount", "depositor_name", "occurred_at"])?;
+            let transaction_id = parsed::<TransactionId>(&mut f, &map, "transaction_id");
+            let bank_code = parsed::<BankCode>(&mut f, &map, "bank_code");
+            let account_number = parsed::<AccountNumber>(&mut f, &map, "account_number");
+            let amount = amount(&mut f, &map, "amount");
+            if amount.is_none() && !f.errors.iter().any(|e| e.field == "amount") {
+                f.fail("amount", "is required");
+            }
+            let depositor_name = string(&mut f, &map, "depositor_name").and_then(|s| bounded_text(&mut f, "depositor_name", s, MAX_DEPOSITOR_CHARS));
+            let deposited_at = required_time(&mut f, &map, "occurred_at");
+            match (transaction_id, bank_code, account_number, amount, deposited_at) {
+                (Some(transaction_id), Some(bank_code), Some(account_number), Some(amount), Some(deposited_at)) if f.errors.is_empty() => {
+                    Ok(ProviderNotice::Deposit(DepositNotice {
+                        provider: provider.clone(),
+                        transaction_id,
+                        bank_code,
+                        account_number,
+                        amount,
+                        depositor_name,
+                        deposited_at,
+                    }))
+                }
+                _ => f.done(()).and(Err(AppError::invalid("one or more fields are invalid", vec![]))),
+            }
+        }
+        Some("reversal") => {
+            let map = object(body, &["type", "transaction_id", "original_transaction_id", "occurred_at"])?;
+            let transaction_id = parsed::<TransactionId>(&mut f, &map, "transaction_id");
+            let original = parsed::<TransactionId>(&mut f, &map, "original_transaction_id");
+            let occurred_at = required_time(&mut f, &map, "occurred_at");
+            match (transaction_id, original, occurred_at) {
+                (Some(transaction_id), Some(original_transaction_id), Some(occurred_at)) if f.errors.is_empty() => {
+                    Ok(ProviderNotice::Reversal(ReversalNotice { provider: provider.clone(), transaction_id, original_transaction_id, occurred_at }))
+                }
+                _ => f.done(()).and(Err(AppError::invalid("one or more fields are invalid", vec![]))),
+            }
+        }
+        _ => Err(AppError::field("type", "must be deposit or reversal")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider() -> ProviderId {
+        "bank".parse().unwrap()
+    }
+
+    const DEPOSIT: &str = r#"{"type":"deposit","transaction_id":"T-1","bank_code":"004","account_number":"12345678901234","amount":35000,"depositor_name":"홍길동","occurred_at":"2026-11-24T10:00:00+09:00"}"#;
+
+    #[test]
+    fn a_signed_deposit_parses() {
+        let notice = read(&provider(), "s3cret", Some(&sign("s3cret", DEPOSIT.as_bytes())), DEPOSIT.as_bytes()).unwrap();
+        let ProviderNotice::Deposit(d) = notice else { panic!("a deposit") };
+        assert_eq!((d.amount.won(), d.transaction_id.as_str(), d.depositor_name.as_deref()), (35_000, "T-1", Some("홍길동")));
+    }
+
+    #[test]
+    fn a_bad_or_missing_signature_is_unauthorized() {
+        assert!(matches!(read(&provider(), "s3cret", Some(&sign("other", DEPOSIT.as_bytes())), DEPOSIT.as_bytes()), Err(AppError::Unauthorized(_))));
+        assert!(matches!(read(&provider(), "s3cret", None, DEPOSIT.as_bytes()), Err(AppError::Unauthorized(_))));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let body = r#"{"type":"deposit","transaction_id":"T 1","bank_code":"999","account_number":"12","amount":-5,"occurred_at":"yesterday"}"#;
+        let Err(AppError::Invalid { errors, .. }) = parse(&provider(), body.as_bytes()) else { panic!("invalid") };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["transaction_id", "bank_code", "account_number", "amount", "occurred_at"]);
+        let Err(AppError::Invalid { errors, .. }) = parse(&provider(), br#"{"type":"reversal","transaction_id":"T-1R","amount":1}"#) else { panic!() };
+        assert_eq!(errors[0].field, "amount", "a reversal carries no amount");
+        assert!(parse(&provider(), br#"{"type":"refund"}"#).is_err());
+        assert!(parse(&provider(), b"[1]").is_err());
+    }
+}
