@@ -92,6 +92,36 @@ struct MerchantCreate {
     /// Settlement pays out D+N business days after the deposit day.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=30))]
     payout_days: u8,
+    #[command(flatten)]
+    policy: PolicyArgs,
+}
+
+/// A merchant's deposit policy (DESIGN §5); accounts carry it as it was when they were issued.
+#[derive(Args)]
+struct PolicyArgs {
+    /// New one-time accounts accept partial payments unless the request says otherwise.
+    #[arg(long)]
+    allow_partial: bool,
+    /// Credit deposits made after the due time instead of holding them as `late` exceptions.
+    #[arg(long)]
+    accept_late: bool,
+    /// When the depositor's name differs: `warn` (credit and flag) or `hold` (exception).
+    #[arg(long, default_value = "warn")]
+    name_mismatch: vaccount::domain::NameMismatchPolicy,
+    /// Maker-checker: exception resolutions need a second operator's approval.
+    #[arg(long)]
+    require_approval: bool,
+}
+
+impl PolicyArgs {
+    fn policy(&self) -> vaccount::domain::DepositPolicy {
+        vaccount::domain::DepositPolicy {
+            allow_partial_by_default: self.allow_partial,
+            accept_late: self.accept_late,
+            name_mismatch: self.name_mismatch,
+            require_exception_approval: self.require_approval,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -184,7 +214,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 (None, None) => Fee::PerDeposit(Krw::new(300)),
             };
             let service = store::service(&location).await?;
-            print_json(&service.create_merchant(&args.name, fee, args.payout_days).await?)
+            print_json(&service.create_merchant(&args.name, fee, args.payout_days, args.policy.policy()).await?)
         }
         Command::Merchant(MerchantCommand::AddKey { merchant }) => {
             let service = store::service(&location).await?;
