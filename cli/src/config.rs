@@ -8,7 +8,8 @@ use std::path::Path;
 use vaccount::app::Settings;
 
 /// The keys `vaccount.toml` accepts.
-pub const KEYS: &[&str] = &["addr", "pool_cooldown_days", "pool_low_threshold", "idempotency_lease_secs", "log_format"];
+pub const KEYS: &[&str] =
+    &["addr", "pool_cooldown_days", "pool_low_threshold", "idempotency_lease_secs", "log_format", "expiry_sweep_interval"];
 
 #[derive(Debug, Default, Clone)]
 pub struct ConfigFile(BTreeMap<String, String>);
@@ -41,7 +42,50 @@ impl ConfigFile {
         })
     }
 
+    /// `VACCOUNT_EXPIRY_SWEEP_INTERVAL`: `500ms`, `1s`, `2m`; one minute by default, as the
+    /// schedule in AWS.
+    pub fn sweep_interval(&self) -> Result<std::time::Duration, CliError> {
+        match self.lookup("VACCOUNT_EXPIRY_SWEEP_INTERVAL") {
+            None => Ok(std::time::Duration::from_secs(60)),
+            Some(text) => parse_duration(&text)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| CliError::Config(format!("VACCOUNT_EXPIRY_SWEEP_INTERVAL: `{text}` is not a duration such as 500ms, 1s or 2m"))),
+        }
+    }
+
     pub fn settings(&self) -> Result<Settings, CliError> {
         Settings::from_lookup(|name| self.lookup(name)).map_err(|e| CliError::Config(e.to_string()))
+    }
+}
+
+/// `250ms`, `1s`, `5m`, `2h`: what the retry schedules and intervals of the settings take.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let millis = match unit {
+        "ms" => n,
+        "s" => n.checked_mul(1000)?,
+        "m" => n.checked_mul(60_000)?,
+        "h" => n.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("1d"), None);
+        assert_eq!(parse_duration("s"), None);
     }
 }

@@ -5,12 +5,16 @@
 //! - `store`: opening the embedded store or a DynamoDB table from `--data-dir` / `--store`.
 //! - `serve`: the local server and its `--demo` setup.
 //! - `call`: a signed merchant request, signed at send time.
+//! - `simulate`: signed provider notices, as a bank sends them.
+//! - `exceptions`: operators, and resolving deposit exceptions.
 //! - `bench`: load generators whose figures go into docs/performance.md.
 
 mod bench;
 mod call;
 mod config;
+mod exceptions;
 mod serve;
+mod simulate;
 mod store;
 
 use clap::{Args, Parser, Subcommand};
@@ -50,6 +54,15 @@ enum Command {
     Migrate,
     /// Send one signed merchant API request.
     Call(call::CallArgs),
+    /// Send signed provider notices to a running server (demos, manual tests).
+    #[command(subcommand)]
+    Simulate(simulate::SimulateCommand),
+    /// Operators of the service.
+    #[command(subcommand)]
+    Operator(exceptions::OperatorCommand),
+    /// Deposit exceptions: list and resolve.
+    #[command(subcommand)]
+    Exception(exceptions::ExceptionCommand),
     /// Measure the service; prints JSON figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -59,6 +72,8 @@ enum Command {
 enum BenchCommand {
     /// Issue accounts over HTTP against a fresh in-process server.
     Issue(bench::BenchIssueArgs),
+    /// Send signed deposit notices over HTTP, to a fresh in-process server or a running one.
+    Deposits(bench::BenchDepositsArgs),
 }
 
 #[derive(Subcommand)]
@@ -203,6 +218,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(&cli.data_dir, cli.store.is_some(), args).await,
         Command::Call(args) => call::run(args).await,
         Command::Bench(BenchCommand::Issue(args)) => bench::issue(args).await,
+        Command::Bench(BenchCommand::Deposits(args)) => bench::deposits(args).await,
+        Command::Simulate(command) => simulate::run(command).await,
+        Command::Operator(command) => exceptions::operator(&store::service(&location).await?, command).await,
+        Command::Exception(command) => exceptions::exception(&store::service(&location).await?, command).await,
         Command::Migrate => {
             store::migrate(&location).await?;
             print_json(&serde_json::json!({ "migrated": location.to_string() }))

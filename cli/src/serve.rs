@@ -61,6 +61,7 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     let (raw, table) = store::open_local(data_dir)?;
     let service = Arc::new(Service::new(table, Arc::new(SystemClock), config.settings()?));
     tokio::spawn(purge_expired_items(raw));
+    tokio::spawn(sweep_due_accounts(service.clone(), config.sweep_interval()?));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr()?;
     if args.demo {
@@ -70,7 +71,9 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     // One line on stdout that scripts can wait for.
     println!("vaccount listening on http://{bound} (data dir {})", data_dir.display());
     tracing::info!(%bound, data_dir = %data_dir.display(), "serving");
-    axum::serve(listener, vaccount::http::all_routes(service)).with_graceful_shutdown(shutdown()).await?;
+    // The peer address feeds providers' source allowlists.
+    let app = vaccount::http::all_routes(service).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -95,6 +98,22 @@ async fn purge_expired_items(table: Arc<vaccount::store::EmbeddedTable>) {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// The expiry sweep, as the `expiry-sweeper` function runs it on its schedule in AWS.
+async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match service.sweep_due().await {
+            Ok(report) if report.expired + report.released + report.failed > 0 => {
+                tracing::info!(expired = report.expired, released = report.released, failed = report.failed, "due accounts swept");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
         }
     }
 }

@@ -1,0 +1,365 @@
+//! The money path on both backends: notices recorded exactly once, matching outcomes, reversals,
+//! the due-time sweep, exception resolution, and what each deposit costs in storage calls.
+
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use vaccount::app::exceptions::{ExceptionAction, ExceptionOwner};
+use vaccount::app::{AppError, Service, Settings};
+use vaccount::domain::deposit::{DepositNotice, DepositStatus, ExceptionReason, ExceptionState, Resolution, ReversalNotice};
+use vaccount::domain::time::parse_rfc3339;
+use vaccount::domain::{
+    AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Krw, MerchantId, Metadata, NumberState, OperatorName, ProviderKind, Status,
+    VirtualAccount,
+};
+use vaccount::ports::{Item, Key, Page, Query, StoreError, Table, Write};
+use vaccount::repo;
+use vaccount::repo::deposits::DepositFilter;
+use vaccount::testing::{Backend, FixedClock, TestTable, table};
+
+use vaccount::on_both_backends;
+
+on_both_backends!(
+    notices_are_matched_as_the_design_table_says,
+    a_repeated_notice_returns_the_first_answer_and_changes_nothing,
+    a_reversal_undoes_the_deposit_once,
+    a_deposit_costs_one_account_read_and_one_transaction,
+    concurrent_duplicated_deposits_to_one_account_equal_one_sequential_delivery,
+    the_sweep_expires_overdue_accounts_and_returns_numbers_to_the_pool,
+    exceptions_resolve_with_maker_checker_and_credit_the_chosen_account,
+    merchants_list_their_own_deposits_newest_first,
+    a_provider_allowlist_refuses_other_addresses,
+);
+
+fn t0() -> DateTime<Utc> {
+    parse_rfc3339("2026-11-24T10:00:00+09:00").unwrap()
+}
+
+/// Counts the storage calls made through it, by kind.
+#[derive(Default)]
+struct Calls {
+    gets: AtomicUsize,
+    queries: AtomicUsize,
+    transactions: AtomicUsize,
+}
+
+struct Counting {
+    inner: Arc<dyn Table>,
+    calls: Arc<Calls>,
+}
+
+#[async_trait::async_trait]
+impl Table for Counting {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.calls.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.calls.queries.fetch_add(1, Ordering::SeqCst);
+        self.inner.query(query).await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.calls.transactions.fetch_add(1, Ordering::SeqCst);
+        self.inner.transact(writes).await
+    }
+}
+
+struct World {
+    _t: TestTable,
+    clock: Arc<FixedClock>,
+    service: Arc<Service>,
+    calls: Arc<Calls>,
+    merchant: MerchantId,
+    secret: String,
+}
+
+async fn world(backend: Backend, policy: DepositPolicy) -> World {
+    let t = table(backend).await;
+    let clock = FixedClock::new(t0());
+    let calls = Arc::new(Calls::default());
+    let counted: Arc<dyn Table> = Arc::new(Counting { inner: vaccount::testing::sealed(t.table.clone()), calls: calls.clone() });
+    let service = Arc::new(Service::new(counted, clock.clone(), Settings::default()));
+    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, policy).await.unwrap().merchant_id;
+    let secret = service.add_provider("bank".parse().unwrap(), ProviderKind::Generic, vec![]).await.unwrap().secret;
+    service.add_pool_range(&"bank".parse().unwrap(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 20).await.unwrap();
+    World { _t: t, clock, service, calls, merchant, secret }
+}
+
+fn request(order: &str, kind: AccountType, amount: Option<i64>, allow_partial: bool) -> AccountRequest {
+    AccountRequest {
+        order_id: order.parse().unwrap(),
+        kind,
+        amount: amount.map(Krw::new),
+        bank_code: BankCode::Kookmin,
+        due_at: (kind == AccountType::OneTime).then(|| t0() + Duration::hours(72)),
+        allow_partial,
+        depositor_name: Some("홍길동".into()),
+        customer: None,
+        metadata: Metadata::new(),
+        policy: Default::default(),
+    }
+}
+
+async fn one_time(w: &World, order: &str, amount: i64, allow_partial: bool) -> VirtualAccount {
+    w.service.issue_account(&w.merchant, None, request(order, AccountType::OneTime, Some(amount), allow_partial)).await.unwrap()
+}
+
+fn notice(tx: &str, account: &VirtualAccount, amount: i64) -> DepositNotice {
+    DepositNotice {
+        provider: "bank".parse().unwrap(),
+        transaction_id: tx.parse().unwrap(),
+        bank_code: account.bank_code,
+        account_number: account.account_number.clone(),
+        amount: Krw::new(amount),
+        depositor_name: Some("홍길동".into()),
+        deposited_at: t0() + Duration::minutes(5),
+    }
+}
+
+async fn account_now(w: &World, account: &VirtualAccount) -> VirtualAccount {
+    w.service.get_account(&w.merchant, &account.id).await.unwrap()
+}
+
+async fn event_types(w: &World) -> Vec<EventType> {
+    repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap().into_iter().map(|e| e.kind).collect()
+}
+
+async fn notices_are_matched_as_the_design_table_says(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let exact = one_time(&w, "EXACT", 35_000, false).await;
+    let partial = one_time(&w, "PARTIAL", 35_000, true).await;
+    let strict = one_time(&w, "STRICT", 35_000, false).await;
+    let over = one_time(&w, "OVER", 35_000, false).await;
+
+    let answer = w.service.record_deposit(notice("T-EXACT", &exact, 35_000)).await.unwrap();
+    assert_eq!(answer.status, Some(DepositStatus::Matched));
+    assert_eq!(account_now(&w, &exact).await.status, Status::Paid);
+
+    w.service.record_deposit(notice("T-PART", &partial, 10_000)).await.unwrap();
+    let p = account_now(&w, &partial).await;
+    assert_eq!((p.status, p.paid_amount), (Status::PartiallyPaid, Krw::new(10_000)));
+
+    let under = w.service.record_deposit(notice("T-UNDER", &strict, 10_000)).await.unwrap();
+    let d = w.service.get_deposit(&w.merchant, under.deposit_id.as_ref().unwrap()).await.unwrap();
+    assert_eq!(d.exception.map(|e| e.reason), Some(ExceptionReason::Underpaid));
+    assert_eq!(account_now(&w, &strict).await.status, Status::Waiting);
+
+    let o = w.service.record_deposit(notice("T-OVER", &over, 50_000)).await.unwrap();
+    let d = w.service.get_deposit(&w.merchant, o.deposit_id.as_ref().unwrap()).await.unwrap();
+    assert_eq!((d.credited, d.exception.map(|e| (e.reason, e.amount))), (Krw::new(35_000), Some((ExceptionReason::Overpaid, Krw::new(15_000)))));
+    let a = account_now(&w, &over).await;
+    assert_eq!((a.status, a.paid_amount), (Status::Overpaid, Krw::new(35_000)));
+
+    let mut unknown = notice("T-UNKNOWN", &exact, 5_000);
+    unknown.account_number = "99999999999999".parse().unwrap();
+    assert_eq!(w.service.record_deposit(unknown).await.unwrap().status, Some(DepositStatus::Exception));
+    let queue = w.service.list_exceptions(&ExceptionOwner::Unmatched, None, 10, None).await.unwrap();
+    assert_eq!(queue.items.iter().map(|d| d.exception.as_ref().unwrap().reason).collect::<Vec<_>>(), vec![ExceptionReason::UnknownAccount]);
+
+    let types = event_types(&w).await;
+    for expected in [EventType::AccountPaid, EventType::AccountPartiallyPaid, EventType::AccountOverpaid, EventType::DepositMatched, EventType::DepositException] {
+        assert!(types.contains(&expected), "{expected:?} in {types:?}");
+    }
+}
+
+async fn a_repeated_notice_returns_the_first_answer_and_changes_nothing(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let account = one_time(&w, "ORD-1", 35_000, false).await;
+    let first = w.service.record_deposit(notice("T-1", &account, 35_000)).await.unwrap();
+    let after_first = account_now(&w, &account).await;
+    let events_after_first = event_types(&w).await.len();
+    // Same transaction id, even with a different amount: the first answer, no effect.
+    let again = w.service.record_deposit(notice("T-1", &account, 99_000)).await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(account_now(&w, &account).await, after_first);
+    assert_eq!(event_types(&w).await.len(), events_after_first);
+}
+
+async fn a_reversal_undoes_the_deposit_once(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let account = one_time(&w, "ORD-1", 35_000, false).await;
+    let deposit = w.service.record_deposit(notice("T-1", &account, 50_000)).await.unwrap();
+    let reversal = ReversalNotice {
+        provider: "bank".parse().unwrap(),
+        transaction_id: "T-1R".parse().unwrap(),
+        original_transaction_id: "T-1".parse().unwrap(),
+        occurred_at: t0() + Duration::hours(1),
+    };
+    let answer = w.service.reverse_deposit(reversal.clone()).await.unwrap();
+    assert_eq!((answer.deposit_id.clone(), answer.status), (deposit.deposit_id.clone(), Some(DepositStatus::Reversed)));
+    let a = account_now(&w, &account).await;
+    assert_eq!((a.status, a.paid_amount, a.excess), (Status::Waiting, Krw::ZERO, Krw::ZERO));
+    let d = w.service.get_deposit(&w.merchant, deposit.deposit_id.as_ref().unwrap()).await.unwrap();
+    assert_eq!(d.exception.map(|e| e.state), Some(ExceptionState::Resolved), "the excess is no longer owed");
+
+    assert_eq!(w.service.reverse_deposit(reversal).await.unwrap(), answer);
+    assert_eq!(account_now(&w, &account).await, a, "a repeated reversal changes nothing");
+    assert_eq!(event_types(&w).await.iter().filter(|t| **t == EventType::DepositReversed).count(), 1);
+
+    let orphan = ReversalNotice { transaction_id: "T-9R".parse().unwrap(), original_transaction_id: "T-9".parse().unwrap(), ..answer_free_reversal() };
+    assert!(matches!(w.service.reverse_deposit(orphan).await, Err(AppError::Conflict(_))), "a reversal before its deposit is refused so the provider retries");
+}
+
+fn answer_free_reversal() -> ReversalNotice {
+    ReversalNotice { provider: "bank".parse().unwrap(), transaction_id: "X".parse().unwrap(), original_transaction_id: "Y".parse().unwrap(), occurred_at: t0() }
+}
+
+async fn a_deposit_costs_one_account_read_and_one_transaction(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let account = one_time(&w, "ORD-1", 35_000, false).await;
+    let body = serde_json::json!({
+        "type": "deposit", "transaction_id": "T-1", "bank_code": "004", "account_number": account.account_number.as_str(),
+        "amount": 35000, "occurred_at": "2026-11-24T10:05:00+09:00",
+    })
+    .to_string();
+    let signature = vaccount::providers::generic::sign(&w.secret, body.as_bytes());
+    let count = |c: &Calls| (c.gets.load(Ordering::SeqCst), c.queries.load(Ordering::SeqCst), c.transactions.load(Ordering::SeqCst));
+    let before = count(&w.calls);
+    w.service.receive_notice("bank", None, Some(&signature), body.as_bytes()).await.unwrap();
+    let after = count(&w.calls);
+    // One Get of the provider (its secret), one consistent Query of the number's partition
+    // (the account), one transaction.
+    assert_eq!((after.0 - before.0, after.1 - before.1, after.2 - before.2), (1, 1, 1));
+    w.service.receive_notice("bank", None, Some(&signature), body.as_bytes()).await.unwrap();
+    let duplicate = count(&w.calls);
+    // A redelivery: the same three calls, then one Get of the stored answer.
+    assert_eq!((duplicate.0 - after.0, duplicate.1 - after.1, duplicate.2 - after.2), (2, 1, 1));
+}
+
+async fn concurrent_duplicated_deposits_to_one_account_equal_one_sequential_delivery(backend: Backend) {
+    let amounts: Vec<i64> = (0..50).map(|i| 1_000 + i * 37).collect();
+    let concurrent = world(backend, DepositPolicy::default()).await;
+    let fixed = concurrent.service.issue_account(&concurrent.merchant, None, request("FIXED", AccountType::Fixed, None, false)).await.unwrap();
+    let tasks: Vec<_> = amounts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, amount)| [(i, *amount), (i, *amount)])
+        .map(|(i, amount)| {
+            let (service, n) = (concurrent.service.clone(), notice(&format!("T-{i}"), &fixed, amount));
+            tokio::spawn(async move { (i, service.record_deposit(n).await.expect("every notice is recorded")) })
+        })
+        .collect();
+    let mut answers = std::collections::BTreeMap::new();
+    for task in tasks {
+        let (i, answer) = task.await.unwrap();
+        let first = answers.entry(i).or_insert_with(|| answer.clone());
+        assert_eq!(first, &answer, "both deliveries of T-{i} get one answer");
+    }
+
+    let sequential = world(backend, DepositPolicy::default()).await;
+    let fixed_seq = sequential.service.issue_account(&sequential.merchant, None, request("FIXED", AccountType::Fixed, None, false)).await.unwrap();
+    for (i, amount) in amounts.iter().enumerate() {
+        sequential.service.record_deposit(notice(&format!("T-{i}"), &fixed_seq, *amount)).await.unwrap();
+    }
+
+    let (a, b) = (account_now(&concurrent, &fixed).await, account_now(&sequential, &fixed_seq).await);
+    assert_eq!((a.status, a.paid_amount, a.version), (b.status, b.paid_amount, b.version));
+    assert_eq!(a.paid_amount, Krw::new(amounts.iter().sum()));
+    assert_eq!(a.version, 51, "one change per distinct deposit");
+    let listed = concurrent.service.account_deposits(&concurrent.merchant, &fixed.id, 100, None).await.unwrap();
+    assert_eq!(listed.items.len(), 50);
+    assert!(listed.items.iter().all(|d| d.status == DepositStatus::Matched));
+    let matched = event_types(&concurrent).await.into_iter().filter(|t| *t == EventType::DepositMatched).count();
+    assert_eq!(matched, 50);
+}
+
+async fn the_sweep_expires_overdue_accounts_and_returns_numbers_to_the_pool(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let unpaid = one_time(&w, "UNPAID", 35_000, false).await;
+    let paid = one_time(&w, "PAID", 35_000, false).await;
+    w.service.record_deposit(notice("T-1", &paid, 35_000)).await.unwrap();
+    let nothing_yet = w.service.sweep_due().await.unwrap();
+    assert_eq!((nothing_yet.expired, nothing_yet.released), (0, 0));
+
+    w.clock.advance(Duration::hours(73));
+    let report = w.service.sweep_due().await.unwrap();
+    assert_eq!((report.expired, report.released, report.failed), (1, 1, 0));
+    assert_eq!(account_now(&w, &unpaid).await.status, Status::Expired);
+    assert_eq!(account_now(&w, &paid).await.status, Status::Paid);
+    for account in [&unpaid, &paid] {
+        let number = repo::pool::get(w.service.table.as_ref(), BankCode::Kookmin, &account.account_number).await.unwrap().unwrap();
+        assert!(matches!(number.state, NumberState::Cooling { .. }), "{:?}", number.state);
+    }
+    assert_eq!(event_types(&w).await.iter().filter(|t| **t == EventType::AccountExpired).count(), 1);
+    let again = w.service.sweep_due().await.unwrap();
+    assert_eq!((again.expired, again.released), (0, 0), "nothing is swept twice");
+
+    // During the cooldown the number still leads to the expired account: a late deposit.
+    let late = w.service.record_deposit(notice("T-LATE", &unpaid, 35_000)).await.unwrap();
+    let d = w.service.get_deposit(&w.merchant, late.deposit_id.as_ref().unwrap()).await.unwrap();
+    assert_eq!(d.exception.map(|e| e.reason), Some(ExceptionReason::Late));
+}
+
+async fn exceptions_resolve_with_maker_checker_and_credit_the_chosen_account(backend: Backend) {
+    let w = world(backend, DepositPolicy { require_exception_approval: true, ..DepositPolicy::default() }).await;
+    let (kim, lee): (OperatorName, OperatorName) = ("kim".parse().unwrap(), "lee".parse().unwrap());
+    for op in [&kim, &lee] {
+        w.service.add_operator(op.clone()).await.unwrap();
+    }
+    let account = one_time(&w, "ORD-1", 35_000, false).await;
+    let mut stray = notice("T-1", &account, 35_000);
+    stray.account_number = "99999999999999".parse().unwrap();
+    let exc = w.service.record_deposit(stray).await.unwrap();
+    let deposit = repo::deposits::get(w.service.table.as_ref(), exc.deposit_id.as_ref().unwrap()).await.unwrap().unwrap();
+    let id = deposit.exception.as_ref().unwrap().id.clone();
+
+    let assign = ExceptionAction::Resolve(Resolution::Assign { account: account.id.clone() });
+    let pending = w.service.act_on_exception(&kim, &id, assign).await.unwrap();
+    assert_eq!(pending.exception.as_ref().unwrap().state, ExceptionState::PendingApproval);
+    assert_eq!(account_now(&w, &account).await.paid_amount, Krw::ZERO, "nothing moves before approval");
+    assert!(matches!(w.service.act_on_exception(&kim, &id, ExceptionAction::Approve).await, Err(AppError::Conflict(_))));
+
+    let done = w.service.act_on_exception(&lee, &id, ExceptionAction::Approve).await.unwrap();
+    assert_eq!(done.exception.as_ref().unwrap().state, ExceptionState::Resolved);
+    let a = account_now(&w, &account).await;
+    assert_eq!((a.status, a.paid_amount), (Status::Paid, Krw::new(35_000)));
+    assert_eq!(w.service.get_deposit(&w.merchant, &deposit.id).await.unwrap().merchant_id, Some(w.merchant.clone()), "now the merchant's");
+    assert!(event_types(&w).await.contains(&EventType::ExceptionResolved));
+    assert!(w.service.act_on_exception(&lee, &id, ExceptionAction::Approve).await.is_err(), "resolved is final");
+}
+
+async fn merchants_list_their_own_deposits_newest_first(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let fixed = w.service.issue_account(&w.merchant, None, request("FIXED", AccountType::Fixed, None, false)).await.unwrap();
+    for i in 0..7 {
+        let mut n = notice(&format!("T-{i}"), &fixed, 1_000 + i);
+        n.deposited_at = t0() + Duration::minutes(i);
+        w.service.record_deposit(n).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = w.service.list_deposits(&w.merchant, &DepositFilter::default(), 3, cursor).await.unwrap();
+        seen.extend(page.items.iter().map(|d| d.amount.won()));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..7).rev().map(|i| 1_000 + i).collect::<Vec<_>>());
+    let window = DepositFilter { from: Some(t0() + Duration::minutes(2)), to: Some(t0() + Duration::minutes(4)), ..DepositFilter::default() };
+    assert_eq!(w.service.list_deposits(&w.merchant, &window, 10, None).await.unwrap().items.len(), 3);
+    let exceptions = DepositFilter { status: Some(DepositStatus::Exception), ..DepositFilter::default() };
+    assert!(w.service.list_deposits(&w.merchant, &exceptions, 10, None).await.unwrap().items.is_empty());
+
+    let other = w.service.create_merchant("Other", vaccount::domain::Fee::RateBps(1), 1, Default::default()).await.unwrap().merchant_id;
+    assert!(w.service.list_deposits(&other, &DepositFilter::default(), 10, None).await.unwrap().items.is_empty());
+    let any = w.service.list_deposits(&w.merchant, &DepositFilter::default(), 1, None).await.unwrap().items.remove(0);
+    assert_eq!(w.service.get_deposit(&other, &any.id).await, Err(AppError::NotFound));
+    assert_eq!(w.service.account_deposits(&other, &fixed.id, 10, None).await.map(|_| ()), Err(AppError::NotFound));
+}
+
+async fn a_provider_allowlist_refuses_other_addresses(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let allowed: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    let secret = w.service.add_provider("fenced".parse().unwrap(), ProviderKind::Generic, vec![allowed]).await.unwrap().secret;
+    let body = br#"{"type":"deposit","transaction_id":"T-1","bank_code":"004","account_number":"11111111111111","amount":1000,"occurred_at":"2026-11-24T10:05:00+09:00"}"#;
+    let signature = vaccount::providers::generic::sign(&secret, body);
+    let elsewhere = w.service.receive_notice("fenced", Some("198.51.100.1".parse().unwrap()), Some(&signature), body).await;
+    assert!(matches!(elsewhere, Err(AppError::Forbidden(_))));
+    assert!(matches!(w.service.receive_notice("fenced", None, Some(&signature), body).await, Err(AppError::Forbidden(_))));
+    assert!(w.service.receive_notice("fenced", Some(allowed), Some(&signature), body).await.is_ok());
+    assert!(matches!(w.service.receive_notice("nobody", Some(allowed), Some(&signature), body).await, Err(AppError::Unauthorized(_))));
+}
