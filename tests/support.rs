@@ -42,12 +42,17 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data_dir, extra, &[])
+    }
+
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(vaccount_bin())
             .arg("--data-dir")
             .arg(data_dir)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(extra)
             .env("VACCOUNT_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -63,6 +68,14 @@ impl Server {
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Server { child, url }
+    }
+}
+
+impl Server {
+    /// SIGKILL: no shutdown, no flush; what survives is what was durably committed.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
