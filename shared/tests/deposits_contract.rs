@@ -29,6 +29,7 @@ on_both_backends!(
     exceptions_resolve_with_maker_checker_and_credit_the_chosen_account,
     merchants_list_their_own_deposits_newest_first,
     a_provider_allowlist_refuses_other_addresses,
+    a_tosspayments_callback_is_verified_by_its_accounts_secret,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -362,4 +363,35 @@ async fn a_provider_allowlist_refuses_other_addresses(backend: Backend) {
     assert!(matches!(w.service.receive_notice("fenced", None, Some(&signature), body).await, Err(AppError::Forbidden(_))));
     assert!(w.service.receive_notice("fenced", Some(allowed), Some(&signature), body).await.is_ok());
     assert!(matches!(w.service.receive_notice("nobody", Some(allowed), Some(&signature), body).await, Err(AppError::Unauthorized(_))));
+}
+
+async fn a_tosspayments_callback_is_verified_by_its_accounts_secret(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    w.service.add_provider("toss".parse().unwrap(), ProviderKind::Tosspayments, vec![]).await.unwrap();
+    w.service.add_pool_range(&"toss".parse().unwrap(), BankCode::Shinhan, &"56000000000000".parse().unwrap(), 5).await.unwrap();
+    let mut order = request("TOSS-1", AccountType::OneTime, Some(35_000), false);
+    order.bank_code = BankCode::Shinhan;
+    let account = w.service.issue_account(&w.merchant, None, order).await.unwrap();
+    assert_eq!(account.provider.as_str(), "toss");
+    let secret = account.provider_secret.clone().unwrap();
+    let callback = |status: &str, key: &str, secret: &str| {
+        serde_json::json!({"createdAt": "2026-11-24T10:05:00.000000", "secret": secret, "status": status, "transactionKey": key, "orderId": account.id.as_str()})
+            .to_string()
+    };
+
+    let forged = w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", "ps_guess").as_bytes()).await;
+    assert!(matches!(forged, Err(AppError::Unauthorized(_))));
+    let done = w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", &secret).as_bytes()).await.unwrap();
+    assert_eq!(done.status, Some(DepositStatus::Matched));
+    let paid = account_now(&w, &account).await;
+    assert_eq!((paid.status, paid.paid_amount), (Status::Paid, Krw::new(35_000)));
+    let deposit = w.service.get_deposit(&w.merchant, done.deposit_id.as_ref().unwrap()).await.unwrap();
+    assert_eq!(deposit.deposited_at, parse_rfc3339("2026-11-24T10:05:00+09:00").unwrap(), "Toss times are KST");
+    assert_eq!(w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", &secret).as_bytes()).await.unwrap(), done);
+
+    let cancelled = w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-2", &secret).as_bytes()).await.unwrap();
+    assert_eq!((cancelled.deposit_id.clone(), cancelled.status), (done.deposit_id.clone(), Some(DepositStatus::Reversed)));
+    assert_eq!(account_now(&w, &account).await.status, Status::Waiting);
+    let nothing = w.service.receive_notice("toss", None, None, callback("WAITING_FOR_DEPOSIT", "TK-3", &secret).as_bytes()).await.unwrap();
+    assert_eq!(nothing.result, "ignored");
 }
