@@ -200,6 +200,11 @@ Issue a virtual account (signed when sent; run it again to see the Idempotent-Re
 
 Or with curl (this signature is valid for 300 seconds):
   curl -i -X POST {url}/v1/virtual-accounts -H 'Content-Type: application/json' -H 'X-VA-Key-Id: {key}' -H 'X-VA-Timestamp: {timestamp}' -H 'X-VA-Signature: {signature}' -H 'Idempotency-Key: {order}' --data '{body}'
+
+Pay it as the bank would (put the account_number of the answer in ACCOUNT; send it twice: one deposit):
+  {exe} simulate deposit --url {url} --provider {provider} --secret {psecret} --bank 004 --account ACCOUNT --amount 35000 --name 홍길동 --tx T-1
+  {exe} simulate reversal --url {url} --provider {provider} --secret {psecret} --original T-1
+  {exe} call --url {url} --key-id {key} --secret {secret} GET /v1/deposits
 ",
         merchant = demo.merchant_id,
         key = demo.key_id,
