@@ -1,7 +1,9 @@
 """Checks docs/openapi.yaml against the running server (API.md: the spec "is checked against
-the running server"). Starts `vaccount serve --demo` on a temporary data dir, sends real
-signed requests that exercise every documented route and error, and validates each
-response (status, headers, body) against the spec with openapi-core.
+the running server"). Prepares a temporary data dir with the setup commands (operators, a
+maker-checker merchant, more providers), starts `vaccount serve --demo` on it, sends real
+requests that exercise every documented route and error (merchant-signed, provider-signed and
+operator requests), and validates each response (status, headers, body) against the spec
+with openapi-core. Requests expected to succeed are validated against the spec too.
 
 usage: python check_openapi.py PATH_TO_VACCOUNT_BINARY
 """
@@ -13,13 +15,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from openapi_core.exceptions import OpenAPIError
 
 SPEC = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+KST = timezone(timedelta(hours=9))
+# Well-formed ids that name nothing.
+UNKNOWN_ACCOUNT = "va_01KWFX0000000000000000VA99"
+UNKNOWN_DEPOSIT = "dep_01KWFX0000000000000000DE99"
+UNKNOWN_EXCEPTION = "exc_01KWFX0000000000000000EX99"
+# A number in no pool: deposits to it are `unknown_account` exceptions.
+NOBODYS_NUMBER = "11112222333344"
 
 
 def main(binary):
@@ -27,6 +38,7 @@ def main(binary):
     config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
     spec = OpenAPI.from_file_path(str(SPEC), config=config)
     with tempfile.TemporaryDirectory() as data_dir:
+        setup = prepare(binary, data_dir)
         server = subprocess.Popen(
             [binary, "--data-dir", data_dir, "serve", "--demo", "--addr", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -40,30 +52,97 @@ def main(binary):
             if url is None:
                 sys.exit("serve did not start")
             demo = json.loads((Path(data_dir) / "demo.json").read_text())
-            return run_checks(spec, url, demo["key_id"], demo["secret"])
+            return run_checks(spec, url, demo, setup)
         finally:
             server.terminate()
             server.wait(timeout=10)
 
 
-def run_checks(spec, url, key_id, secret):
-    session = requests.Session()
-    checked = []
+def setup_command(binary, data_dir, *args):
+    """Runs one setup command on the data dir (no server may hold it) and returns its JSON."""
+    command = " ".join(["vaccount", *args])
+    result = subprocess.run([binary, "--data-dir", data_dir, *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"setup: `{command}` failed (exit {result.returncode}); the checker needs this command: {result.stderr.strip()}")
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError:
+        sys.exit(f"setup: `{command}` did not print JSON: {result.stdout!r}")
 
-    def call(method, target, body=None, headers=None, expect=None, secret_override=None):
-        raw = "" if body is None else (body if isinstance(body, str) else json.dumps(body, ensure_ascii=False))
+
+def prepare(binary, data_dir):
+    """What only the CLI can create, made before `serve` opens the data dir. (`serve --demo`
+    still sets up its demo merchant, provider and pools: it only looks for demo.json.)"""
+    tokens = {}
+    for name in ("kim", "lee"):
+        created = setup_command(binary, data_dir, "operator", "add", "--name", name)
+        if created.get("operator") != name or not str(created.get("token", "")).startswith(f"{name}."):
+            sys.exit(f"setup: `vaccount operator add --name {name}` printed {created}, not {{\"operator\", \"token\": \"{name}.…\"}}")
+        tokens[name] = created["token"]
+    approval = setup_command(binary, data_dir, "merchant", "create", "--name", "Approval Mall", "--require-approval")
+    setup_command(binary, data_dir, "provider", "add", "--id", "toss", "--kind", "tosspayments")
+    # Loopback is not on this provider's allowlist, so every notice the checker sends it is refused.
+    walled = setup_command(binary, data_dir, "provider", "add", "--id", "walled", "--kind", "generic", "--allow-ip", "192.0.2.1")
+    return {"tokens": tokens, "approval": approval, "walled_secret": walled["secret"]}
+
+
+def merchant_signer(key_id, secret):
+    def sign(method, target, raw):
         ts = str(int(time.time()))
         canonical = f"{ts}\n{method}\n{target}\n{hashlib.sha256(raw.encode()).hexdigest()}"
-        signature = hmac.new((secret_override or secret).encode(), canonical.encode(), hashlib.sha256).hexdigest()
-        all_headers = {"X-VA-Key-Id": key_id, "X-VA-Timestamp": ts, "X-VA-Signature": signature}
+        signature = hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+        return {"X-VA-Key-Id": key_id, "X-VA-Timestamp": ts, "X-VA-Signature": signature}
+    return sign
+
+
+def provider_signer(secret):
+    def sign(method, target, raw):
+        return {"X-Provider-Signature": hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()}
+    return sign
+
+
+def operator_signer(token):
+    def sign(method, target, raw):
+        return {"Authorization": f"Bearer {token}"}
+    return sign
+
+
+def unsigned(method, target, raw):
+    return {}
+
+
+def require(condition, message):
+    if not condition:
+        sys.exit(f"check failed: {message}")
+
+
+def run_checks(spec, url, demo, setup):
+    session = requests.Session()
+    checked = []
+    merchant = merchant_signer(demo["key_id"], demo["secret"])
+
+    def call(method, target, body=None, headers=None, expect=None, signer=merchant):
+        raw = "" if body is None else (body if isinstance(body, str) else json.dumps(body, ensure_ascii=False))
+        all_headers = signer(method, target, raw)
         if raw:
             all_headers["Content-Type"] = "application/json"
+        if expect is not None and expect >= 400:
+            # A request refused before its body is read (413, an operator's 401) leaves the
+            # server closing the connection, without saying so; do not reuse it.
+            all_headers["Connection"] = "close"
         all_headers.update(headers or {})
         request = requests.Request(method, url + target, data=raw.encode() if raw else None, headers=all_headers).prepare()
         response = session.send(request)
         if expect is not None and response.status_code != expect:
             sys.exit(f"{method} {target}: expected {expect}, got {response.status_code}: {response.text}")
-        spec.validate_response(RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(response))
+        try:
+            if 200 <= response.status_code < 300:
+                spec.validate_request(RequestsOpenAPIRequest(request))
+            spec.validate_response(RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(response))
+        except OpenAPIError as e:
+            cause = f"\n  cause: {e.__cause__}" if e.__cause__ is not None and str(e.__cause__) not in str(e) else ""
+            sys.exit(f"{method} {target} -> {response.status_code} does not match docs/openapi.yaml: {e}{cause}\n"
+                     f"  request body: {raw}\n  response body: {response.text}")
         checked.append(f"{method} {target.split('?')[0]} -> {response.status_code}")
         return response
 
@@ -83,12 +162,139 @@ def run_checks(spec, url, key_id, secret):
     call("POST", "/v1/virtual-accounts", issue, expect=409)
     call("POST", f"/v1/virtual-accounts/{account['id']}/close", expect=409)
     call("POST", "/v1/virtual-accounts", issue | {"order_id": "SPEC-2"}, {"Idempotency-Key": "spec-1"}, expect=422)
-    call("GET", "/v1/virtual-accounts/va_01KWFX0000000000000000VA99", expect=404)
-    call("GET", "/v1/virtual-accounts", secret_override="wrong", expect=401)
+    call("GET", f"/v1/virtual-accounts/{UNKNOWN_ACCOUNT}", expect=404)
+    call("GET", "/v1/virtual-accounts", signer=merchant_signer(demo["key_id"], "wrong"), expect=401)
     call("POST", "/v1/virtual-accounts", issue | {"order_id": "BIG", "depositor_name": "x" * 70000}, expect=413)
+
+    check_notices(call, demo, setup)
     for line in checked:
         print("ok", line)
     print(f"openapi: {len(checked)} responses match docs/openapi.yaml")
+
+
+def check_notices(call, demo, setup):
+    """Provider notifications, the deposits they record, and the operator routes that
+    resolve the exceptions among them."""
+    bank = provider_signer(demo["provider_secret"])
+    notices = f"/v1/providers/{demo['provider_id']}/notifications"
+    now = datetime.now(KST).replace(microsecond=0)
+    occurred = now.isoformat()
+
+    def deposit(tx, number, amount, bank_code="004", name="홍길동"):
+        return {"type": "deposit", "transaction_id": tx, "bank_code": bank_code, "account_number": number,
+                "amount": amount, "depositor_name": name, "occurred_at": occurred}
+
+    # A deposit of the exact amount is matched; the same notice again changes nothing.
+    paid = call("POST", "/v1/virtual-accounts", {"order_id": "SPEC-D1", "amount": 35000, "bank_code": "004", "depositor_name": "홍길동"}, expect=201).json()
+    first = call("POST", notices, deposit("SPEC-T1", paid["account_number"], 35000), signer=bank, expect=200).json()
+    require(first.get("result") == "ok" and first.get("status") == "matched", f"an exact deposit is matched: {first}")
+    again = call("POST", notices, deposit("SPEC-T1", paid["account_number"], 35000), signer=bank, expect=200).json()
+    require(again == first, f"a redelivered notice gets the same answer: {first} then {again}")
+    # More money to the paid account: the excess is held.
+    over = call("POST", notices, deposit("SPEC-T3", paid["account_number"], 5000), signer=bank, expect=200).json()
+    require(over.get("status") == "exception", f"a deposit to a paid account is an exception: {over}")
+    # A deposit, then its reversal.
+    other = call("POST", "/v1/virtual-accounts", {"order_id": "SPEC-D2", "amount": 10000, "bank_code": "088"}, expect=201).json()
+    taken = call("POST", notices, deposit("SPEC-T2", other["account_number"], 10000, bank_code="088", name=None), signer=bank, expect=200).json()
+    reversal = {"type": "reversal", "transaction_id": "SPEC-T2R", "original_transaction_id": "SPEC-T2", "occurred_at": occurred}
+    back = call("POST", notices, reversal, signer=bank, expect=200).json()
+    require(back == {"result": "ok", "deposit_id": taken["deposit_id"], "status": "reversed"}, f"a reversal names the deposit it reversed: {back}")
+    # Two deposits to a number that is nobody's: recorded, as exceptions for an operator.
+    lost = call("POST", notices, deposit("SPEC-U1", NOBODYS_NUMBER, 10000, name="김철수"), signer=bank, expect=200).json()
+    require(lost.get("status") == "exception", f"a deposit to an unknown number is an exception: {lost}")
+    stray = call("POST", notices, deposit("SPEC-U2", NOBODYS_NUMBER, 35000, name="김철수"), signer=bank, expect=200).json()
+    # Errors of the notification route.
+    call("POST", notices, deposit("SPEC-T9", paid["account_number"], 35000), signer=provider_signer("wrong"), expect=401)
+    call("POST", notices, deposit("SPEC-T9", paid["account_number"], 35000), signer=unsigned, expect=401)
+    call("POST", "/v1/providers/nobody/notifications", deposit("SPEC-T9", paid["account_number"], 35000), signer=bank, expect=401)
+    malformed = {"type": "deposit", "transaction_id": "SPEC T9", "bank_code": "999", "account_number": "12", "amount": "35000", "occurred_at": "yesterday"}
+    call("POST", notices, malformed, signer=bank, expect=400)
+    call("POST", notices, deposit("SPEC-T9", paid["account_number"], 35000) | {"memo": "x"}, signer=bank, expect=400)
+    early = {"type": "reversal", "transaction_id": "SPEC-R0", "original_transaction_id": "SPEC-NEVER", "occurred_at": occurred}
+    call("POST", notices, early, signer=bank, expect=409)
+    call("POST", "/v1/providers/walled/notifications", deposit("SPEC-W1", paid["account_number"], 35000), signer=provider_signer(setup["walled_secret"]), expect=403)
+    # The Toss Payments format: a malformed callback, and one whose secret proves nothing.
+    call("POST", "/v1/providers/toss/notifications", {"status": "PAID", "orderId": paid["id"]}, signer=unsigned, expect=400)
+    toss = {"createdAt": now.strftime("%Y-%m-%dT%H:%M:%S.000000"), "secret": "ps_wrong", "status": "DONE",
+            "transactionKey": "SPECTOSS0001", "orderId": paid["id"], "mId": "tosspayments"}
+    call("POST", "/v1/providers/toss/notifications", toss, signer=unsigned, expect=401)
+
+    # Merchants read their deposits.
+    window = f"from={(now - timedelta(hours=1)).isoformat()}&to={(now + timedelta(hours=1)).isoformat()}".replace("+", "%2B")
+    listed = call("GET", "/v1/deposits", expect=200).json()
+    require({first["deposit_id"], over["deposit_id"], taken["deposit_id"]} <= {d["id"] for d in listed["data"]}, f"the merchant's deposits are listed: {listed}")
+    require(lost["deposit_id"] not in {d["id"] for d in listed["data"]}, "a deposit to nobody's number is no merchant's")
+    matched = call("GET", f"/v1/deposits?status=matched&{window}&limit=5", expect=200).json()
+    require([d["id"] for d in matched["data"]] == [first["deposit_id"]], f"status and time filters: {matched}")
+    one = call("GET", f"/v1/deposits/{first['deposit_id']}", expect=200).json()
+    require(one["credited_amount"] == 35000 and one["exception"] is None, f"the matched deposit: {one}")
+    held = call("GET", f"/v1/deposits/{over['deposit_id']}", expect=200).json()
+    require(held["exception"]["reason"] == "overpaid" and held["exception"]["amount"] == 5000, f"the overpayment: {held}")
+    gone = call("GET", f"/v1/deposits/{taken['deposit_id']}", expect=200).json()
+    require(gone["status"] == "reversed" and gone["reversed_at"] is not None, f"the reversed deposit: {gone}")
+    own = call("GET", f"/v1/virtual-accounts/{paid['id']}/deposits?limit=10", expect=200).json()
+    require(len(own["data"]) == 2, f"the account's two deposits: {own}")
+    call("GET", "/v1/deposits?status=bogus", expect=400)
+    call("GET", f"/v1/virtual-accounts/{paid['id']}/deposits?status=matched", expect=400)
+    call("GET", "/v1/deposits", signer=merchant_signer(demo["key_id"], "wrong"), expect=401)
+    call("GET", f"/v1/deposits/{UNKNOWN_DEPOSIT}", expect=404)
+    call("GET", f"/v1/virtual-accounts/{UNKNOWN_ACCOUNT}/deposits", expect=404)
+
+    # Operators resolve exceptions.
+    kim = operator_signer(setup["tokens"]["kim"])
+    lee = operator_signer(setup["tokens"]["lee"])
+    cases = call("GET", "/v1/operator/exceptions?merchant_id=unmatched", signer=kim, expect=200).json()
+    by_tx = {c["transaction_id"]: c for c in cases["data"]}
+    require({"SPEC-U1", "SPEC-U2"} <= set(by_tx), f"the unknown number's deposits are listed: {cases}")
+    require(by_tx["SPEC-U1"]["exception"]["reason"] == "unknown_account" and by_tx["SPEC-U1"]["merchant_id"] is None, f"an unmatched case: {by_tx['SPEC-U1']}")
+    call("GET", "/v1/operator/exceptions?merchant_id=unmatched&state=open&limit=10", signer=kim, expect=200)
+    call("GET", "/v1/operator/exceptions?merchant_id=unmatched", signer=unsigned, expect=401)
+    call("GET", "/v1/operator/exceptions?merchant_id=unmatched", signer=operator_signer("kim.0000"), expect=401)
+    call("GET", "/v1/operator/exceptions?state=open", signer=kim, expect=400)
+    written_off = f"/v1/operator/exceptions/{by_tx['SPEC-U1']['exception']['id']}/resolve"
+    call("POST", written_off, {"action": "burn"}, signer=kim, expect=400)
+    call("POST", written_off, {"action": "write_off", "note": "x"}, signer=unsigned, expect=401)
+    done = call("POST", written_off, {"action": "write_off", "note": "test deposit by the bank"}, signer=kim, expect=200).json()
+    require(done["exception"]["state"] == "resolved" and done["resolution_detail"] == {"action": "write_off", "note": "test deposit by the bank"}, f"written off: {done}")
+    call("POST", written_off, {"action": "write_off", "note": "again"}, signer=kim, expect=409)
+    call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/resolve", {"action": "write_off", "note": "x"}, signer=kim, expect=404)
+    target = call("POST", "/v1/virtual-accounts", {"order_id": "SPEC-D3", "amount": 35000, "bank_code": "020"}, expect=201).json()
+    assigned = call("POST", f"/v1/operator/exceptions/{by_tx['SPEC-U2']['exception']['id']}/resolve", {"action": "assign", "account_id": target["id"]}, signer=lee, expect=200).json()
+    require(assigned["resolution_detail"] == {"action": "assign", "account": target["id"]} and assigned["merchant_id"] == demo["merchant_id"], f"assigned: {assigned}")
+    require(call("GET", f"/v1/virtual-accounts/{target['id']}", expect=200).json()["status"] == "paid", "the assigned money pays the account")
+    require(stray["deposit_id"] == assigned["id"], "the case is the deposit")
+    taken_in = call("GET", f"/v1/virtual-accounts/{target['id']}/deposits", expect=200).json()
+    require([d["id"] for d in taken_in["data"]] == [stray["deposit_id"]], f"the assigned deposit is listed with its account: {taken_in}")
+
+    # Maker-checker: a merchant that requires a second operator's approval.
+    approval = setup["approval"]
+    strict = merchant_signer(approval["key_id"], approval["secret"])
+    short = call("POST", "/v1/virtual-accounts", {"order_id": "SPEC-M1", "amount": 50000, "bank_code": "090"}, signer=strict, expect=201).json()
+    call("POST", notices, deposit("SPEC-M1A", short["account_number"], 20000, bank_code="090"), signer=bank, expect=200)
+    call("POST", notices, deposit("SPEC-M1B", short["account_number"], 10000, bank_code="090"), signer=bank, expect=200)
+    theirs = call("GET", "/v1/deposits?status=exception", signer=strict, expect=200).json()
+    require(len(theirs["data"]) == 2, f"the approval merchant's underpayments: {theirs}")
+    open_cases = call("GET", f"/v1/operator/exceptions?merchant_id={approval['merchant_id']}&state=open", signer=kim, expect=200).json()
+    ids = {c["transaction_id"]: c["exception"]["id"] for c in open_cases["data"]}
+    require(set(ids) == {"SPEC-M1A", "SPEC-M1B"}, f"open underpayments: {open_cases}")
+    refund = {"action": "refund", "bank_code": "088", "account_number": "110123456789", "holder": "홍길동"}
+    pending = call("POST", f"/v1/operator/exceptions/{ids['SPEC-M1A']}/resolve", refund, signer=kim, expect=200).json()
+    require(pending["exception"]["state"] == "pending_approval" and pending["proposal"]["by"] == "kim", f"a proposal waits: {pending}")
+    approve = f"/v1/operator/exceptions/{ids['SPEC-M1A']}/approve"
+    call("POST", approve, signer=kim, expect=409)
+    call("POST", approve, {"note": "x"}, signer=lee, expect=400)
+    call("POST", approve, signer=unsigned, expect=401)
+    approved = call("POST", approve, signer=lee, expect=200).json()
+    require(approved["exception"]["state"] == "resolved" and approved["resolution_detail"] == refund and approved["proposal"] is None, f"approved: {approved}")
+    call("POST", f"/v1/operator/exceptions/{ids['SPEC-M1A']}/reject", signer=lee, expect=409)
+    call("POST", f"/v1/operator/exceptions/{ids['SPEC-M1B']}/resolve", {"action": "write_off", "note": "customer paid twice"}, signer=kim, expect=200)
+    reject = f"/v1/operator/exceptions/{ids['SPEC-M1B']}/reject"
+    call("POST", reject, {"note": "x"}, signer=lee, expect=400)
+    call("POST", reject, signer=unsigned, expect=401)
+    rejected = call("POST", reject, {}, signer=lee, expect=200).json()
+    require(rejected["exception"]["state"] == "open" and rejected["proposal"] is None, f"rejected: {rejected}")
+    call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/approve", signer=lee, expect=404)
+    call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/reject", signer=lee, expect=404)
 
 
 if __name__ == "__main__":
