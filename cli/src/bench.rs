@@ -25,19 +25,47 @@ pub struct BenchIssueArgs {
     idempotency: bool,
 }
 
-pub async fn issue(args: BenchIssueArgs) -> Result<(), CliError> {
-    let dir = tempfile_dir()?;
-    let (_, table) = crate::store::open_local(&dir)?;
-    let settings = vaccount::app::Settings { pool_low_threshold: 0, ..Default::default() };
-    let service = Arc::new(Service::new(table, Arc::new(SystemClock), settings));
-    let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
-    let provider = service.add_provider("bench".parse().map_err(|e| CliError::Config(format!("{e}")))?, ProviderKind::Generic, vec![]).await?;
-    let first = "70000000000000".parse().map_err(|e| CliError::Config(format!("{e}")))?;
-    service.add_pool_range(&provider.provider_id, BankCode::Kookmin, &first, args.count).await?;
+/// A fresh embedded store in a temporary directory with a merchant, a `generic` provider and
+/// `numbers` pool numbers for bank 004, served in-process on 127.0.0.1.
+struct LocalServer {
+    url: String,
+    creds: BenchCredentials,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    dir: std::path::PathBuf,
+}
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/v1/virtual-accounts", listener.local_addr()?);
-    let server = tokio::spawn(async move { axum::serve(listener, vaccount::http::all_routes(service)).await });
+impl LocalServer {
+    async fn start(numbers: u64) -> Result<LocalServer, CliError> {
+        let dir = tempfile_dir()?;
+        let (_, table) = crate::store::open_local(&dir)?;
+        let settings = vaccount::app::Settings { pool_low_threshold: 0, ..Default::default() };
+        let service = Arc::new(Service::new(table, Arc::new(SystemClock), settings));
+        let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
+        let provider = service.add_provider("bench".parse().map_err(|e| CliError::Config(format!("{e}")))?, ProviderKind::Generic, vec![]).await?;
+        let first = "70000000000000".parse().map_err(|e| CliError::Config(format!("{e}")))?;
+        service.add_pool_range(&provider.provider_id, BankCode::Kookmin, &first, numbers).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let server = tokio::spawn(async move { axum::serve(listener, vaccount::http::all_routes(service)).await });
+        let creds = BenchCredentials {
+            key_id: merchant.key_id.to_string(),
+            secret: merchant.secret,
+            provider_id: provider.provider_id.to_string(),
+            provider_secret: provider.secret,
+        };
+        Ok(LocalServer { url, creds, server, dir })
+    }
+
+    fn stop(self) {
+        self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub async fn issue(args: BenchIssueArgs) -> Result<(), CliError> {
+    let local = LocalServer::start(args.count).await?;
+    let url = format!("{}/v1/virtual-accounts", local.url);
+    let merchant = (local.creds.key_id.clone(), local.creds.secret.clone());
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency as usize).build().map_err(|e| CliError::Config(e.to_string()))?;
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -45,7 +73,7 @@ pub async fn issue(args: BenchIssueArgs) -> Result<(), CliError> {
     let workers: Vec<_> = (0..args.concurrency)
         .map(|_| {
             let (client, url, next) = (client.clone(), url.clone(), next.clone());
-            let (key_id, secret) = (merchant.key_id.to_string(), merchant.secret.clone());
+            let (key_id, secret) = merchant.clone();
             let idempotency = args.idempotency;
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
@@ -86,8 +114,7 @@ pub async fn issue(args: BenchIssueArgs) -> Result<(), CliError> {
         failures += f;
     }
     let elapsed = started.elapsed();
-    server.abort();
-    let _ = std::fs::remove_dir_all(&dir);
+    local.stop();
     crate::print_json(&serde_json::json!({
         "bench": "issue",
         "count": args.count,
@@ -138,7 +165,7 @@ pub struct BenchDepositsArgs {
 }
 
 /// Who the bench acts as: a merchant (to issue accounts) and a provider (to notify).
-#[derive(serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 struct BenchCredentials {
     key_id: String,
     secret: String,
@@ -156,8 +183,7 @@ fn notice_amount(i: u64) -> i64 {
 /// With `--verify` it then reads every account back and counts lost and doubled money.
 pub async fn deposits(args: BenchDepositsArgs) -> Result<(), CliError> {
     let run = args.run_id.clone().unwrap_or_else(|| ulid::Ulid::new().to_string());
-    let mut cleanup = None;
-    let mut server = None;
+    let mut local = None;
     let (url, creds) = match (&args.url, &args.credentials) {
         (Some(url), Some(path)) => {
             let text = std::fs::read_to_string(path).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
@@ -165,24 +191,9 @@ pub async fn deposits(args: BenchDepositsArgs) -> Result<(), CliError> {
             (url.trim_end_matches('/').to_owned(), creds)
         }
         _ => {
-            let dir = tempfile_dir()?;
-            let (_, table) = crate::store::open_local(&dir)?;
-            cleanup = Some(dir);
-            let settings = vaccount::app::Settings { pool_low_threshold: 0, ..Default::default() };
-            let service = Arc::new(Service::new(table, Arc::new(SystemClock), settings));
-            let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
-            let provider = service.add_provider("bench".parse().map_err(|e| CliError::Config(format!("{e}")))?, ProviderKind::Generic, vec![]).await?;
-            let first = "70000000000000".parse().map_err(|e| CliError::Config(format!("{e}")))?;
-            service.add_pool_range(&provider.provider_id, BankCode::Kookmin, &first, args.accounts).await?;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let url = format!("http://{}", listener.local_addr()?);
-            server = Some(tokio::spawn(async move { axum::serve(listener, vaccount::http::all_routes(service)).await }));
-            let creds = BenchCredentials {
-                key_id: merchant.key_id.to_string(),
-                secret: merchant.secret,
-                provider_id: provider.provider_id.to_string(),
-                provider_secret: provider.secret,
-            };
+            let started = LocalServer::start(args.accounts).await?;
+            let (url, creds) = (started.url.clone(), started.creds.clone());
+            local = Some(started);
             (url, creds)
         }
     };
@@ -256,11 +267,8 @@ pub async fn deposits(args: BenchDepositsArgs) -> Result<(), CliError> {
         report["verify"] = serde_json::json!({ "accounts_short": lost, "accounts_over": doubled });
         mismatched = lost + doubled;
     }
-    if let Some(server) = server {
-        server.abort();
-    }
-    if let Some(dir) = cleanup {
-        let _ = std::fs::remove_dir_all(dir);
+    if let Some(local) = local {
+        local.stop();
     }
     crate::print_json(&report)?;
     if mismatched > 0 {
