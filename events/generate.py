@@ -1,7 +1,9 @@
-"""Writes the API Gateway (HTTP API, payload 2.0) fixtures of the HTTP functions.
+"""Writes the API Gateway (HTTP API, payload 2.0) fixtures of the HTTP functions, and the
+scheduler input of the scheduled ones.
 
-Each request is signed with the fixture merchant's key below, at FIXTURE_TIME; the functions'
-tests seed that merchant and stand their clock at that instant. Run it again after changing a
+Each merchant request is signed with the fixture merchant's key below, at FIXTURE_TIME; the
+functions' tests seed that merchant and stand their clock at that instant. Provider notices are
+signed with PROVIDER_SECRET, which the tests give provider `bank`. Run it again after changing a
 request: python3 events/generate.py
 """
 
@@ -15,6 +17,7 @@ KEY_ID = "key_01KWFX0000000000000000KEY1"
 SECRET = "fixture-secret-do-not-use-in-production"
 ACCOUNT_ID = "va_01KWFX0000000000000000VA01"
 FIXTURE_TIME = 1795600000  # 2026-11-25T18:46:40+09:00
+PROVIDER_SECRET = "fixture-provider-secret-do-not-use-in-production"
 HERE = Path(__file__).parent
 
 
@@ -24,15 +27,18 @@ def sign(method, path_and_query, body):
     return hmac.new(SECRET.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def event(method, path, query="", body="", headers=None, signature=None, route=None):
+def provider_sign(body):
+    return hmac.new(PROVIDER_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+
+
+def event(method, path, query="", body="", headers=None, signature=None, route=None, merchant=True):
     target = path + (f"?{query}" if query else "")
-    all_headers = {
-        "host": "abc123.execute-api.ap-northeast-2.amazonaws.com",
-        "user-agent": "fixture/1.0",
-        "x-va-key-id": KEY_ID,
-        "x-va-timestamp": str(FIXTURE_TIME),
-        "x-va-signature": signature or sign(method, target, body),
-    }
+    all_headers = {"host": "abc123.execute-api.ap-northeast-2.amazonaws.com", "user-agent": "fixture/1.0"}
+    # Providers sign the body alone (X-Provider-Signature), so their notices carry no merchant headers.
+    if merchant:
+        all_headers["x-va-key-id"] = KEY_ID
+        all_headers["x-va-timestamp"] = str(FIXTURE_TIME)
+        all_headers["x-va-signature"] = signature or sign(method, target, body)
     if body:
         all_headers["content-type"] = "application/json"
         all_headers["content-length"] = str(len(body.encode()))
@@ -80,3 +86,27 @@ write("get-virtual-account", "get", event("GET", f"/v1/virtual-accounts/{ACCOUNT
 write("get-virtual-account", "list", event("GET", "/v1/virtual-accounts", query="status=waiting&limit=5"))
 write("get-virtual-account", "get-unknown", event("GET", "/v1/virtual-accounts/va_01KWFX0000000000000000VA99", route="GET /v1/virtual-accounts/{id}"))
 write("close-virtual-account", "close", event("POST", f"/v1/virtual-accounts/{ACCOUNT_ID}/close", route="POST /v1/virtual-accounts/{id}/close"))
+
+# A deposit of the whole amount to the account seed_fixture_account issues, before its due time.
+notice_path, notice_route = "/v1/providers/bank/notifications", "POST /v1/providers/{provider_id}/notifications"
+deposit_body = json.dumps(
+    {"type": "deposit", "transaction_id": "T-FIXTURE-1", "bank_code": "004", "account_number": "55500000000099",
+     "amount": 35000, "depositor_name": "홍길동", "occurred_at": "2026-11-25T18:40:00+09:00"},
+    ensure_ascii=False, separators=(",", ":"),
+)
+write("deposit-callback", "deposit", event("POST", notice_path, body=deposit_body, route=notice_route, merchant=False,
+                                           headers={"x-provider-signature": provider_sign(deposit_body)}))
+write("deposit-callback", "bad-signature", event("POST", notice_path, body=deposit_body, route=notice_route, merchant=False,
+                                                 headers={"x-provider-signature": "0" * 64}))
+reversal_body = json.dumps(
+    {"type": "reversal", "transaction_id": "T-FIXTURE-1R", "original_transaction_id": "T-FIXTURE-1",
+     "occurred_at": "2026-11-25T18:45:00+09:00"},
+    separators=(",", ":"),
+)
+write("deposit-callback", "reversal", event("POST", notice_path, body=reversal_body, route=notice_route, merchant=False,
+                                            headers={"x-provider-signature": provider_sign(reversal_body)}))
+write("get-deposits", "list", event("GET", "/v1/deposits", query="limit=5"))
+write("get-deposits", "account-deposits", event("GET", f"/v1/virtual-accounts/{ACCOUNT_ID}/deposits", route="GET /v1/virtual-accounts/{id}/deposits"))
+write("get-deposits", "get-unknown", event("GET", "/v1/deposits/dep_01KWFX0000000000000000DP99", route="GET /v1/deposits/{id}"))
+# EventBridge Scheduler delivers the schedule's Input as it is; template.yaml sets this one.
+write("expiry-sweeper", "scheduled", {"source": "vaccount.scheduler", "task": "expiry-sweep"})

@@ -245,4 +245,47 @@ pub mod fixtures {
         let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
         (parts.status, parts.headers, json)
     }
+
+    /// The secret of provider `bank` that the `events/deposit-callback` fixtures are signed with.
+    pub const PROVIDER_SECRET: &str = "fixture-provider-secret-do-not-use-in-production";
+
+    /// Gives provider `bank` the fixtures' secret: `seed_pool` created it with a random one, and
+    /// the fixture account's number belongs to it, so it is overwritten rather than renamed.
+    pub async fn seed_fixture_provider(service: &Service, allowed_ips: Vec<std::net::IpAddr>) {
+        let provider = crate::domain::Provider {
+            id: "bank".parse().expect("provider id"),
+            kind: ProviderKind::Generic,
+            secret: PROVIDER_SECRET.into(),
+            allowed_ips,
+            created_at: fixture_time(),
+            version: 1,
+        };
+        let write = repo::merchants::put_provider(&provider, Condition::Always).expect("provider item");
+        service.table.transact(vec![write]).await.expect("seed provider");
+    }
+
+    /// `fixture_service`, with its clock in hand for tests that move time (the due-time sweep).
+    pub async fn fixture_service_with_clock() -> (TestTable, Arc<Service>, Arc<FixedClock>) {
+        let t = table(Backend::Dynamo).await;
+        let clock = FixedClock::new(fixture_time());
+        let service = super::service(sealed(t.table.clone()), clock.clone());
+        seed_merchant(service.table.as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
+        seed_pool(&service, BankCode::Kookmin, "55500000000000", 20).await;
+        (t, service, clock)
+    }
+
+    /// The deposit `events/deposit-callback/deposit.json` carries (the fixture account's whole
+    /// amount, before its due time), recorded without going through HTTP.
+    pub async fn record_fixture_deposit(service: &Service) -> crate::domain::DepositId {
+        let notice = crate::domain::DepositNotice {
+            provider: "bank".parse().expect("provider id"),
+            transaction_id: "T-FIXTURE-1".parse().expect("transaction id"),
+            bank_code: BankCode::Kookmin,
+            account_number: "55500000000099".parse().expect("number"),
+            amount: Krw::new(35_000),
+            depositor_name: Some("홍길동".into()),
+            deposited_at: fixture_time() - chrono::Duration::seconds(400),
+        };
+        service.record_deposit(notice).await.expect("record deposit").deposit_id.expect("a recorded deposit")
+    }
 }
