@@ -110,6 +110,7 @@ pub enum Resolution {
 pub struct Proposal {
     pub resolution: Resolution,
     pub by: OperatorName,
+    #[serde(with = "super::time::kst_serde")]
     pub at: DateTime<Utc>,
 }
 

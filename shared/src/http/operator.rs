@@ -9,7 +9,8 @@ use crate::domain::deposit::{Deposit, ExceptionState};
 use crate::domain::view::DepositView;
 use crate::domain::{ExceptionId, MerchantId, OperatorName};
 use axum::Router;
-use axum::extract::rejection::PathRejection;
+use super::problem::Problem;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -24,6 +25,12 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v1/operator/exceptions/{id}/resolve", post(resolve))
         .route("/v1/operator/exceptions/{id}/approve", post(approve))
         .route("/v1/operator/exceptions/{id}/reject", post(reject))
+        .layer(axum::extract::DefaultBodyLimit::max(super::auth::MAX_BODY_BYTES))
+}
+
+/// The body, or the same 413 problem the merchant routes give for an oversized one.
+fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
+    body.map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", "request bodies are limited to 64 KiB"))
 }
 
 /// The operator a bearer token names.
@@ -101,17 +108,19 @@ async fn act(state: &AppState, operator: Operator, id: Result<Path<String>, Path
     Ok(json(StatusCode::OK, &case(&deposit)))
 }
 
-async fn resolve(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Bytes) -> Result<Response, AppError> {
-    let resolution = dto::parse_resolution(&body)?;
-    act(&state, operator, id, ExceptionAction::Resolve(resolution)).await
+type Body = Result<Bytes, BytesRejection>;
+
+async fn resolve(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+    let resolution = dto::parse_resolution(&body_of(body)?)?;
+    Ok(act(&state, operator, id, ExceptionAction::Resolve(resolution)).await?)
 }
 
-async fn approve(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Bytes) -> Result<Response, AppError> {
-    dto::parse_empty(&body)?;
-    act(&state, operator, id, ExceptionAction::Approve).await
+async fn approve(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+    dto::parse_empty(&body_of(body)?)?;
+    Ok(act(&state, operator, id, ExceptionAction::Approve).await?)
 }
 
-async fn reject(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Bytes) -> Result<Response, AppError> {
-    dto::parse_empty(&body)?;
-    act(&state, operator, id, ExceptionAction::Reject).await
+async fn reject(State(state): State<AppState>, operator: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+    dto::parse_empty(&body_of(body)?)?;
+    Ok(act(&state, operator, id, ExceptionAction::Reject).await?)
 }
