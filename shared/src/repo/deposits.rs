@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 pub const UNMATCHED: &str = "unmatched";
 
 /// What a provider notice left behind.
+// One record is read or written at a time; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "notice")]
 pub enum NoticeRecord {
