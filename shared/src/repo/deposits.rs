@@ -9,7 +9,7 @@
 
 use super::{ItemBuilder, LISTING_SHARDS, Listing, data_of, merged_page, shard_of};
 use crate::domain::deposit::{Deposit, DepositStatus};
-use crate::domain::{DepositId, MerchantId, ProviderId, TransactionId, VirtualAccountId};
+use crate::domain::{DepositId, ProviderId, TransactionId, VirtualAccountId};
 use crate::ports::{Condition, Cursor, Index, Key, StoreError, Table, Write};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,10 +149,6 @@ pub async fn list(table: &dyn Table, owner: &str, filter: &DepositFilter, limit:
 pub async fn for_account(table: &dyn Table, account: &VirtualAccountId, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, StoreError> {
     let page = merged_page::<NoticeRecord>(table, Index::Gsi3, &[format!("VADEP#{account}")], "0".into(), "~".into(), limit, after).await?;
     Ok(Listing { items: deposits_of(page.items), next: page.next })
-}
-
-pub fn merchant_owner(merchant: &MerchantId) -> String {
-    merchant.to_string()
 }
 
 fn deposits_of(records: Vec<NoticeRecord>) -> Vec<Deposit> {

@@ -111,26 +111,6 @@ pub struct Listing<T> {
     pub next: Option<crate::ports::Cursor>,
 }
 
-/// Reads one page of `limit` records. It asks for one more than it returns, so the last page
-/// says so (`next: None`) instead of leading the caller to an empty page.
-pub async fn page<T: DeserializeOwned>(
-    table: &dyn crate::ports::Table,
-    query: crate::ports::Query,
-    limit: usize,
-) -> Result<Listing<T>, StoreError> {
-    let query = query.limit(limit + 1);
-    let page = table.query(&query).await?;
-    let mut items = page.items;
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|last| crate::ports::cursor_after(&query, last))
-    } else {
-        // DynamoDB stops early at 1 MB of data; its cursor then resumes where it stopped.
-        page.next.filter(|_| !items.is_empty())
-    };
-    Ok(Listing { items: items.iter().map(data_of).collect::<Result<_, _>>()?, next })
-}
-
 /// Partitions of a listing a busy merchant writes on every deposit are spread over this many
 /// write shards (DESIGN §4: about 1,000 writes/s per partition), and merged on read.
 pub const LISTING_SHARDS: u8 = 4;
