@@ -97,13 +97,7 @@ pub async fn exception(service: &Service, command: ExceptionCommand) -> Result<(
     let (operator, id, action) = match command {
         ExceptionCommand::List { merchant, state, limit } => {
             let owner = if merchant == "unmatched" { ExceptionOwner::Unmatched } else { ExceptionOwner::Merchant(parse("merchant", &merchant)?) };
-            let state = match state.as_deref() {
-                None => None,
-                Some("open") => Some(ExceptionState::Open),
-                Some("pending_approval") => Some(ExceptionState::PendingApproval),
-                Some("resolved") => Some(ExceptionState::Resolved),
-                Some(other) => return Err(CliError::Config(format!("--state {other}: expected open, pending_approval or resolved"))),
-            };
+            let state = state.map(|s| parse::<ExceptionState>("state", &s)).transpose()?;
             let page = service.list_exceptions(&owner, state, limit.clamp(1, 100), None).await?;
             let views: Vec<DepositView> = page.items.iter().map(DepositView::from).collect();
             return print_json(&views);

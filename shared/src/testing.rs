@@ -193,11 +193,7 @@ pub mod fixtures {
     /// A moto table with the fixture merchant and a pool for bank 004, and a service whose
     /// clock stands at the fixtures' signing time.
     pub async fn fixture_service() -> (TestTable, Arc<Service>) {
-        let t = table(Backend::Dynamo).await;
-        let clock = FixedClock::new(fixture_time());
-        let service = super::service(sealed(t.table.clone()), clock);
-        seed_merchant(service.table.as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
-        seed_pool(&service, BankCode::Kookmin, "55500000000000", 20).await;
+        let (t, service, _) = fixture_service_with_clock().await;
         (t, service)
     }
 

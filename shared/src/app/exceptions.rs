@@ -170,11 +170,7 @@ impl Service {
         writes.insert(0, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
         let data = super::deposits::deposit_event_data(&next, credited.as_ref())?;
         writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::ExceptionResolved, next.merchant_id.clone(), data.clone(), now))?);
-        if let Some(kind) = credited.as_ref().and_then(|a| match a.status {
-            crate::domain::Status::Paid => Some(EventType::AccountPaid),
-            crate::domain::Status::PartiallyPaid => Some(EventType::AccountPartiallyPaid),
-            _ => None,
-        }) {
+        if let Some(kind) = credited.as_ref().and_then(|a| deposit::balance_event(a.status)) {
             writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
         }
         Ok((next, writes))

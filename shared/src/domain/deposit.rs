@@ -82,12 +82,21 @@ pub enum ExceptionState {
 }
 
 impl ExceptionState {
+    pub const ALL: [ExceptionState; 3] = [ExceptionState::Open, ExceptionState::PendingApproval, ExceptionState::Resolved];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ExceptionState::Open => "open",
             ExceptionState::PendingApproval => "pending_approval",
             ExceptionState::Resolved => "resolved",
         }
+    }
+}
+
+impl FromStr for ExceptionState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ExceptionState::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| "must be open, pending_approval or resolved".to_owned())
     }
 }
 
@@ -286,7 +295,8 @@ fn sub(a: Krw, b: Krw) -> Krw {
     Krw::new(a.won().saturating_sub(b.won()).max(0))
 }
 
-fn balance_event(status: Status) -> Option<EventType> {
+/// The account event a change of balance causes, by the status it leaves the account in.
+pub fn balance_event(status: Status) -> Option<EventType> {
     match status {
         Status::Paid => Some(EventType::AccountPaid),
         Status::PartiallyPaid => Some(EventType::AccountPartiallyPaid),

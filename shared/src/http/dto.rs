@@ -42,16 +42,16 @@ impl Fields {
 
 /// The body as a JSON object holding only `allowed` keys.
 pub(crate) fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, AppError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| AppError::invalid(format!("the body is not valid JSON: {e}"), vec![]))?;
-    let Value::Object(map) = value else {
-        return Err(AppError::invalid("the body must be a JSON object", vec![]));
-    };
+    let map = object_lenient(body)?;
+    only(&map, allowed)?;
+    Ok(map)
+}
+
+/// Refuses keys of `map` outside `allowed`, naming each.
+pub(crate) fn only(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), AppError> {
     let unknown: Vec<FieldError> =
         map.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| FieldError::new(k.as_str(), "unknown field")).collect();
-    if !unknown.is_empty() {
-        return Err(AppError::invalid("the body has unknown fields", unknown));
-    }
-    Ok(map)
+    if unknown.is_empty() { Ok(()) } else { Err(AppError::invalid("the body has unknown fields", unknown)) }
 }
 
 /// The body as a JSON object, any keys: for providers' formats, which may grow fields.

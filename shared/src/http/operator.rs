@@ -77,17 +77,7 @@ async fn list(State(state): State<AppState>, _operator: Operator, uri: Uri) -> R
         match name {
             "merchant_id" if value == "unmatched" => owner = Some(ExceptionOwner::Unmatched),
             "merchant_id" => owner = value.parse::<MerchantId>().map_err(|e| f.fail("merchant_id", e)).ok().map(ExceptionOwner::Merchant),
-            "state" => {
-                wanted = match value {
-                    "open" => Some(ExceptionState::Open),
-                    "pending_approval" => Some(ExceptionState::PendingApproval),
-                    "resolved" => Some(ExceptionState::Resolved),
-                    _ => {
-                        f.fail("state", "must be open, pending_approval or resolved");
-                        None
-                    }
-                }
-            }
+            "state" => wanted = value.parse::<ExceptionState>().map_err(|e| f.fail("state", e)).ok(),
             _ => return false,
         }
         true

@@ -7,7 +7,7 @@ use crate::app::AppError;
 use crate::domain::deposit::{DepositNotice, ReversalNotice};
 use crate::domain::signing::{sign_hex, verify_hex};
 use crate::domain::{AccountNumber, BankCode, ProviderId, TransactionId};
-use crate::http::dto::{Fields, amount, bounded_text, object, parsed, required_time, string};
+use crate::http::dto::{Fields, amount, bounded_text, object_lenient, only, parsed, required_time, string};
 
 pub const SIGNATURE_HEADER: &str = "x-provider-signature";
 
@@ -30,13 +30,12 @@ pub fn read(provider: &ProviderId, secret: &str, signature: Option<&str>, body: 
 }
 
 pub fn parse(provider: &ProviderId, body: &[u8]) -> Result<ProviderNotice, AppError> {
-    let kind = object(body, &["type", "transaction_id", "original_transaction_id", "bank_code", "account_number", "amount", "depositor_name", "occurred_at"])?
-        .get("type")
-        .and_then(|t| t.as_str().map(str::to_owned));
+    let map = object_lenient(body)?;
+    only(&map, &["type", "transaction_id", "original_transaction_id", "bank_code", "account_number", "amount", "depositor_name", "occurred_at"])?;
     let mut f = Fields::default();
-    match kind.as_deref() {
+    match map.get("type").and_then(|t| t.as_str()) {
         Some("deposit") => {
-            let map = object(body, &["type", "transaction_id", "bank_code", "account_number", "amount", "depositor_name", "occurred_at"])?;
+            only(&map, &["type", "transaction_id", "bank_code", "account_number", "amount", "depositor_name", "occurred_at"])?;
             let transaction_id = parsed::<TransactionId>(&mut f, &map, "transaction_id");
             let bank_code = parsed::<BankCode>(&mut f, &map, "bank_code");
             let account_number = parsed::<AccountNumber>(&mut f, &map, "account_number");
@@ -62,7 +61,7 @@ pub fn parse(provider: &ProviderId, body: &[u8]) -> Result<ProviderNotice, AppEr
             }
         }
         Some("reversal") => {
-            let map = object(body, &["type", "transaction_id", "original_transaction_id", "occurred_at"])?;
+            only(&map, &["type", "transaction_id", "original_transaction_id", "occurred_at"])?;
             let transaction_id = parsed::<TransactionId>(&mut f, &map, "transaction_id");
             let original = parsed::<TransactionId>(&mut f, &map, "original_transaction_id");
             let occurred_at = required_time(&mut f, &map, "occurred_at");

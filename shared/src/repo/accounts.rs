@@ -58,15 +58,10 @@ pub fn due_partition(hour: DateTime<Utc>, shard: u8) -> String {
     format!("DUE#{}#{shard}", hour.format("%Y-%m-%dT%H"))
 }
 
-/// The sort key of an account in the due index: its due instant, then its id.
-pub fn due_sort_key(due: DateTime<Utc>, id: &str) -> String {
-    format!("{:013}#{id}", due.timestamp_millis().max(0))
-}
-
 /// The account item itself, guarded by `condition`. An account that the expiry sweep still
 /// has work with carries the sparse due index (gsi3); the write that ends that work drops it.
 pub fn put_account(account: &VirtualAccount, condition: Condition) -> Result<Write, StoreError> {
-    let shard = super::shard_of(account.id.as_str());
+    let shard = super::shard_of(account.id.as_str(), super::LISTING_SHARDS);
     let (all_index, all_pk) = merchant_listing(&account.merchant_id, None, shard);
     let (status_index, status_pk) = merchant_listing(&account.merchant_id, Some(account.status), shard);
     let mut builder = ItemBuilder::new(&account_key(account.bank_code, &account.account_number, &account.id), "virtual_account")
@@ -75,7 +70,7 @@ pub fn put_account(account: &VirtualAccount, condition: Condition) -> Result<Wri
         .index(all_index, all_pk, account.id.as_str())
         .index(status_index, status_pk, account.id.as_str());
     if let Some(due) = account.due_at.filter(|_| account.awaits_due_time()) {
-        builder = builder.index(Index::Gsi3, due_partition(due, shard), due_sort_key(due, account.id.as_str()));
+        builder = builder.index(Index::Gsi3, due_partition(due, shard), super::time_key(due, account.id.as_str()));
     }
     Ok(builder.put(condition))
 }
@@ -158,7 +153,7 @@ pub async fn list(
 /// Index reads lag: the sweep re-checks each account with a conditional write.
 pub async fn due_by(table: &dyn Table, hour: DateTime<Utc>, shard: u8, now: DateTime<Utc>, limit: usize) -> Result<Vec<VirtualAccount>, StoreError> {
     let query = Query::index(Index::Gsi3, due_partition(hour, shard))
-        .range(SortRange::Between("0".into(), format!("{}~", due_sort_key(now, ""))))
+        .range(SortRange::Between("0".into(), format!("{}~", super::time_key(now, ""))))
         .limit(limit);
     table.query(&query).await?.items.iter().map(data_of).collect()
 }

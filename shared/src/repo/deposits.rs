@@ -7,7 +7,7 @@
 //! merchant's (gsi1, write-sharded), the merchant's by status (gsi2, write-sharded), and the
 //! account's (gsi3), each sorted by deposit time then id.
 
-use super::{ItemBuilder, LISTING_SHARDS, Listing, data_of, merged_page, shard_of};
+use super::{ItemBuilder, LISTING_SHARDS, Listing, data_of, merged_page, shard_of, time_key};
 use crate::domain::deposit::{Deposit, DepositStatus};
 use crate::domain::{DepositId, ProviderId, TransactionId, VirtualAccountId};
 use crate::ports::{Condition, Cursor, Index, Key, StoreError, Table, Write};
@@ -62,15 +62,10 @@ fn listing(owner: &str, status: Option<DepositStatus>, shard: u8) -> String {
     }
 }
 
-/// Deposit time first, so a time window is a key range and a settlement day is one read.
-fn sort_key(deposited_at: DateTime<Utc>, id: &str) -> String {
-    format!("{:013}#{id}", deposited_at.timestamp_millis().max(0))
-}
-
 fn time_bound(at: Option<DateTime<Utc>>, upper: bool) -> String {
     match (at, upper) {
-        (Some(t), false) => sort_key(t, ""),
-        (Some(t), true) => format!("{}~", sort_key(t, "")),
+        (Some(t), false) => time_key(t, ""),
+        (Some(t), true) => format!("{}~", time_key(t, "")),
         (None, false) => "0".into(),
         (None, true) => "~".into(),
     }
@@ -79,8 +74,9 @@ fn time_bound(at: Option<DateTime<Utc>>, upper: bool) -> String {
 /// The deposit item, guarded by `condition` (creation: not exists; changes: its version).
 pub fn put_deposit(deposit: &Deposit, condition: Condition) -> Result<Write, StoreError> {
     let owner = owner_of(deposit);
-    let shard = shard_of(deposit.id.as_str());
-    let sk = sort_key(deposit.deposited_at, deposit.id.as_str());
+    let shard = shard_of(deposit.id.as_str(), LISTING_SHARDS);
+    // Deposit time first, so a time window is a key range and a settlement day is one read.
+    let sk = time_key(deposit.deposited_at, deposit.id.as_str());
     let mut builder = ItemBuilder::new(&notice_key(&deposit.provider, &deposit.transaction_id), "deposit")
         .version(deposit.version)
         .data(&NoticeRecord::Deposit(deposit.clone()))?

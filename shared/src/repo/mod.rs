@@ -115,10 +115,16 @@ pub struct Listing<T> {
 /// write shards (DESIGN §4: about 1,000 writes/s per partition), and merged on read.
 pub const LISTING_SHARDS: u8 = 4;
 
-/// The write shard of a record, stable for its id.
-pub fn shard_of(id: &str) -> u8 {
+/// The write shard (of `shards`) of a record, stable for its id.
+pub fn shard_of(id: &str, shards: u8) -> u8 {
     use sha2::Digest;
-    sha2::Sha256::digest(id.as_bytes())[0] % LISTING_SHARDS
+    sha2::Sha256::digest(id.as_bytes())[0] % shards
+}
+
+/// A sort key that orders records by an instant, then by id: fixed-width milliseconds, so a
+/// time window is a key range (`time_key(from, "")` ..= `time_key(to, "~")`).
+pub fn time_key(at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
+    format!("{:013}#{id}", at.timestamp_millis().max(0))
 }
 
 /// The cursor key of a merged listing: the sort key of the last record shown.

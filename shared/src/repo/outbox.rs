@@ -4,7 +4,6 @@
 use super::{ItemBuilder, data_of};
 use crate::domain::OutboxEvent;
 use crate::ports::{Condition, Index, Key, Query, StoreError, Table, Write};
-use sha2::{Digest, Sha256};
 
 /// A merchant's events are spread over this many index partitions so a busy merchant's event
 /// log is not capped by one partition's write rate; readers merge them.
@@ -23,7 +22,7 @@ fn owner_of(event: &OutboxEvent) -> String {
 }
 
 pub fn put_event(event: &OutboxEvent) -> Result<Write, StoreError> {
-    let shard = Sha256::digest(event.id.as_str().as_bytes())[0] % EVENT_SHARDS;
+    let shard = super::shard_of(event.id.as_str(), EVENT_SHARDS);
     Ok(ItemBuilder::new(&event_key(event), "event")
         .data(event)?
         .index(Index::Gsi1, owner_partition(&owner_of(event), shard), event.id.as_str())
