@@ -9,7 +9,28 @@ use vaccount::app::Settings;
 
 /// The keys `vaccount.toml` accepts.
 pub const KEYS: &[&str] =
-    &["addr", "pool_cooldown_days", "pool_low_threshold", "idempotency_lease_secs", "log_format", "expiry_sweep_interval"];
+    &[
+    "addr",
+    "pool_cooldown_days",
+    "pool_low_threshold",
+    "idempotency_lease_secs",
+    "log_format",
+    "expiry_sweep_interval",
+    "webhook_retry_schedule",
+    "allow_private_webhooks",
+    "due_soon_lead",
+    "alert_escalate_after",
+    "alert_window",
+    "notice_sink",
+    "messaging_url",
+    "messaging_app_key",
+    "messaging_secret_key",
+    "alimtalk_sender_key",
+    "sms_sender",
+    "email_sender",
+    "slack_webhook_url",
+    "ops_email",
+];
 
 #[derive(Debug, Default, Clone)]
 pub struct ConfigFile(BTreeMap<String, String>);
@@ -58,21 +79,7 @@ impl ConfigFile {
     }
 }
 
-/// `250ms`, `1s`, `5m`, `2h`: what the retry schedules and intervals of the settings take.
-pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().ok()?;
-    let millis = match unit {
-        "ms" => n,
-        "s" => n.checked_mul(1000)?,
-        "m" => n.checked_mul(60_000)?,
-        "h" => n.checked_mul(3_600_000)?,
-        _ => return None,
-    };
-    Some(std::time::Duration::from_millis(millis))
-}
+pub use vaccount::app::parse_duration;
 
 #[cfg(test)]
 mod tests {

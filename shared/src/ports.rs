@@ -317,3 +317,49 @@ impl Clock for SystemClock {
         now.duration_trunc(chrono::TimeDelta::milliseconds(1)).unwrap_or(now)
     }
 }
+
+/// Hands an outbox event to the fan-out (an SNS topic in AWS; the local queues in `serve`),
+/// which routes it to the queues of [`crate::domain::QueueName`] by its type.
+#[async_trait]
+pub trait Publisher: Send + Sync + 'static {
+    async fn publish(&self, event: &crate::domain::OutboxEvent) -> Result<(), PublishError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("publishing failed: {0}")]
+pub struct PublishError(pub String);
+
+/// An outbound HTTP POST: merchant webhooks, the messaging provider, Slack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// No answer within this is a failed attempt.
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// The start of the answer's body (senders keep at most a few KiB).
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    /// The destination resolves to an address we must not call (loopback, private, link-local,
+    /// metadata): refused before any byte is sent.
+    #[error("destination refused: {0}")]
+    Refused(String),
+    #[error("no answer within the timeout")]
+    Timeout,
+    /// DNS, connect or TLS failure, or the connection broke.
+    #[error("connection failed: {0}")]
+    Connect(String),
+}
+
+#[async_trait]
+pub trait HttpSender: Send + Sync + 'static {
+    async fn post(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
+}

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod consumer;
 pub mod deposits;
 pub mod exceptions;
 pub mod expiry;
@@ -31,6 +32,16 @@ pub struct Settings {
     /// `Some(home)` when this deployment runs outside its home region (a standby): it serves
     /// reads and refuses changes, so two regions never write the same accounts.
     pub standby_of: Option<String>,
+    /// The waits between webhook attempts; the delivery is dead-lettered after the last retry.
+    pub webhook_retry_schedule: Vec<Duration>,
+    /// Local development only: webhook URLs may be `http://` and point at loopback or private
+    /// addresses.
+    pub allow_private_webhooks: bool,
+    /// How long before an account's due time its customer gets the due-soon reminder.
+    pub due_soon_lead: Duration,
+    /// This many alerts of one kind about one subject within `alert_window` page the on-call.
+    pub alert_escalate_after: u32,
+    pub alert_window: Duration,
 }
 
 impl Default for Settings {
@@ -41,6 +52,11 @@ impl Default for Settings {
             idempotency_lease: Duration::seconds(30),
             idempotency_ttl: Duration::hours(24),
             standby_of: None,
+            webhook_retry_schedule: [5, 300, 1800, 7200, 18_000, 36_000, 36_000].into_iter().map(Duration::seconds).collect(),
+            allow_private_webhooks: false,
+            due_soon_lead: Duration::hours(24),
+            alert_escalate_after: 3,
+            alert_window: Duration::minutes(10),
         }
     }
 }
@@ -92,6 +108,14 @@ impl Settings {
                 },
             }
         };
+        let duration = |name: &str, default: Duration| -> Result<Duration, SettingsError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(raw) => parse_duration(&raw).and_then(|d| Duration::from_std(d).ok()).filter(|d| *d > Duration::zero()).ok_or_else(|| {
+                    SettingsError { name: name.to_owned(), message: format!("`{raw}` is not a duration such as 500ms, 1s, 10m or 24h") }
+                }),
+            }
+        };
         Ok(Settings {
             pool_cooldown: Duration::days(number("VACCOUNT_POOL_COOLDOWN_DAYS", defaults.pool_cooldown.num_days(), 0..=365)?),
             pool_low_threshold: usize::try_from(number(
@@ -107,6 +131,58 @@ impl Settings {
             )?),
             idempotency_ttl: defaults.idempotency_ttl,
             standby_of: None,
+            webhook_retry_schedule: match lookup("VACCOUNT_WEBHOOK_RETRY_SCHEDULE") {
+                None => defaults.webhook_retry_schedule,
+                Some(raw) => parse_schedule(&raw).map_err(|message| SettingsError { name: "VACCOUNT_WEBHOOK_RETRY_SCHEDULE".into(), message })?,
+            },
+            allow_private_webhooks: match lookup("VACCOUNT_ALLOW_PRIVATE_WEBHOOKS").as_deref().map(str::trim) {
+                None | Some("false") | Some("") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(SettingsError {
+                        name: "VACCOUNT_ALLOW_PRIVATE_WEBHOOKS".into(),
+                        message: format!("must be true or false, got `{other}`"),
+                    });
+                }
+            },
+            due_soon_lead: duration("VACCOUNT_DUE_SOON_LEAD", defaults.due_soon_lead)?,
+            alert_escalate_after: u32::try_from(number("VACCOUNT_ALERT_ESCALATE_AFTER", i64::from(defaults.alert_escalate_after), 1..=1000)?)
+                .unwrap_or(defaults.alert_escalate_after),
+            alert_window: duration("VACCOUNT_ALERT_WINDOW", defaults.alert_window)?,
         })
     }
+}
+
+/// `250ms`, `1s`, `5m`, `2h`: how durations are written in settings.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let millis = match unit {
+        "ms" => n,
+        "s" => n.checked_mul(1000)?,
+        "m" => n.checked_mul(60_000)?,
+        "h" => n.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_millis(millis))
+}
+
+/// A retry schedule, `5s,5m,30m`: 1-20 waits, each more than zero and at most the 12 h a
+/// queue can hold a message back (`consumer::MAX_DELAY`).
+pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
+    let waits = text
+        .split(',')
+        .map(|part| {
+            parse_duration(part)
+                .and_then(|d| Duration::from_std(d).ok())
+                .filter(|d| *d > Duration::zero() && *d <= consumer::MAX_DELAY)
+                .ok_or_else(|| format!("`{}` is not a wait from 1ms to 12h such as 5s, 5m or 2h", part.trim()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if waits.len() > 20 {
+        return Err("at most 20 retries".into());
+    }
+    Ok(waits)
 }

@@ -18,10 +18,11 @@ pub use account::{
     TransitionError, VirtualAccount,
 };
 pub use bank::BankCode;
-pub use event::{EventType, OutboxEvent};
+pub use event::{EventType, OutboxEvent, QueueName};
 pub use deposit::{Deposit, DepositNotice, DepositStatus, DepositException, ExceptionReason, ExceptionState, Resolution};
 pub use ids::{
-    ApiKeyId, DepositId, EventId, ExceptionId, IdError, MerchantId, OperatorName, OrderId, ProviderId, TransactionId, VirtualAccountId,
+    ApiKeyId, DepositId, EventId, ExceptionId, IdError, IncidentId, MerchantId, OperatorName, OrderId, ProviderId, TransactionId,
+    VirtualAccountId, WebhookEndpointId,
 };
 pub use merchant::{ApiKey, DepositPolicy, Fee, Merchant, Provider, ProviderKind};
 pub use money::Krw;

@@ -17,8 +17,13 @@ fn owner_partition(owner: &str, shard: u8) -> String {
     format!("EVENTS#{owner}#{shard}")
 }
 
+/// Merchant events are listed under their merchant (the events API reads them there); internal
+/// and operations events under `ops`, so a merchant never polls them.
 fn owner_of(event: &OutboxEvent) -> String {
-    event.merchant_id.as_ref().map_or_else(|| "ops".to_owned(), ToString::to_string)
+    match &event.merchant_id {
+        Some(merchant) if event.kind.is_merchant_event() => merchant.to_string(),
+        _ => "ops".to_owned(),
+    }
 }
 
 pub fn put_event(event: &OutboxEvent) -> Result<Write, StoreError> {
