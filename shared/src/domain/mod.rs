@@ -2,6 +2,7 @@
 //! its arguments, so it is tested with property tests rather than fixtures.
 
 pub mod account;
+pub mod address;
 pub mod bank;
 pub mod deposit;
 pub mod event;
