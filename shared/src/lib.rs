@@ -20,6 +20,7 @@ pub mod app;
 pub mod aws;
 pub mod domain;
 pub mod http;
+pub mod local;
 pub mod net;
 pub mod ports;
 pub mod providers;

@@ -5,6 +5,11 @@
 //! `ipk \0 isk \0 pk \0 sk` entries, and items with `expires_at` have an entry in an expiry
 //! B-tree (DynamoDB's TTL), all maintained in the same write transaction as the item.
 //!
+//! Optionally (`open_with_stream`), the store keeps a change stream like DynamoDB Streams: the
+//! key of every *inserted* item with a chosen sort key (the outbox's `EVENT`) is appended, in
+//! the same commit, under a sequence number that never repeats. `serve`'s dispatcher reads it
+//! from a checkpoint, as the publisher Lambda reads the table's stream in AWS.
+//!
 //! Writes go through one writer thread that commits in groups: it takes every transaction
 //! queued so far, checks and applies them one by one inside a single durable commit (a
 //! transaction whose condition fails is rejected alone; the others still apply), then answers
@@ -28,6 +33,12 @@ const GSI: [TableDefinition<&[u8], ()>; 3] =
     [TableDefinition::new("gsi1"), TableDefinition::new("gsi2"), TableDefinition::new("gsi3")];
 /// Items carrying `expires_at`, by that instant: DynamoDB's TTL, done by [`EmbeddedTable::purge_expired`].
 const EXPIRY: TableDefinition<&[u8], ()> = TableDefinition::new("expiry");
+/// The change stream: sequence number → `pk \0 sk` of the inserted item.
+const STREAM: TableDefinition<u64, &[u8]> = TableDefinition::new("stream");
+/// Store metadata; `stream_next` is the next sequence number, kept even when the stream is
+/// trimmed empty, so a number is never handed out twice.
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const STREAM_NEXT: &str = "stream_next";
 
 /// Transactions applied per durable commit at most; bounds the latency a batch adds.
 const MAX_GROUP: usize = 256;
@@ -40,6 +51,15 @@ struct Job {
 pub struct EmbeddedTable {
     db: Arc<Database>,
     writer: mpsc::Sender<Job>,
+    /// Woken after every commit that appended to the stream.
+    stream_grew: Arc<tokio::sync::Notify>,
+}
+
+/// One entry of the change stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamRecord {
+    pub sequence: u64,
+    pub key: Key,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -49,6 +69,15 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 impl EmbeddedTable {
     /// Opens (or creates) the store file. Fails if another process holds it open.
     pub fn open(path: &Path) -> Result<EmbeddedTable, StoreError> {
+        EmbeddedTable::open_inner(path, None)
+    }
+
+    /// Opens the store with a change stream of the items inserted with sort key `stream_sk`.
+    pub fn open_with_stream(path: &Path, stream_sk: &str) -> Result<EmbeddedTable, StoreError> {
+        EmbeddedTable::open_inner(path, Some(stream_sk.to_owned()))
+    }
+
+    fn open_inner(path: &Path, stream_sk: Option<String>) -> Result<EmbeddedTable, StoreError> {
         let db = Database::create(path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Unavailable(format!(
                 "{} is in use by another process (is `vaccount serve` running on this data dir?)",
@@ -61,15 +90,56 @@ impl EmbeddedTable {
         for def in GSI.into_iter().chain([EXPIRY]) {
             txn.open_table(def).map_err(unavailable)?;
         }
+        txn.open_table(STREAM).map_err(unavailable)?;
+        txn.open_table(META).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
         let db = Arc::new(db);
         let (writer, jobs) = mpsc::channel();
         let writer_db = db.clone();
+        let stream_grew = Arc::new(tokio::sync::Notify::new());
+        let notify = stream_grew.clone();
         std::thread::Builder::new()
             .name("embedded-writer".into())
-            .spawn(move || write_loop(&writer_db, &jobs))
+            .spawn(move || write_loop(&writer_db, &jobs, stream_sk.as_deref(), &notify))
             .map_err(unavailable)?;
-        Ok(EmbeddedTable { db, writer })
+        Ok(EmbeddedTable { db, writer, stream_grew })
+    }
+
+    /// Resolves when the stream may have grown since the last call (a permit is kept if nobody
+    /// was waiting, so a wake-up is never lost).
+    pub async fn stream_grew(&self) {
+        self.stream_grew.notified().await
+    }
+
+    /// Up to `limit` stream records after sequence `after` (from the start when `None`), oldest first.
+    pub async fn read_stream(&self, after: Option<u64>, limit: usize) -> Result<Vec<StreamRecord>, StoreError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let stream = txn.open_table(STREAM).map_err(unavailable)?;
+        let lower = match after {
+            Some(seq) => Bound::Excluded(seq),
+            None => Bound::Unbounded,
+        };
+        let mut records = Vec::new();
+        for entry in stream.range::<u64>((lower, Bound::Unbounded)).map_err(unavailable)?.take(limit) {
+            let (sequence, key) = entry.map_err(unavailable)?;
+            let (pk, sk) = split_item_key(key.value())?;
+            records.push(StreamRecord { sequence: sequence.value(), key: Key::new(pk, sk) });
+        }
+        Ok(records)
+    }
+
+    /// Forgets the stream records up to and including `through` (they have been dispatched).
+    pub async fn trim_stream(&self, through: u64) -> Result<(), StoreError> {
+        let db = self.db.clone();
+        let trim = move || -> Result<(), StoreError> {
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut stream = txn.open_table(STREAM).map_err(unavailable)?;
+                stream.retain_in::<u64, _>(..=through, |_, _| false).map_err(unavailable)?;
+            }
+            txn.commit().map_err(unavailable)
+        };
+        tokio::task::spawn_blocking(trim).await.map_err(unavailable)?
     }
 
     /// Deletes up to `limit` items whose `expires_at` is before `now` (Unix seconds), as
@@ -214,7 +284,7 @@ impl Table for EmbeddedTable {
     }
 }
 
-fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
+fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, stream_sk: Option<&str>, stream_grew: &tokio::sync::Notify) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -223,8 +293,11 @@ fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match commit_group(db, &group) {
-            Ok(outcomes) => {
+        match commit_group(db, &group, stream_sk) {
+            Ok((outcomes, streamed)) => {
+                if streamed {
+                    stream_grew.notify_one();
+                }
                 for (job, outcome) in group.into_iter().zip(outcomes) {
                     let _ = job.reply.send(outcome);
                 }
@@ -240,9 +313,10 @@ fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
 
 /// Applies each transaction of the group that passes its conditions, then commits once.
 /// The outer error means nothing of the group reached the disk.
-fn commit_group(db: &Database, group: &[Job]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+fn commit_group(db: &Database, group: &[Job], stream_sk: Option<&str>) -> Result<(Vec<Result<(), StoreError>>, bool), StoreError> {
     let txn = db.begin_write().map_err(unavailable)?;
     let mut outcomes = Vec::with_capacity(group.len());
+    let mut inserted: Vec<Vec<u8>> = Vec::new();
     {
         let mut tables = Tables::open(&txn)?;
         for job in group {
@@ -257,8 +331,10 @@ fn commit_group(db: &Database, group: &[Job]) -> Result<Vec<Result<(), StoreErro
                         let key = Key::of(item).ok_or_else(|| StoreError::Invalid("item without key".into()))?;
                         let k = item_key(&key.pk, &key.sk);
                         let old = tables.items.get(k.as_slice()).map_err(unavailable)?.map(|v| decode(v.value())).transpose()?;
-                        if let Some(old) = old {
-                            tables.unindex(&key, &old)?;
+                        match old {
+                            Some(old) => tables.unindex(&key, &old)?,
+                            None if stream_sk == Some(key.sk.as_str()) => inserted.push(k.clone()),
+                            None => {}
                         }
                         let bytes = serde_json::to_vec(item).map_err(unavailable)?;
                         tables.items.insert(k.as_slice(), bytes.as_slice()).map_err(unavailable)?;
@@ -277,8 +353,27 @@ fn commit_group(db: &Database, group: &[Job]) -> Result<Vec<Result<(), StoreErro
             outcomes.push(Ok(()));
         }
     }
+    let streamed = !inserted.is_empty();
+    if streamed {
+        let mut meta = txn.open_table(META).map_err(unavailable)?;
+        let mut stream = txn.open_table(STREAM).map_err(unavailable)?;
+        let mut next = meta.get(STREAM_NEXT).map_err(unavailable)?.map_or(0, |v| v.value());
+        for key in &inserted {
+            stream.insert(next, key.as_slice()).map_err(unavailable)?;
+            next += 1;
+        }
+        meta.insert(STREAM_NEXT, next).map_err(unavailable)?;
+    }
     txn.commit().map_err(unavailable)?;
-    Ok(outcomes)
+    Ok((outcomes, streamed))
+}
+
+fn split_item_key(key: &[u8]) -> Result<(&str, &str), StoreError> {
+    let corrupt = || StoreError::Unavailable("corrupt stream entry".into());
+    let mut parts = key.splitn(2, |b| *b == 0);
+    let pk = std::str::from_utf8(parts.next().ok_or_else(corrupt)?).map_err(|_| corrupt())?;
+    let sk = std::str::from_utf8(parts.next().ok_or_else(corrupt)?).map_err(|_| corrupt())?;
+    Ok((pk, sk))
 }
 
 fn first_failed_condition(

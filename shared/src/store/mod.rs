@@ -6,5 +6,5 @@ pub mod embedded;
 pub mod sealed;
 
 pub use dynamodb::DynamoTable;
-pub use embedded::EmbeddedTable;
+pub use embedded::{EmbeddedTable, StreamRecord};
 pub use sealed::{DataKey, SealedTable};
