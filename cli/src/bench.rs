@@ -166,11 +166,11 @@ pub struct BenchDepositsArgs {
 
 /// Who the bench acts as: a merchant (to issue accounts) and a provider (to notify).
 #[derive(Clone, serde::Deserialize)]
-struct BenchCredentials {
-    key_id: String,
-    secret: String,
-    provider_id: String,
-    provider_secret: String,
+pub(crate) struct BenchCredentials {
+    pub(crate) key_id: String,
+    pub(crate) secret: String,
+    pub(crate) provider_id: String,
+    pub(crate) provider_secret: String,
 }
 
 /// The amount of notice `i`: varied, so that a notice counted twice or lost shows in a sum.
@@ -296,7 +296,7 @@ async fn verify(client: &reqwest::Client, url: &str, creds: &BenchCredentials, a
     Ok((short, over))
 }
 
-async fn merchant_call(client: &reqwest::Client, url: &str, creds: &BenchCredentials, method: &str, path: &str, body: &str, idempotency_key: Option<&str>) -> (u16, serde_json::Value) {
+pub(crate) async fn merchant_call(client: &reqwest::Client, url: &str, creds: &BenchCredentials, method: &str, path: &str, body: &str, idempotency_key: Option<&str>) -> (u16, serde_json::Value) {
     let ts = chrono::Utc::now().timestamp().to_string();
     let sig = sign_hex(&creds.secret, merchant_canonical(&ts, method, path, body.as_bytes()).as_bytes());
     let mut request = client
@@ -320,7 +320,7 @@ async fn merchant_call(client: &reqwest::Client, url: &str, creds: &BenchCredent
 }
 
 /// Runs `job(0..count)` with `concurrency` workers pulling from one counter; results by index.
-async fn run_concurrently<T, F, Fut>(count: u64, concurrency: u64, job: F) -> Vec<(u64, T)>
+pub(crate) async fn run_concurrently<T, F, Fut>(count: u64, concurrency: u64, job: F) -> Vec<(u64, T)>
 where
     T: Send + 'static,
     F: Fn(u64) -> Fut + Send + Sync + Clone + 'static,
@@ -352,7 +352,7 @@ where
     all
 }
 
-fn percentiles(latencies: &mut [Duration]) -> serde_json::Value {
+pub(crate) fn percentiles(latencies: &mut [Duration]) -> serde_json::Value {
     latencies.sort();
     let pct = |p: f64| -> f64 {
         if latencies.is_empty() {

@@ -10,6 +10,7 @@
 //! - `bench`: load generators whose figures go into docs/performance.md.
 
 mod bench;
+mod bench_webhooks;
 mod call;
 mod config;
 mod exceptions;
@@ -74,6 +75,8 @@ enum BenchCommand {
     Issue(bench::BenchIssueArgs),
     /// Send signed deposit notices over HTTP, to a fresh in-process server or a running one.
     Deposits(bench::BenchDepositsArgs),
+    /// Notice-to-webhook latency over a running `serve` at a steady deposit rate.
+    Webhooks(bench_webhooks::BenchWebhooksArgs),
 }
 
 #[derive(Subcommand)]
@@ -219,6 +222,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Call(args) => call::run(args).await,
         Command::Bench(BenchCommand::Issue(args)) => bench::issue(args).await,
         Command::Bench(BenchCommand::Deposits(args)) => bench::deposits(args).await,
+        Command::Bench(BenchCommand::Webhooks(args)) => bench_webhooks::webhooks(args).await,
         Command::Simulate(command) => simulate::run(command).await,
         Command::Operator(command) => exceptions::operator(&store::service(&location).await?, command).await,
         Command::Exception(command) => exceptions::exception(&store::service(&location).await?, command).await,

@@ -41,9 +41,11 @@ impl Location {
     }
 }
 
+/// Every opener keeps the change stream of outbox events, so that events written by a setup
+/// command while `serve` is stopped are dispatched when it starts.
 pub fn open_embedded(data_dir: &Path) -> Result<EmbeddedTable, CliError> {
     std::fs::create_dir_all(data_dir)?;
-    EmbeddedTable::open(&data_dir.join(STORE_FILE)).map_err(|e| CliError::Config(e.to_string()))
+    EmbeddedTable::open_with_stream(&data_dir.join(STORE_FILE), vaccount::repo::outbox::EVENT_SORT_KEY).map_err(|e| CliError::Config(e.to_string()))
 }
 
 /// The data dir's data key, created (owner-only) with the store.
