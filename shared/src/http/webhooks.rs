@@ -94,9 +94,9 @@ fn parse_create(body: &[u8]) -> Result<(String, Option<Vec<EventType>>), AppErro
         Some(Value::Array(items)) => {
             let mut types = Vec::new();
             for (i, item) in items.iter().enumerate() {
-                match item.as_str().map(str::parse::<EventType>) {
-                    Some(Ok(kind)) => types.push(kind),
-                    _ => f.fail(&format!("event_types[{i}]"), "is not an event type merchants receive"),
+                match item.as_str().and_then(|s| s.parse::<EventType>().ok()).filter(|k| k.is_merchant_event()) {
+                    Some(kind) => types.push(kind),
+                    None => f.fail(&format!("event_types[{i}]"), "is not an event type merchants receive"),
                 }
             }
             Some(types)
