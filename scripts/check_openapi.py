@@ -11,6 +11,7 @@ usage: python check_openapi.py PATH_TO_VACCOUNT_BINARY
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,8 @@ KST = timezone(timedelta(hours=9))
 UNKNOWN_ACCOUNT = "va_01KWFX0000000000000000VA99"
 UNKNOWN_DEPOSIT = "dep_01KWFX0000000000000000DE99"
 UNKNOWN_EXCEPTION = "exc_01KWFX0000000000000000EX99"
+UNKNOWN_ENDPOINT = "whe_01KWFX0000000000000000WH99"
+UNKNOWN_EVENT = "evt_01KWFX0000000000000000EV99"
 # A number in no pool: deposits to it are `unknown_account` exceptions.
 NOBODYS_NUMBER = "11112222333344"
 
@@ -42,6 +45,9 @@ def main(binary):
         server = subprocess.Popen(
             [binary, "--data-dir", data_dir, "serve", "--demo", "--addr", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            # Webhook URLs on loopback: a check must not reach the internet, and the names a
+            # merchant would register do not resolve here (see check_webhooks).
+            env={**os.environ, "VACCOUNT_ALLOW_PRIVATE_WEBHOOKS": "true"},
         )
         try:
             url = None
@@ -167,6 +173,7 @@ def run_checks(spec, url, demo, setup):
     call("POST", "/v1/virtual-accounts", issue | {"order_id": "BIG", "depositor_name": "x" * 70000}, expect=413)
 
     check_notices(call, demo, setup)
+    check_webhooks(call, demo)
     for line in checked:
         print("ok", line)
     print(f"openapi: {len(checked)} responses match docs/openapi.yaml")
@@ -295,6 +302,69 @@ def check_notices(call, demo, setup):
     require(rejected["exception"]["state"] == "open" and rejected["proposal"] is None, f"rejected: {rejected}")
     call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/approve", signer=lee, expect=404)
     call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/reject", signer=lee, expect=404)
+
+
+def check_webhooks(call, demo):
+    """Webhook endpoints, their secrets and attempt logs, the events feed and resends. The
+    server runs with private webhooks allowed, so a loopback URL on a closed port stands in
+    for the merchant's receiver (nothing listens there; deliveries, if a worker runs, fail)."""
+    hook = "http://127.0.0.1:9/hooks/vaccount"
+    subscribe = {"url": hook, "event_types": ["virtual_account.paid", "deposit.matched"]}
+    created = call("POST", "/v1/webhook-endpoints", subscribe, {"Idempotency-Key": "spec-wh-1"}, expect=201).json()
+    require(created["secret"].startswith("whsec_") and set(created["event_types"]) == set(subscribe["event_types"]), f"an endpoint with its secret: {created}")
+    replayed = call("POST", "/v1/webhook-endpoints", subscribe, {"Idempotency-Key": "spec-wh-1"}, expect=201).json()
+    require(replayed == created, f"a replayed create answers the same: {replayed}")
+    everything = call("POST", "/v1/webhook-endpoints", {"url": hook}, expect=201).json()
+    require(everything["event_types"] is None, f"no event_types means all: {everything}")
+    call("POST", "/v1/webhook-endpoints", {"url": "ftp://example.com/x"}, expect=400)
+    call("POST", "/v1/webhook-endpoints", {"url": "http://user:pw@127.0.0.1:9/x"}, expect=400)
+    call("POST", "/v1/webhook-endpoints", {"url": hook, "event_types": ["pool.low"]}, expect=400)
+    call("POST", "/v1/webhook-endpoints", {"url": hook, "event_types": []}, expect=400)
+    call("POST", "/v1/webhook-endpoints", {"url": hook, "colour": "red"}, expect=400)
+    call("POST", "/v1/webhook-endpoints", {"url": hook}, signer=merchant_signer(demo["key_id"], "wrong"), expect=401)
+    listed = call("GET", "/v1/webhook-endpoints", expect=200).json()
+    require([e["id"] for e in listed["data"]] == [created["id"], everything["id"]], f"endpoints in creation order: {listed}")
+    require(all("secret" not in e for e in listed["data"]), "a listing shows no secrets")
+    call("GET", "/v1/webhook-endpoints?limit=0", expect=400)
+    rotated = call("POST", f"/v1/webhook-endpoints/{created['id']}/rotate-secret", expect=200).json()
+    require(rotated["secret"] != created["secret"] and rotated["id"] == created["id"], f"a new secret: {rotated}")
+    call("POST", f"/v1/webhook-endpoints/{created['id']}/rotate-secret", {"x": 1}, expect=400)
+    call("POST", f"/v1/webhook-endpoints/{UNKNOWN_ENDPOINT}/rotate-secret", expect=404)
+    call("GET", f"/v1/webhook-endpoints/{created['id']}/attempts?limit=5", expect=200)
+    call("GET", f"/v1/webhook-endpoints/{created['id']}/attempts?status=x", expect=400)
+    call("GET", f"/v1/webhook-endpoints/{UNKNOWN_ENDPOINT}/attempts", expect=404)
+    for i in range(8):
+        call("POST", "/v1/webhook-endpoints", {"url": f"{hook}/{i}"}, expect=201)
+    call("POST", "/v1/webhook-endpoints", {"url": hook}, expect=409)
+    call("DELETE", f"/v1/webhook-endpoints/{everything['id']}", expect=204)
+    call("DELETE", f"/v1/webhook-endpoints/{everything['id']}", expect=404)
+    call("DELETE", f"/v1/webhook-endpoints/{UNKNOWN_ENDPOINT}", signer=merchant_signer(demo["key_id"], "wrong"), expect=401)
+
+    # The events the earlier checks caused, oldest first.
+    events = call("GET", "/v1/events?limit=100", expect=200).json()["data"]
+    ids = [e["id"] for e in events]
+    require(len(ids) >= 5 and ids == sorted(ids), f"the merchant's events, oldest first: {ids}")
+    later = call("GET", f"/v1/events?after={ids[0]}&limit=100", expect=200).json()["data"]
+    require([e["id"] for e in later] == ids[1:], "`after` starts after that event")
+    paid = call("GET", "/v1/events?type=virtual_account.paid", expect=200).json()["data"]
+    require(paid and all(e["type"] == "virtual_account.paid" for e in paid), f"a type filter: {paid}")
+    paged, target = [], "/v1/events?limit=2"
+    for _ in range(100):
+        page = call("GET", target, expect=200).json()
+        paged += [e["id"] for e in page["data"]]
+        if page["next_cursor"] is None:
+            break
+        target = f"/v1/events?limit=2&cursor={page['next_cursor']}"
+    require(paged[:len(ids)] == ids, "cursor paging walks the same events")
+    call("GET", "/v1/events?type=pool.low", expect=400)
+    call("GET", "/v1/events?after=evt_nope", expect=400)
+    call("GET", "/v1/events", signer=merchant_signer(demo["key_id"], "wrong"), expect=401)
+    resent = call("POST", f"/v1/events/{ids[0]}/resend", headers={"Idempotency-Key": "spec-rs-1"}, expect=202).json()
+    require(resent["event_id"] == ids[0] and resent["resend_id"].startswith("evt_"), f"a resend is queued: {resent}")
+    call("POST", f"/v1/events/{ids[0]}/resend", body={"again": True}, expect=400)
+    call("POST", f"/v1/events/{UNKNOWN_EVENT}/resend", expect=404)
+    after_resend = call("GET", f"/v1/events?after={ids[-1]}", expect=200).json()["data"]
+    require(all(e["type"] != "webhook.resend_requested" for e in after_resend), "resend requests are not merchant events")
 
 
 if __name__ == "__main__":

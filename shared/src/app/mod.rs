@@ -10,6 +10,7 @@ pub mod expiry;
 pub mod error;
 pub mod idempotency;
 pub mod setup;
+pub mod webhooks;
 
 pub use error::{AppError, FieldError};
 

@@ -13,6 +13,7 @@ pub mod pool;
 pub mod signing;
 pub mod time;
 pub mod view;
+pub mod webhook;
 
 pub use account::{
     AccountNumber, AccountPolicy, AccountRequest, AccountTerms, AccountType, Customer, Metadata, NameMismatchPolicy, Status, TermsError,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod dto;
 pub mod operator;
 pub mod problem;
+pub mod webhooks;
 
 use crate::app::{AppError, Service};
 use crate::domain::VirtualAccountId;
@@ -58,7 +59,7 @@ pub fn operator_routes(service: Arc<Service>) -> Router {
 
 /// Every route of the service: what `serve` hosts.
 pub fn all_routes(service: Arc<Service>) -> Router {
-    let all = issue_group().merge(read_group()).merge(close_group()).merge(notice_group()).merge(deposit_group()).merge(operator::routes());
+    let all = issue_group().merge(read_group()).merge(close_group()).merge(notice_group()).merge(deposit_group()).merge(operator::routes()).merge(webhooks::group());
     finish(all, service)
 }
 

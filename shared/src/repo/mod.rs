@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod merchants;
 pub mod outbox;
 pub mod pool;
+pub mod webhooks;
 
 use crate::ports::{Attr, Condition, EXPIRES_AT, Index, Item, Key, PK, SK, StoreError, VERSION, Write};
 use serde::Serialize;

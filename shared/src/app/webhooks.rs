@@ -1,0 +1,369 @@
+//! Merchant webhooks: registering endpoints, rotating their secrets, resending events, the
+//! events feed (the polling fallback), and the consumer of the `merchant-webhooks` queue that
+//! makes the deliveries.
+//!
+//! A queue message is an outbox event. Its id names a delivery round; the first consumer to see
+//! the round opens it, in one transaction, with a delivery record per subscribed endpoint, so
+//! every later receipt of the message (retries, duplicates) works on the same set. Each due
+//! delivery is POSTed, the attempt logged, and the record moved on under its version: a
+//! duplicate that loses that write stops, which keeps delivery at least once (receivers dedupe
+//! on `webhook-id`). The message comes back when the earliest pending retry is due.
+
+use super::consumer::{Consumer, Outcome, Received};
+use super::{AppError, Service};
+use crate::domain::address::is_public;
+use crate::domain::webhook::{
+    ATTEMPT_TIMEOUT, AttemptResult, Delivery, DeliveryState, MAX_ENDPOINTS_PER_MERCHANT, WebhookAttempt, WebhookEndpoint, WebhookSecret,
+    WebhookUrl, signature_header,
+};
+use crate::domain::{EventId, EventType, MerchantId, OutboxEvent, WebhookEndpointId};
+use crate::ports::{Condition, Cursor, HttpRequest, HttpSender, StoreError};
+use crate::repo::webhooks::Roster;
+use crate::repo::{self, Listing};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Read-modify-write attempts on one endpoint or roster before answering `unavailable`.
+const UPDATE_ATTEMPTS: usize = 5;
+/// A registration waits this long for the URL's host to resolve.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Events one filtered events-page request looks at per shard, at most.
+const EVENT_SCAN: usize = 200;
+
+/// A new secret, shown once, and when the one it replaced stops signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotatedSecret {
+    pub endpoint_id: WebhookEndpointId,
+    pub secret: WebhookSecret,
+    pub previous_secret_expires_at: DateTime<Utc>,
+}
+
+impl Service {
+    /// Registers an endpoint with a fresh secret (in the answer, shown once). Unless private
+    /// webhooks are allowed, a host name must resolve to public addresses only; the
+    /// connect-time guard (`net`) covers a name that changes its answer later.
+    pub async fn create_webhook_endpoint(&self, merchant: &MerchantId, url: &str, event_types: Option<Vec<EventType>>) -> Result<WebhookEndpoint, AppError> {
+        self.ensure_writable()?;
+        let allow_private = self.settings.allow_private_webhooks;
+        let url = WebhookUrl::parse(url, allow_private).map_err(|e| AppError::field("url", e))?;
+        if !allow_private {
+            refuse_private_names(&url).await?;
+        }
+        let now = self.clock.now();
+        let endpoint = WebhookEndpoint::new(WebhookEndpointId::generate(now), merchant.clone(), url, event_types, WebhookSecret::generate(), now)
+            .map_err(|e| AppError::field("event_types", e))?;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let roster = repo::webhooks::get_roster(self.table.as_ref(), merchant).await?;
+            if roster.endpoints.len() >= MAX_ENDPOINTS_PER_MERCHANT {
+                return Err(AppError::Conflict(format!("a merchant has at most {MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints")));
+            }
+            let mut next = Roster { endpoints: roster.endpoints.clone(), version: roster.version + 1 };
+            next.endpoints.push(endpoint.id.clone());
+            let writes = vec![repo::webhooks::put_roster(merchant, &next, &roster)?, repo::webhooks::put_endpoint(&endpoint, Condition::NotExists)?];
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(endpoint),
+                // Another create or delete moved the roster: count again.
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable("the webhook endpoints kept changing".into()))
+    }
+
+    pub async fn list_webhook_endpoints(&self, merchant: &MerchantId, limit: usize, after: Option<Cursor>) -> Result<Listing<WebhookEndpoint>, AppError> {
+        Ok(repo::webhooks::list_endpoints(self.table.as_ref(), merchant, limit, after).await?)
+    }
+
+    async fn webhook_endpoint(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<WebhookEndpoint, AppError> {
+        repo::webhooks::get_endpoint(self.table.as_ref(), merchant, id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// Removes the endpoint; deliveries still pending to it stop at their next turn.
+    pub async fn delete_webhook_endpoint(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<(), AppError> {
+        self.ensure_writable()?;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let endpoint = self.webhook_endpoint(merchant, id).await?;
+            let roster = repo::webhooks::get_roster(self.table.as_ref(), merchant).await?;
+            let next = Roster { endpoints: roster.endpoints.iter().filter(|e| *e != id).cloned().collect(), version: roster.version + 1 };
+            let writes = vec![repo::webhooks::put_roster(merchant, &next, &roster)?, repo::webhooks::delete_endpoint(&endpoint)];
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable(format!("webhook endpoint {id} kept changing")))
+    }
+
+    /// A new signing secret; the current one keeps signing beside it for 24 hours.
+    pub async fn rotate_webhook_secret(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<RotatedSecret, AppError> {
+        self.ensure_writable()?;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let endpoint = self.webhook_endpoint(merchant, id).await?;
+            let secret = WebhookSecret::generate();
+            let (rotated, previous_secret_expires_at) = endpoint.rotate(secret.clone(), self.clock.now());
+            let write = repo::webhooks::put_endpoint(&rotated, Condition::VersionIs(endpoint.version))?;
+            match self.table.transact(vec![write]).await {
+                Ok(()) => return Ok(RotatedSecret { endpoint_id: id.clone(), secret, previous_secret_expires_at }),
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable(format!("webhook endpoint {id} kept changing")))
+    }
+
+    /// An endpoint's delivery attempts, newest first.
+    pub async fn list_webhook_attempts(&self, merchant: &MerchantId, endpoint: &WebhookEndpointId, limit: usize, after: Option<Cursor>) -> Result<Listing<WebhookAttempt>, AppError> {
+        self.webhook_endpoint(merchant, endpoint).await?;
+        Ok(repo::webhooks::attempts(self.table.as_ref(), endpoint, limit, after).await?)
+    }
+
+    /// Queues a fresh delivery round of one of the merchant's events: a
+    /// `webhook.resend_requested` event, which the webhook consumer acts on. The answer is
+    /// that request.
+    pub async fn resend_event(&self, merchant: &MerchantId, event_id: &EventId) -> Result<OutboxEvent, AppError> {
+        self.ensure_writable()?;
+        match repo::outbox::get_event(self.table.as_ref(), event_id).await? {
+            Some(event) if event.merchant_id.as_ref() == Some(merchant) && event.kind.is_merchant_event() => {}
+            _ => return Err(AppError::NotFound),
+        }
+        let now = self.clock.now();
+        let request = OutboxEvent::new(EventType::WebhookResendRequested, Some(merchant.clone()), serde_json::json!({ "event_id": event_id }), now);
+        self.table.transact(vec![repo::outbox::put_event(&request)?]).await?;
+        Ok(request)
+    }
+
+    /// The merchant's events, oldest first, after `after` (or where `cursor` left off), of
+    /// type `kind` if given. With a type filter a page may be short and still have a cursor:
+    /// each request looks at a bounded number of events.
+    pub async fn list_events(
+        &self,
+        merchant: &MerchantId,
+        after: Option<EventId>,
+        kind: Option<EventType>,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<Listing<OutboxEvent>, AppError> {
+        if kind.is_some_and(|k| !k.is_merchant_event()) {
+            return Err(AppError::field("type", "is not an event type merchants receive"));
+        }
+        let resumed = cursor.as_ref().map(repo::outbox::cursor_position).transpose()?;
+        let start = after.into_iter().chain(resumed).max();
+        let scan = if kind.is_some() { EVENT_SCAN } else { limit };
+        Ok(repo::outbox::merchant_page(self.table.as_ref(), merchant, start, kind, limit, scan).await?)
+    }
+}
+
+/// Resolves the URL's host name and refuses it if any address is not public.
+async fn refuse_private_names(url: &WebhookUrl) -> Result<(), AppError> {
+    let Some((host, port)) = url.domain_and_port() else { return Ok(()) };
+    let unresolved = || AppError::field("url", format!("the host {host} does not resolve"));
+    let addresses: Vec<std::net::SocketAddr> = match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await {
+        Ok(Ok(found)) => found.collect(),
+        _ => return Err(unresolved()),
+    };
+    if addresses.is_empty() {
+        return Err(unresolved());
+    }
+    if addresses.iter().any(|a| !is_public(a.ip())) {
+        return Err(AppError::field("url", format!("the host {host} resolves to an address that is not public")));
+    }
+    Ok(())
+}
+
+/// Delivers merchant events to their webhook endpoints (the `merchant-webhooks` queue).
+pub struct WebhookConsumer {
+    service: Arc<Service>,
+    http: Arc<dyn HttpSender>,
+}
+
+/// One delivery round: the event to send, under the id of the message that asked for it.
+struct Round {
+    id: EventId,
+    event: OutboxEvent,
+    merchant: MerchantId,
+}
+
+impl WebhookConsumer {
+    /// `http` is the guarded sender (`net::OutboundHttp::guarded`): merchants choose the URLs.
+    pub fn new(service: Arc<Service>, http: Arc<dyn HttpSender>) -> WebhookConsumer {
+        WebhookConsumer { service, http }
+    }
+
+    /// What a message asks for, if anything. A body that can never be delivered is dropped
+    /// (logged) rather than put back forever; a storage failure is an error, so it comes back.
+    async fn round_of(&self, message: &Received) -> Result<Option<Round>, AppError> {
+        let drop = |why: &str| {
+            tracing::warn!(message_id = %message.id, reason = why, "webhook message dropped");
+            Ok(None)
+        };
+        let event: OutboxEvent = match serde_json::from_str(&message.body) {
+            Ok(event) => event,
+            Err(_) => return drop("the body is not an event"),
+        };
+        let Some(merchant) = event.merchant_id.clone() else { return drop("the event belongs to no merchant") };
+        if event.kind.is_merchant_event() {
+            return Ok(Some(Round { id: event.id.clone(), event, merchant }));
+        }
+        if event.kind != EventType::WebhookResendRequested {
+            return drop("the event is not for merchants");
+        }
+        let named = event.data.get("event_id").and_then(serde_json::Value::as_str).and_then(|id| id.parse::<EventId>().ok());
+        let Some(named) = named else { return drop("the resend request names no event") };
+        match repo::outbox::get_event(self.service.table.as_ref(), &named).await? {
+            Some(original) if original.merchant_id.as_ref() == Some(&merchant) && original.kind.is_merchant_event() => {
+                Ok(Some(Round { id: event.id, event: original, merchant }))
+            }
+            _ => drop("the resend request names no event of its merchant"),
+        }
+    }
+
+    /// The round's deliveries: as recorded, or, the first time, one per subscribed endpoint,
+    /// created together so that every receipt of the message sees the same set.
+    async fn open_round(&self, round: &Round, endpoints: &BTreeMap<WebhookEndpointId, WebhookEndpoint>) -> Result<Vec<Delivery>, AppError> {
+        let table = self.service.table.as_ref();
+        let recorded = repo::webhooks::deliveries(table, &round.id).await?;
+        if !recorded.is_empty() {
+            return Ok(recorded);
+        }
+        let now = self.service.clock.now();
+        let fresh: Vec<Delivery> = endpoints
+            .values()
+            .filter(|e| e.subscribes_to(round.event.kind))
+            .map(|e| Delivery::new(round.id.clone(), round.event.id.clone(), e.id.clone(), round.merchant.clone(), now))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(fresh);
+        }
+        let writes = fresh.iter().map(|d| repo::webhooks::put_delivery(d, Condition::NotExists, now)).collect::<Result<Vec<_>, _>>()?;
+        match table.transact(writes).await {
+            Ok(()) => Ok(fresh),
+            // A concurrent copy of the message opened the round first: work on its records.
+            Err(StoreError::ConditionFailed { .. }) => Ok(repo::webhooks::deliveries(table, &round.id).await?),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A delivery to an endpoint that no longer exists ends here.
+    async fn cancel(&self, delivery: &Delivery) -> Result<(), AppError> {
+        let write = repo::webhooks::put_delivery(&delivery.cancelled(), Condition::VersionIs(delivery.version), self.service.clock.now())?;
+        match self.service.table.transact(vec![write]).await {
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[async_trait]
+impl Consumer for WebhookConsumer {
+    async fn consume(&self, message: &Received) -> Result<Outcome, AppError> {
+        let Some(round) = self.round_of(message).await? else { return Ok(Outcome::Done) };
+        let endpoints: BTreeMap<WebhookEndpointId, WebhookEndpoint> =
+            repo::webhooks::all_endpoints(self.service.table.as_ref(), &round.merchant).await?.into_iter().map(|e| (e.id.clone(), e)).collect();
+        let deliveries = self.open_round(&round, &endpoints).await?;
+        let now = self.service.clock.now();
+        let event = Arc::new(round.event);
+        let mut pending: Vec<DateTime<Utc>> = Vec::new();
+        // Endpoints are attempted side by side: one slow receiver must not hold up the others.
+        let mut attempts = tokio::task::JoinSet::new();
+        for delivery in deliveries.into_iter().filter(|d| d.state == DeliveryState::Pending) {
+            let Some(endpoint) = endpoints.get(&delivery.endpoint_id) else {
+                self.cancel(&delivery).await?;
+                continue;
+            };
+            if !delivery.is_due(now) {
+                pending.extend(delivery.next_at);
+                continue;
+            }
+            attempts.spawn(attempt(self.service.clone(), self.http.clone(), endpoint.clone(), event.clone(), delivery));
+        }
+        // Every attempt runs to its end before an error is reported, so none is cut off half-recorded.
+        let mut failure = None;
+        while let Some(joined) = attempts.join_next().await {
+            match joined {
+                Ok(Ok(next_at)) => pending.extend(next_at),
+                Ok(Err(e)) => failure = Some(e),
+                Err(e) => failure = Some(AppError::Unavailable(format!("a webhook attempt did not finish: {e}"))),
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(pending.into_iter().min().map_or(Outcome::Done, Outcome::RetryAt))
+    }
+}
+
+/// One POST of `event` to `endpoint`, logged, and its delivery moved on. The answer is when
+/// the delivery is due again, if it is still pending and this consumer still owns it.
+async fn attempt(
+    service: Arc<Service>,
+    http: Arc<dyn HttpSender>,
+    endpoint: WebhookEndpoint,
+    event: Arc<OutboxEvent>,
+    delivery: Delivery,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let sent_at = service.clock.now();
+    let body = serde_json::to_vec(event.as_ref()).map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let timestamp = sent_at.timestamp();
+    let signature = signature_header(&endpoint.active_secrets(sent_at), event.id.as_str(), timestamp, &body);
+    let request = HttpRequest {
+        url: endpoint.url.as_str().to_owned(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("webhook-id".into(), event.id.to_string()),
+            ("webhook-timestamp".into(), timestamp.to_string()),
+            ("webhook-signature".into(), signature),
+        ],
+        body,
+        timeout: ATTEMPT_TIMEOUT,
+    };
+    let started = std::time::Instant::now();
+    let result = match http.post(request).await {
+        Ok(answer) => AttemptResult::answered(answer.status),
+        Err(e) => AttemptResult::failed(e.to_string()),
+    };
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let log = WebhookAttempt {
+        endpoint_id: endpoint.id.clone(),
+        event_id: event.id.clone(),
+        round: delivery.round.clone(),
+        attempt: delivery.attempts + 1,
+        status_code: result.status,
+        latency_ms,
+        error: result.error.clone(),
+        at: sent_at,
+    };
+    tracing::info!(
+        endpoint = %endpoint.id, event = %event.id, attempt = log.attempt, status = ?log.status_code, latency_ms, host = %endpoint.url.host(),
+        "webhook attempt"
+    );
+    // Logged on its own: the attempt happened whatever becomes of the delivery record.
+    service.table.transact(vec![repo::webhooks::put_attempt(&log)?]).await?;
+    let now = service.clock.now();
+    let next = delivery.after_attempt(&result, &service.settings.webhook_retry_schedule, now);
+    let mut writes = vec![repo::webhooks::put_delivery(&next, Condition::VersionIs(delivery.version), now)?];
+    if next.state == DeliveryState::DeadLettered {
+        writes.push(repo::outbox::put_event(&dead_lettered(&endpoint, &event, &next, now))?);
+    }
+    match service.table.transact(writes).await {
+        Ok(()) => Ok(next.next_at),
+        // A concurrent copy of this message moved the delivery first; it carries on from there.
+        Err(StoreError::ConditionFailed { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The ops event of a delivery that failed its last attempt.
+fn dead_lettered(endpoint: &WebhookEndpoint, event: &OutboxEvent, delivery: &Delivery, now: DateTime<Utc>) -> OutboxEvent {
+    let data = serde_json::json!({
+        "endpoint_id": endpoint.id,
+        "event_id": event.id,
+        "event_type": event.kind,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+        "url_host": endpoint.url.host(),
+    });
+    OutboxEvent::new(EventType::WebhookDeadLettered, Some(endpoint.merchant_id.clone()), data, now)
+}
