@@ -363,3 +363,65 @@ pub enum HttpError {
 pub trait HttpSender: Send + Sync + 'static {
     async fn post(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Customer notices and operations alerts
+// ---------------------------------------------------------------------------------------------
+
+/// The provider's id of a message it accepted (its request id), for tracing a complaint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ProviderMessageId(pub String);
+
+/// Why a message was not accepted. Texts carry no recipient (providers' messages are passed
+/// through `domain::notice::redact_contacts`), so they may be logged and stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessagingError {
+    /// The provider answered and declined (`isSuccessful: false`, or a per-recipient failure).
+    #[error("provider declined (code {code}): {message}")]
+    Declined { code: i64, message: String },
+    /// The provider answered with a non-2xx status.
+    #[error("provider answered HTTP {status}")]
+    Status { status: u16 },
+    /// The answer was not what the provider's API promises.
+    #[error("unreadable provider answer: {0}")]
+    Unreadable(String),
+    #[error(transparent)]
+    Transport(#[from] HttpError),
+    /// This deployment has no sender configured for the channel (e.g. no 알림톡 sender key).
+    #[error("channel not configured: {0}")]
+    NotConfigured(&'static str),
+    /// The local file sink could not be written.
+    #[error("notice sink failed: {0}")]
+    Sink(String),
+}
+
+/// Sends customer notices: KakaoTalk 알림톡, SMS (LMS when long), email. The recipient is a
+/// phone number (digits) or an email address.
+#[async_trait]
+pub trait CustomerMessenger: Send + Sync + 'static {
+    async fn send_alimtalk(&self, phone: &str, message: &crate::domain::notice::AlimtalkMessage) -> Result<ProviderMessageId, MessagingError>;
+    async fn send_sms(&self, phone: &str, message: &crate::domain::notice::SmsMessage) -> Result<ProviderMessageId, MessagingError>;
+    async fn send_email(&self, address: &str, message: &crate::domain::notice::EmailMessage) -> Result<ProviderMessageId, MessagingError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertError {
+    #[error("alert channel answered HTTP {status}")]
+    Status { status: u16 },
+    #[error(transparent)]
+    Transport(#[from] HttpError),
+    #[error("alert email failed: {0}")]
+    Email(MessagingError),
+    #[error("alert sink failed: {0}")]
+    Sink(String),
+    /// Every channel of a fan-out failed; each one's error.
+    #[error("every alert channel failed: {}", .0.join("; "))]
+    AllFailed(Vec<String>),
+}
+
+/// Where operations alerts go: Slack, the ops mailbox, a local file.
+#[async_trait]
+pub trait AlertChannel: Send + Sync + 'static {
+    async fn post(&self, alert: &crate::domain::incident::AlertMessage) -> Result<(), AlertError>;
+}

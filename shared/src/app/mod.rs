@@ -2,6 +2,7 @@
 //! provider or operator can do; the HTTP layer and the CLI only translate to and from them.
 
 pub mod accounts;
+pub mod alerts;
 pub mod auth;
 pub mod consumer;
 pub mod deposits;
@@ -9,6 +10,8 @@ pub mod exceptions;
 pub mod expiry;
 pub mod error;
 pub mod idempotency;
+pub mod notices;
+pub mod reminders;
 pub mod setup;
 pub mod webhooks;
 

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod dto;
+pub mod incidents;
 pub mod operator;
 pub mod problem;
 pub mod webhooks;
@@ -52,14 +53,21 @@ pub fn deposit_routes(service: Arc<Service>) -> Router {
     finish(deposit_group(), service)
 }
 
-/// The operator routes (`/v1/operator/...`, bearer token): exceptions, for now.
+/// The operator routes (`/v1/operator/...`, bearer token): exceptions and incidents.
 pub fn operator_routes(service: Arc<Service>) -> Router {
-    finish(operator::routes(), service)
+    finish(operator::routes().merge(incidents::routes()), service)
 }
 
 /// Every route of the service: what `serve` hosts.
 pub fn all_routes(service: Arc<Service>) -> Router {
-    let all = issue_group().merge(read_group()).merge(close_group()).merge(notice_group()).merge(deposit_group()).merge(operator::routes()).merge(webhooks::group());
+    let all = issue_group()
+        .merge(read_group())
+        .merge(close_group())
+        .merge(notice_group())
+        .merge(deposit_group())
+        .merge(operator::routes())
+        .merge(webhooks::group())
+        .merge(incidents::routes());
     finish(all, service)
 }
 

@@ -3,7 +3,9 @@
 //! never see a provider's wire format. (The built-in number pool lives in `repo::pool` and
 //! `app::accounts`.)
 
+pub mod alerting;
 pub mod generic;
+pub mod messaging;
 pub mod tosspayments;
 
 use crate::domain::deposit::{DepositNotice, ReversalNotice};

@@ -8,7 +8,9 @@
 pub mod accounts;
 pub mod deposits;
 pub mod idempotency;
+pub mod incidents;
 pub mod merchants;
+pub mod notices;
 pub mod outbox;
 pub mod pool;
 pub mod webhooks;

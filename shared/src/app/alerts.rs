@@ -1,0 +1,286 @@
+//! The ops-alerts consumer (`ops-alert` in AWS, a worker in `serve`) and the operators' use
+//! cases on incidents.
+//!
+//! A message is an outbox event (`pool.low`, `webhook.dead_lettered`, `notice.failed`) or a
+//! CloudWatch alarm state change as SNS delivers it raw (`ALARM` pages at once, `OK` resolves
+//! the alarm's incident). Each alert is counted on its incident exactly once: a receipt keyed
+//! by the event id (or alarm name, state and change time) is written in the incident's
+//! transaction, and keeps the worded message until a channel took it, so a failed post is
+//! retried with the same words and without counting the alert again.
+
+use super::consumer::{Consumer, Outcome, Received};
+use super::{AppError, Service};
+use crate::domain::incident::{AlertFacts, AlertMessage, EscalationRule, Incident, IncidentError, IncidentStatus};
+use crate::domain::{EventType, IncidentId, OperatorName, OutboxEvent};
+use crate::ports::{AlertChannel, Condition, Cursor, StoreError};
+use crate::repo::incidents::{self, AlertReceipt};
+use crate::repo::Listing;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Attempts at recording one alert or operator action when other writers keep winning.
+const ATTEMPTS: usize = 5;
+/// The event fields an alert quotes: identifiers and counts, never personal data.
+const DETAIL_FIELDS: [&str; 12] = [
+    "bank_code",
+    "bank_name",
+    "free",
+    "threshold",
+    "endpoint_id",
+    "webhook_endpoint_id",
+    "event_id",
+    "event_type",
+    "virtual_account_id",
+    "attempts",
+    "last_status",
+    "errors",
+];
+/// The longest quoted field value.
+const MAX_FIELD_CHARS: usize = 300;
+
+impl From<IncidentError> for AppError {
+    fn from(e: IncidentError) -> AppError {
+        AppError::Conflict(e.to_string())
+    }
+}
+
+/// What the alert asks of its incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Raise,
+    /// The alarm went back to OK.
+    Clear,
+}
+
+#[derive(Debug, Clone)]
+struct Alert {
+    /// Unique per alert: the receipt's key.
+    receipt: String,
+    facts: AlertFacts,
+    detail: String,
+    signal: Signal,
+}
+
+/// A CloudWatch alarm notification, as SNS delivers it raw to the queue.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AlarmNotification {
+    alarm_name: String,
+    new_state_value: String,
+    #[serde(default)]
+    new_state_reason: Option<String>,
+    #[serde(default)]
+    state_change_time: Option<String>,
+}
+
+/// CloudWatch writes `2026-11-24T01:00:00.000+0000`, which is not RFC 3339.
+fn alarm_time(text: Option<&str>) -> Option<DateTime<Utc>> {
+    let text = text?;
+    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(MAX_FIELD_CHARS).collect()
+}
+
+/// Reads a message body. `Ok(None)`: a message this consumer has nothing to do with.
+fn parse_alert(body: &str, now: DateTime<Utc>) -> Result<Option<Alert>, String> {
+    let value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    // SNS without raw delivery wraps the payload in an envelope.
+    if value.get("Type").and_then(Value::as_str) == Some("Notification")
+        && let Some(inner) = value.get("Message").and_then(Value::as_str)
+    {
+        return parse_alert(inner, now);
+    }
+    if value.get("AlarmName").is_some() {
+        let alarm: AlarmNotification = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        let signal = match alarm.new_state_value.as_str() {
+            "ALARM" => Signal::Raise,
+            "OK" => Signal::Clear,
+            // INSUFFICIENT_DATA says nothing about the service's health.
+            _ => return Ok(None),
+        };
+        let at = alarm_time(alarm.state_change_time.as_deref()).unwrap_or(now);
+        let receipt = format!("alarm#{}#{}#{}", alarm.alarm_name, alarm.new_state_value, alarm.state_change_time.as_deref().unwrap_or(""));
+        let detail = format!("CloudWatch alarm {} is {}: {}", alarm.alarm_name, alarm.new_state_value, truncate(alarm.new_state_reason.as_deref().unwrap_or("")));
+        let facts = AlertFacts { kind: "alarm".into(), subject: alarm.alarm_name, at, pages: true };
+        return Ok(Some(Alert { receipt, facts, detail, signal }));
+    }
+    let event: OutboxEvent = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    let text_field = |name: &str| event.data.get(name).and_then(Value::as_str).map(str::to_owned);
+    let subject = match event.kind {
+        EventType::PoolLow => text_field("bank_code"),
+        EventType::WebhookDeadLettered | EventType::NoticeFailed => event.merchant_id.as_ref().map(ToString::to_string).or_else(|| text_field("merchant_id")),
+        _ => return Ok(None),
+    };
+    let quoted: Vec<String> = DETAIL_FIELDS
+        .iter()
+        .filter_map(|name| {
+            event.data.get(*name).map(|v| match v {
+                Value::String(s) => format!("{name}={}", truncate(s)),
+                other => format!("{name}={}", truncate(&other.to_string())),
+            })
+        })
+        .collect();
+    let detail = format!("{} ({}) {}", event.kind, event.id, quoted.join(" "));
+    let facts = AlertFacts { kind: event.kind.as_str().into(), subject: subject.unwrap_or_else(|| "unknown".into()), at: event.occurred_at, pages: false };
+    Ok(Some(Alert { receipt: event.id.to_string(), facts, detail, signal: Signal::Raise }))
+}
+
+pub struct AlertConsumer {
+    service: Arc<Service>,
+    channel: Arc<dyn AlertChannel>,
+}
+
+impl AlertConsumer {
+    pub fn new(service: Arc<Service>, channel: Arc<dyn AlertChannel>) -> AlertConsumer {
+        AlertConsumer { service, channel }
+    }
+
+    fn rule(&self) -> EscalationRule {
+        EscalationRule { after: self.service.settings.alert_escalate_after, window: self.service.settings.alert_window }
+    }
+
+    /// Counts the alert on its incident (once) and returns its receipt as stored.
+    async fn count(&self, alert: &Alert) -> Result<(AlertReceipt, u64), AppError> {
+        let table = self.service.table.as_ref();
+        for _ in 0..ATTEMPTS {
+            if let Some(found) = incidents::receipt(table, &alert.receipt).await? {
+                return Ok(found);
+            }
+            let now = self.service.clock.now();
+            let pointer = incidents::current(table, &alert.facts.kind, &alert.facts.subject).await?;
+            let incident = match &pointer {
+                Some((id, _)) => incidents::get(table, id).await?,
+                None => None,
+            };
+            let mut writes = Vec::new();
+            let message = match (alert.signal, incident) {
+                (Signal::Raise, Some(current)) if current.takes_alerts() => {
+                    let next = current.record(&alert.facts, self.rule())?;
+                    writes.push(incidents::put_incident(&next, Condition::VersionIs(current.version))?);
+                    Some(AlertMessage::for_incident(&next, &alert.detail))
+                }
+                (Signal::Raise, _) => {
+                    let opened = Incident::open(IncidentId::generate(now), &alert.facts, self.rule());
+                    writes.push(incidents::put_incident(&opened, Condition::NotExists)?);
+                    writes.push(incidents::put_current(&opened, pointer.as_ref().map(|(_, v)| *v))?);
+                    Some(AlertMessage::for_incident(&opened, &alert.detail))
+                }
+                (Signal::Clear, Some(current)) if current.takes_alerts() => {
+                    let resolved = current.resolve(None, alert.facts.at.max(current.last_at))?;
+                    writes.push(incidents::put_incident(&resolved, Condition::VersionIs(current.version))?);
+                    Some(AlertMessage::resolved(&resolved, &alert.detail))
+                }
+                // An OK with no incident to resolve: nothing to tell anyone.
+                (Signal::Clear, _) => None,
+            };
+            let receipt = AlertReceipt { posted: message.is_none(), message };
+            writes.push(incidents::put_receipt(&alert.receipt, &receipt, None, now)?);
+            match self.service.table.transact(writes).await {
+                Ok(()) => return Ok((receipt, 1)),
+                // Another alert of the same subject (or this one, redelivered) got in first.
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable(format!("incident of {} kept changing", alert.facts.kind)))
+    }
+}
+
+#[async_trait]
+impl Consumer for AlertConsumer {
+    async fn consume(&self, message: &Received) -> Result<Outcome, AppError> {
+        let alert = match parse_alert(&message.body, self.service.clock.now()) {
+            Ok(Some(alert)) => alert,
+            Ok(None) => return Ok(Outcome::Done),
+            Err(e) => {
+                // Retrying cannot make it readable.
+                tracing::error!(message = %message.id, error = %e, "ops alert message is neither an event nor an alarm; dropped");
+                return Ok(Outcome::Done);
+            }
+        };
+        let (receipt, version) = self.count(&alert).await?;
+        let Some(text) = receipt.message.as_ref().filter(|_| !receipt.posted) else { return Ok(Outcome::Done) };
+        // A failed post comes back after the queue's visibility timeout, with the same words.
+        self.channel.post(text).await.map_err(|e| AppError::Unavailable(format!("alert not posted: {e}")))?;
+        tracing::info!(alert = %alert.receipt, kind = %alert.facts.kind, severity = ?text.severity, "ops alert posted");
+        let posted = AlertReceipt { posted: true, ..receipt.clone() };
+        let write = incidents::put_receipt(&alert.receipt, &posted, Some(version), self.service.clock.now())?;
+        // Failing to note the post only risks posting it once more on a redelivery.
+        if let Err(e) = self.service.table.transact(vec![write]).await {
+            tracing::warn!(alert = %alert.receipt, error = %e, "alert posted but not marked");
+        }
+        Ok(Outcome::Done)
+    }
+}
+
+impl Service {
+    /// Incidents newest first, optionally of one status.
+    pub async fn list_incidents(&self, status: Option<IncidentStatus>, limit: usize, after: Option<Cursor>) -> Result<Listing<Incident>, AppError> {
+        Ok(incidents::list(self.table.as_ref(), status, limit, after).await?)
+    }
+
+    pub async fn get_incident(&self, id: &IncidentId) -> Result<Incident, AppError> {
+        incidents::get(self.table.as_ref(), id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// The operator takes it: the page stops being everyone's.
+    pub async fn acknowledge_incident(&self, operator: &OperatorName, id: &IncidentId) -> Result<Incident, AppError> {
+        self.change_incident(id, |incident, now| incident.acknowledge(operator.clone(), now)).await
+    }
+
+    pub async fn resolve_incident(&self, operator: &OperatorName, id: &IncidentId) -> Result<Incident, AppError> {
+        self.change_incident(id, |incident, now| incident.resolve(Some(operator.clone()), now)).await
+    }
+
+    async fn change_incident(&self, id: &IncidentId, change: impl Fn(&Incident, DateTime<Utc>) -> Result<Incident, IncidentError>) -> Result<Incident, AppError> {
+        self.ensure_writable()?;
+        for _ in 0..ATTEMPTS {
+            let incident = self.get_incident(id).await?;
+            let next = change(&incident, self.clock.now())?;
+            match self.table.transact(vec![incidents::put_incident(&next, Condition::VersionIs(incident.version))?]).await {
+                Ok(()) => return Ok(next),
+                // An alert landed on it meanwhile: decide again on the incident as it now is.
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Unavailable(format!("incident {id} kept changing")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cloudwatch_alarm_in_alarm_pages_and_ok_clears() {
+        let body = r#"{"AlarmName":"vaccount-prod-api-5xx","NewStateValue":"ALARM","NewStateReason":"Threshold Crossed","StateChangeTime":"2026-11-24T01:00:00.000+0000","OldStateValue":"OK"}"#;
+        let alert = parse_alert(body, Utc::now()).unwrap().unwrap();
+        assert_eq!((alert.signal, alert.facts.pages, alert.facts.subject.as_str()), (Signal::Raise, true, "vaccount-prod-api-5xx"));
+        assert_eq!(alert.facts.at, DateTime::parse_from_rfc3339("2026-11-24T01:00:00Z").unwrap().with_timezone(&Utc));
+        let ok = body.replace("\"NewStateValue\":\"ALARM\"", "\"NewStateValue\":\"OK\"");
+        assert_eq!(parse_alert(&ok, Utc::now()).unwrap().unwrap().signal, Signal::Clear);
+    }
+
+    #[test]
+    fn alert_details_quote_identifiers_only() {
+        let event = OutboxEvent::new(
+            EventType::NoticeFailed,
+            Some("mch_01KWFX0000000000000000MCH1".parse().unwrap()),
+            serde_json::json!({"event_id": "evt_1", "phone": "01012345678", "customer": {"name": "홍길동"}}),
+            Utc::now(),
+        );
+        let alert = parse_alert(&serde_json::to_string(&event).unwrap(), Utc::now()).unwrap().unwrap();
+        assert!(alert.detail.contains("event_id=evt_1"));
+        assert!(!alert.detail.contains("0101234") && !alert.detail.contains("홍길동"), "{}", alert.detail);
+        assert_eq!(alert.facts.subject, "mch_01KWFX0000000000000000MCH1");
+    }
+}

@@ -1,0 +1,181 @@
+//! Customer notices and due-soon reminders, on both backends; the messaging provider is a real
+//! local HTTP server (tests/fake_provider).
+
+mod fake_provider;
+
+use chrono::{DateTime, Duration, Utc};
+use fake_provider::{Answer, FakeProvider, provider_settings};
+use std::sync::Arc;
+use vaccount::app::consumer::{Consumer, Outcome, Received};
+use vaccount::app::notices::{NOTICE_RETRY, NoticeConsumer};
+use vaccount::app::{Service, Settings};
+use vaccount::domain::time::parse_rfc3339;
+use vaccount::domain::{
+    AccountRequest, AccountType, BankCode, Customer, EventType, Krw, MerchantId, Metadata, OrderId, OutboxEvent, VirtualAccount,
+};
+use vaccount::net::OutboundHttp;
+use vaccount::on_both_backends;
+use vaccount::providers::messaging::messenger_from_lookup;
+use vaccount::repo;
+use vaccount::testing::{Backend, FixedClock, TestTable, seed_pool, table};
+
+on_both_backends!(
+    alimtalk_failure_falls_back_to_sms,
+    failing_channels_retry_on_the_schedule_then_raise_notice_failed_without_personal_data,
+    a_redelivered_event_sends_nothing_twice,
+    an_account_without_contact_is_skipped,
+    reminder_sweep_reminds_each_account_once_even_when_run_twice_or_concurrently,
+    a_reminder_for_an_account_closed_meanwhile_is_not_sent,
+);
+
+fn t0() -> DateTime<Utc> {
+    parse_rfc3339("2026-11-24T10:00:00+09:00").unwrap()
+}
+
+struct World {
+    _t: TestTable,
+    clock: Arc<FixedClock>,
+    service: Arc<Service>,
+    merchant: MerchantId,
+    fake: FakeProvider,
+    consumer: NoticeConsumer,
+}
+
+async fn world(backend: Backend) -> World {
+    let t = table(backend).await;
+    let clock = FixedClock::new(t0());
+    let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), clock.clone(), Settings::default()));
+    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    seed_pool(&service, BankCode::Kookmin, "12345600000000", 20).await;
+    let fake = FakeProvider::start().await;
+    let messenger = messenger_from_lookup(provider_settings(&fake), Arc::new(OutboundHttp::trusted().unwrap()), None).unwrap();
+    let consumer = NoticeConsumer::new(service.clone(), messenger);
+    World { _t: t, clock, service, merchant, fake, consumer }
+}
+
+fn customer(phone: bool, email: bool) -> Option<Customer> {
+    Some(Customer {
+        name: Some("홍길동".into()),
+        phone: phone.then(|| "010-1234-5678".to_owned()),
+        email: email.then(|| "hong@example.com".to_owned()),
+    })
+    .filter(|_| phone || email)
+}
+
+fn request(order: &str, due_in: Duration, customer: Option<Customer>) -> AccountRequest {
+    AccountRequest {
+        order_id: order.parse::<OrderId>().unwrap(),
+        kind: AccountType::OneTime,
+        amount: Some(Krw::new(35_000)),
+        bank_code: BankCode::Kookmin,
+        due_at: Some(t0() + due_in),
+        allow_partial: false,
+        depositor_name: None,
+        customer,
+        metadata: Metadata::new(),
+        policy: Default::default(),
+    }
+}
+
+/// The `virtual_account.issued` event of a freshly issued account, as the queue delivers it.
+async fn issued(w: &World, order: &str, customer: Option<Customer>) -> (VirtualAccount, String) {
+    let account = w.service.issue_account(&w.merchant, None, request(order, Duration::hours(72), customer)).await.unwrap();
+    let events = repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap();
+    let event = events.into_iter().find(|e| e.kind == EventType::AccountIssued && e.data["virtual_account"]["id"] == account.id.as_str()).unwrap();
+    (account, serde_json::to_string(&event).unwrap())
+}
+
+fn received(body: &str, receive_count: u32) -> Received {
+    Received { id: format!("m-{receive_count}"), body: body.to_owned(), receive_count }
+}
+
+async fn ops_events(w: &World, kind: EventType) -> Vec<OutboxEvent> {
+    let events = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
+    events.into_iter().filter(|e| e.kind == kind).collect()
+}
+
+async fn alimtalk_failure_falls_back_to_sms(backend: Backend) {
+    let w = world(backend).await;
+    w.fake.set("alimtalk", Answer::Decline);
+    let (_, body) = issued(&w, "ORD-1", customer(true, false)).await;
+    assert_eq!(w.consumer.consume(&received(&body, 1)).await.unwrap(), Outcome::Done);
+    assert_eq!(w.fake.channels(), vec!["alimtalk", "sms"]);
+    assert_eq!(w.fake.received()[1].body["recipientList"][0]["recipientNo"], "01012345678");
+    assert!(w.fake.received()[1].body["body"].as_str().unwrap().contains("12345600"));
+}
+
+async fn failing_channels_retry_on_the_schedule_then_raise_notice_failed_without_personal_data(backend: Backend) {
+    let w = world(backend).await;
+    for channel in ["alimtalk", "sms", "email"] {
+        w.fake.set(channel, Answer::Status(500));
+    }
+    let (account, body) = issued(&w, "ORD-1", customer(true, true)).await;
+    for (attempt, wait) in NOTICE_RETRY.iter().enumerate() {
+        let outcome = w.consumer.consume(&received(&body, attempt as u32 + 1)).await.unwrap();
+        assert_eq!(outcome, Outcome::RetryAt(t0() + *wait), "attempt {}", attempt + 1);
+        assert!(ops_events(&w, EventType::NoticeFailed).await.is_empty());
+    }
+    let last = NOTICE_RETRY.len() as u32 + 1;
+    assert_eq!(w.consumer.consume(&received(&body, last)).await.unwrap(), Outcome::Done);
+    let failed = ops_events(&w, EventType::NoticeFailed).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].merchant_id.as_ref(), Some(&w.merchant));
+    assert_eq!(failed[0].data["virtual_account_id"], account.id.as_str());
+    assert!(failed[0].data["errors"]["sms"].as_str().unwrap().contains("500"));
+    let text = serde_json::to_string(&failed[0]).unwrap();
+    assert!(!text.contains("5678") && !text.contains("hong@") && !text.contains("홍길동"), "{text}");
+    // Given up: a later delivery sends nothing and raises nothing more.
+    let sent = w.fake.received().len();
+    assert_eq!(w.consumer.consume(&received(&body, last + 1)).await.unwrap(), Outcome::Done);
+    assert_eq!((w.fake.received().len(), ops_events(&w, EventType::NoticeFailed).await.len()), (sent, 1));
+}
+
+async fn a_redelivered_event_sends_nothing_twice(backend: Backend) {
+    let w = world(backend).await;
+    let (_, body) = issued(&w, "ORD-1", customer(true, true)).await;
+    assert_eq!(w.consumer.consume(&received(&body, 1)).await.unwrap(), Outcome::Done);
+    assert_eq!(w.consumer.consume(&received(&body, 2)).await.unwrap(), Outcome::Done);
+    assert_eq!(w.fake.channels(), vec!["alimtalk", "email"]);
+}
+
+async fn an_account_without_contact_is_skipped(backend: Backend) {
+    let w = world(backend).await;
+    let (_, body) = issued(&w, "ORD-1", None).await;
+    assert_eq!(w.consumer.consume(&received(&body, 1)).await.unwrap(), Outcome::Done);
+    assert!(w.fake.received().is_empty());
+}
+
+async fn due_soon_for(w: &World, account: &VirtualAccount) -> usize {
+    ops_events(w, EventType::AccountDueSoon).await.iter().filter(|e| e.data["virtual_account"]["id"] == account.id.as_str()).count()
+}
+
+async fn reminder_sweep_reminds_each_account_once_even_when_run_twice_or_concurrently(backend: Backend) {
+    let w = world(backend).await;
+    let soon = w.service.issue_account(&w.merchant, None, request("SOON", Duration::hours(10), customer(true, false))).await.unwrap();
+    let unreachable = w.service.issue_account(&w.merchant, None, request("NOBODY", Duration::hours(10), None)).await.unwrap();
+    let later = w.service.issue_account(&w.merchant, None, request("LATER", Duration::hours(48), customer(false, true))).await.unwrap();
+    let (a, b) = tokio::join!(w.service.sweep_due_soon(), w.service.sweep_due_soon());
+    assert_eq!(a.unwrap().reminded + b.unwrap().reminded, 1);
+    w.service.sweep_due_soon().await.unwrap();
+    assert_eq!((due_soon_for(&w, &soon).await, due_soon_for(&w, &unreachable).await, due_soon_for(&w, &later).await), (1, 0, 0));
+    w.clock.advance(Duration::hours(30));
+    w.service.sweep_due_soon().await.unwrap();
+    w.service.sweep_due_soon().await.unwrap();
+    assert_eq!((due_soon_for(&w, &soon).await, due_soon_for(&w, &later).await), (1, 1));
+    let event = ops_events(&w, EventType::AccountDueSoon).await.into_iter().find(|e| e.data["virtual_account"]["id"] == later.id.as_str()).unwrap();
+    assert_eq!(event.merchant_id.as_ref(), Some(&w.merchant));
+    // The reminder reaches the customer by email, the only contact given.
+    assert_eq!(w.consumer.consume(&received(&serde_json::to_string(&event).unwrap(), 1)).await.unwrap(), Outcome::Done);
+    assert_eq!(w.fake.channels(), vec!["email"]);
+    assert!(w.fake.received()[0].body["title"].as_str().unwrap().contains("입금기한 임박"));
+}
+
+async fn a_reminder_for_an_account_closed_meanwhile_is_not_sent(backend: Backend) {
+    let w = world(backend).await;
+    let account = w.service.issue_account(&w.merchant, None, request("SOON", Duration::hours(10), customer(true, false))).await.unwrap();
+    w.service.sweep_due_soon().await.unwrap();
+    let event = ops_events(&w, EventType::AccountDueSoon).await.remove(0);
+    w.service.close_account(&w.merchant, &account.id).await.unwrap();
+    assert_eq!(w.consumer.consume(&received(&serde_json::to_string(&event).unwrap(), 1)).await.unwrap(), Outcome::Done);
+    assert!(w.fake.received().is_empty());
+}
