@@ -9,7 +9,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use vaccount::app::{AppError, Service};
 use vaccount::domain::{BankCode, Fee, Krw, ProviderKind};
-use vaccount::ports::SystemClock;
+use vaccount::app::alerts::AlertConsumer;
+use vaccount::app::consumer::Consumer;
+use vaccount::app::notices::NoticeConsumer;
+use vaccount::app::webhooks::WebhookConsumer;
+use vaccount::domain::QueueName;
+use vaccount::local::{Dispatcher, LocalQueues, run_worker};
+use vaccount::net::OutboundHttp;
+use vaccount::ports::{HttpSender, SystemClock};
+use vaccount::providers::alerting::alert_channel_from_lookup;
+use vaccount::providers::messaging::messenger_from_lookup;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -60,8 +69,9 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     };
     let (raw, table) = store::open_local(data_dir)?;
     let service = Arc::new(Service::new(table, Arc::new(SystemClock), config.settings()?));
-    tokio::spawn(purge_expired_items(raw));
+    tokio::spawn(purge_expired_items(raw.clone()));
     tokio::spawn(sweep_due_accounts(service.clone(), config.sweep_interval()?));
+    start_event_path(&service, raw, &config, data_dir)?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr()?;
     if args.demo {
@@ -102,7 +112,38 @@ async fn purge_expired_items(table: Arc<vaccount::store::EmbeddedTable>) {
     }
 }
 
-/// The expiry sweep, as the `expiry-sweeper` function runs it on its schedule in AWS.
+/// What the stream, the topic, the queues and the consumer functions do in AWS, in-process:
+/// the dispatcher moves outbox events onto durable local queues, one worker per queue runs
+/// the same consumer as its Lambda function (vaccount::local).
+fn start_event_path(service: &Arc<Service>, raw: Arc<vaccount::store::EmbeddedTable>, config: &ConfigFile, data_dir: &Path) -> Result<(), CliError> {
+    let queues = LocalQueues::new(service.table.clone(), service.clock.clone());
+    tokio::spawn(Dispatcher { raw, table: service.table.clone(), queues: queues.clone() }.run());
+    let outbound = |e: vaccount::ports::HttpError| CliError::Config(format!("outbound HTTP client: {e}"));
+    let trusted: Arc<dyn HttpSender> = Arc::new(OutboundHttp::trusted().map_err(outbound)?);
+    let merchant_urls: Arc<dyn HttpSender> = Arc::new(OutboundHttp::guarded(service.settings.allow_private_webhooks).map_err(outbound)?);
+    let lookup = |name: &str| config.lookup(name);
+    let settings_error = |e: vaccount::app::SettingsError| CliError::Config(e.to_string());
+    let messenger = messenger_from_lookup(lookup, trusted.clone(), Some(data_dir)).map_err(settings_error)?;
+    let alerts = alert_channel_from_lookup(lookup, trusted, messenger.clone(), Some(data_dir)).map_err(settings_error)?;
+    let consumers: [(QueueName, Arc<dyn Consumer>, usize); 3] = [
+        (QueueName::MerchantWebhooks, Arc::new(WebhookConsumer::new(service.clone(), merchant_urls)), WEBHOOK_CONCURRENCY),
+        (QueueName::CustomerNotices, Arc::new(NoticeConsumer::new(service.clone(), messenger)), 16),
+        (QueueName::OpsAlerts, Arc::new(AlertConsumer::new(service.clone(), alerts)), 4),
+    ];
+    for (queue, consumer, concurrency) in consumers {
+        tokio::spawn(run_worker(queues.clone(), queue, consumer, concurrency));
+    }
+    if service.settings.allow_private_webhooks {
+        tracing::warn!("VACCOUNT_ALLOW_PRIVATE_WEBHOOKS=true: webhook URLs may be http and point at private addresses (local development only)");
+    }
+    Ok(())
+}
+
+/// Webhook messages handled at once: each mostly waits on a merchant's server (up to 10 s).
+const WEBHOOK_CONCURRENCY: usize = 128;
+
+/// The expiry sweep and the due-soon reminders, as the `expiry-sweeper` function runs them on
+/// its schedule in AWS.
 async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -114,6 +155,13 @@ async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration) {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+        }
+        match service.sweep_due_soon().await {
+            Ok(report) if report.reminded + report.failed > 0 => {
+                tracing::info!(reminded = report.reminded, failed = report.failed, "due-soon reminders handed out");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "due-soon sweep failed"),
         }
     }
 }
