@@ -9,8 +9,12 @@ use crate::ports::{Condition, Index, Key, Query, StoreError, Table, Write};
 /// log is not capped by one partition's write rate; readers merge them.
 pub const EVENT_SHARDS: u8 = 4;
 
+/// The sort key of every event item, and of no other item: the table stream's consumer
+/// (template.yaml's FilterCriteria, and `aws::stream` again) picks events by it.
+pub const EVENT_SORT_KEY: &str = "EVENT";
+
 fn event_key(event: &OutboxEvent) -> Key {
-    Key::new(format!("EVT#{}", event.id), "EVENT")
+    Key::new(format!("EVT#{}", event.id), EVENT_SORT_KEY)
 }
 
 fn owner_partition(owner: &str, shard: u8) -> String {
