@@ -338,7 +338,7 @@ async fn a_retry_stays_invisible_until_its_time_then_comes_back_received_again()
     let queue = create_queue(&sqs, &unique("consumer"), 300, 5).await;
     let id = send(&sqs, &queue, "retry").await;
     let consumer = Scripted { retry_in: chrono::Duration::seconds(2) };
-    assert_eq!(poll_once(&sqs, &queue, &consumer, Utc::now()).await, [id.clone()]);
+    assert_eq!(poll_once(&sqs, &queue, &consumer, Utc::now()).await, [id.as_str()]);
     assert_eq!(depth(&sqs, &queue.url).await, (0, 1), "reported, kept, invisible");
 
     tokio::time::sleep(Duration::from_millis(3_200)).await;
@@ -366,7 +366,7 @@ async fn a_failed_message_is_reported_and_comes_back_after_the_visibility_timeou
     let queue = create_queue(&sqs, &unique("consumer"), 1, 5).await;
     let id = send(&sqs, &queue, "fail").await;
     let consumer = Scripted { retry_in: chrono::Duration::zero() };
-    assert_eq!(poll_once(&sqs, &queue, &consumer, Utc::now()).await, [id.clone()]);
+    assert_eq!(poll_once(&sqs, &queue, &consumer, Utc::now()).await, [id.as_str()]);
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     let again = drain(&sqs, &queue.url).await;
     assert_eq!((again.len(), receive_count(&again[0])), (1, 2));
@@ -380,7 +380,7 @@ async fn a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_r
     let id = send(&sqs, &queue, "fail").await;
     let consumer = Scripted { retry_in: chrono::Duration::zero() };
     for _ in 0..max_receives {
-        assert_eq!(poll_once(&sqs, &queue, &consumer, Utc::now()).await, [id.clone()]);
+        assert_eq!(poll_once(&sqs, &queue, &consumer, Utc::now()).await, [id.as_str()]);
         tokio::time::sleep(Duration::from_millis(1_200)).await;
     }
     // The next receive finds it over the limit: SQS moves it instead of delivering it.
