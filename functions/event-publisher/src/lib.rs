@@ -13,8 +13,14 @@ use vaccount::store::DataKey;
 pub async fn handle(publisher: &dyn Publisher, key: &DataKey, batch: Event) -> DynamoDbEventResponse {
     let report = publish_batch(publisher, key, &batch).await;
     match &report.failed {
-        Some((sequence_number, error)) => {
-            tracing::error!(published = report.published, skipped = report.skipped, %sequence_number, %error, "batch stopped at a record; Lambda retries from it");
+        Some(failed) => {
+            tracing::error!(
+                published = report.published,
+                skipped = report.skipped,
+                sequence_number = %failed.sequence_number,
+                error = %failed.error,
+                "batch stopped at a record; Lambda retries from it"
+            );
         }
         None => tracing::info!(published = report.published, skipped = report.skipped, "batch published"),
     }

@@ -47,19 +47,25 @@ pub struct BatchReport {
     pub published: usize,
     /// Records that were not outbox inserts.
     pub skipped: usize,
-    /// The record the batch stopped at, and why; Lambda retries from it.
-    pub failed: Option<(String, String)>,
+    /// The record the batch stopped at; Lambda retries from it.
+    pub failed: Option<FailedRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedRecord {
+    /// Empty when the record had none, which makes Lambda retry the whole batch: the safe
+    /// reading of a record a real stream never sends.
+    pub sequence_number: String,
+    pub error: String,
 }
 
 impl BatchReport {
     /// The partial batch response Lambda reads (`ReportBatchItemFailures`).
     pub fn response(&self) -> DynamoDbEventResponse {
         let mut response = DynamoDbEventResponse::default();
-        if let Some((sequence_number, _)) = &self.failed {
+        if let Some(failed) = &self.failed {
             let mut failure = DynamoDbBatchItemFailure::default();
-            // An empty identifier makes Lambda retry the whole batch: the safe reading of a
-            // record without a sequence number, which a real stream never sends.
-            failure.item_identifier = Some(sequence_number.clone());
+            failure.item_identifier = Some(failed.sequence_number.clone());
             response.batch_item_failures.push(failure);
         }
         response
@@ -80,7 +86,7 @@ pub async fn publish_batch(publisher: &dyn Publisher, key: &DataKey, batch: &Eve
             Ok(false) => report.skipped += 1,
             Err(e) => {
                 let sequence_number = record.change.sequence_number.clone().unwrap_or_default();
-                report.failed = Some((sequence_number, e.to_string()));
+                report.failed = Some(FailedRecord { sequence_number, error: e.to_string() });
                 break;
             }
         }
