@@ -1,12 +1,14 @@
-"""Writes the API Gateway (HTTP API, payload 2.0) fixtures of the HTTP functions, and the
-scheduler input of the scheduled ones.
+"""Writes the API Gateway (HTTP API, payload 2.0) fixtures of the HTTP functions, the
+scheduler input of the scheduled ones, and the DynamoDB Streams batches of the event publisher.
 
 Each merchant request is signed with the fixture merchant's key below, at FIXTURE_TIME; the
 functions' tests seed that merchant and stand their clock at that instant. Provider notices are
-signed with PROVIDER_SECRET, which the tests give provider `bank`. Run it again after changing a
-request: python3 events/generate.py
+signed with PROVIDER_SECRET, which the tests give provider `bank`. Stream records carry event
+items sealed the way store::sealed seals them, with the tests' data key (testing::test_key).
+Run it again after changing a request: python3 events/generate.py (needs `cryptography`).
 """
 
+import base64
 import hashlib
 import hmac
 import json
@@ -18,6 +20,7 @@ SECRET = "fixture-secret-do-not-use-in-production"
 ACCOUNT_ID = "va_01KWFX0000000000000000VA01"
 FIXTURE_TIME = 1795600000  # 2026-11-25T18:46:40+09:00
 PROVIDER_SECRET = "fixture-provider-secret-do-not-use-in-production"
+DATA_KEY_SECRET = "test-data-key-secret-with-enough-entropy-0123456789"
 HERE = Path(__file__).parent
 
 
@@ -110,3 +113,95 @@ write("get-deposits", "account-deposits", event("GET", f"/v1/virtual-accounts/{A
 write("get-deposits", "get-unknown", event("GET", "/v1/deposits/dep_01KWFX0000000000000000DP99", route="GET /v1/deposits/{id}"))
 # EventBridge Scheduler delivers the schedule's Input as it is; template.yaml sets this one.
 write("expiry-sweeper", "scheduled", {"source": "vaccount.scheduler", "task": "expiry-sweep"})
+
+
+# ---------------------------------------------------------------- event-publisher (Streams)
+
+def to_attr(value):
+    """The serde form of the store's `Attr` for a JSON value: what a sealed `data` holds."""
+    if value is None:
+        return "Null"
+    if isinstance(value, bool):
+        return {"Bool": value}
+    if isinstance(value, int):
+        return {"N": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, list):
+        return {"L": [to_attr(v) for v in value]}
+    return {"M": {k: to_attr(v) for k, v in sorted(value.items())}}
+
+
+def seal(pk, sk, record):
+    """store::sealed: AES-256-GCM under SHA-256 of the secret, the item key as AAD, `v1.` + base64
+    of nonce and ciphertext. The nonce is derived from the key so the fixtures are reproducible;
+    the service draws a random one."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = hashlib.sha256(DATA_KEY_SECRET.encode()).digest()
+    aad = pk.encode() + b"\0" + sk.encode()
+    nonce = hashlib.sha256(b"fixture-nonce\0" + aad).digest()[:12]
+    plaintext = json.dumps(to_attr(record), ensure_ascii=False, separators=(",", ":")).encode()
+    sealed = AESGCM(key).encrypt(nonce, plaintext, aad)
+    return "v1." + base64.b64encode(nonce + sealed).decode()
+
+
+def outbox_event(event_id, kind, merchant_id, data):
+    return {"id": event_id, "type": kind, "occurred_at": "2026-11-25T18:46:40+09:00", "merchant_id": merchant_id, "data": data}
+
+
+def event_image(event, sealed_under=None):
+    """An outbox event item as stored (repo::outbox): `sealed_under` seals it under another
+    item's key, as a record copied from elsewhere would be."""
+    pk, sk = f"EVT#{event['id']}", "EVENT"
+    owner = event["merchant_id"] or "ops"
+    return {
+        "pk": {"S": pk},
+        "sk": {"S": sk},
+        "kind": {"S": "event"},
+        "gsi1pk": {"S": f"EVENTS#{owner}#0"},
+        "gsi1sk": {"S": event["id"]},
+        "data": {"S": seal(*(sealed_under or (pk, sk)), event)},
+    }
+
+
+def stream_record(sequence, name, image):
+    return {
+        "eventID": f"fixture-{sequence}",
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "ap-northeast-2",
+        "dynamodb": {
+            "ApproximateCreationDateTime": FIXTURE_TIME,
+            "Keys": {"pk": image["pk"], "sk": image["sk"]},
+            "NewImage": image,
+            "SequenceNumber": f"4000000000000000000000{sequence:04d}",
+            "SizeBytes": 512,
+            "StreamViewType": "NEW_IMAGE",
+        },
+        "eventSourceARN": "arn:aws:dynamodb:ap-northeast-2:123456789012:table/vaccount-dev/stream/2026-11-25T00:00:00.000",
+    }
+
+
+paid = outbox_event("evt_01KWFX0000000000000000EV01", "virtual_account.paid", MERCHANT_ID,
+                    {"account_id": ACCOUNT_ID, "order_id": "FIXTURE-SEEDED", "amount": 35000, "paid_amount": 35000})
+matched = outbox_event("evt_01KWFX0000000000000000EV02", "deposit.matched", MERCHANT_ID,
+                       {"account_id": ACCOUNT_ID, "deposit_id": "dep_01KWFX0000000000000000DP01", "amount": 35000})
+pool_low = outbox_event("evt_01KWFX0000000000000000EV03", "pool.low", None, {"bank_code": "004", "free": 12})
+# An account item changing and a non-event item appearing: the stream carries them, the
+# publisher leaves them alone.
+account_image = {"pk": {"S": "NUM#004#55500000000099"}, "sk": {"S": f"VA#{ACCOUNT_ID}"}, "kind": {"S": "account"},
+                 "version": {"N": "2"}, "data": {"S": "v1.not-read-by-the-publisher"}}
+write("event-publisher", "outbox-batch", {"Records": [
+    stream_record(1, "INSERT", event_image(paid)),
+    stream_record(2, "MODIFY", account_image),
+    stream_record(3, "INSERT", event_image(matched)),
+    stream_record(4, "INSERT", {**account_image, "sk": {"S": "VAREF"}}),
+    stream_record(5, "INSERT", event_image(pool_low)),
+]})
+write("event-publisher", "unreadable-record", {"Records": [
+    stream_record(1, "INSERT", event_image(paid)),
+    stream_record(2, "INSERT", event_image(matched, sealed_under=(f"EVT#{paid['id']}", "EVENT"))),
+    stream_record(3, "INSERT", event_image(pool_low)),
+]})

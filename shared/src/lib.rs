@@ -8,7 +8,8 @@
 //! - [`repo`]: the single-table key layout of every record, written once over `Table`.
 //! - [`app`]: use cases (issue, read, list, close, authenticate, idempotency, setup).
 //! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file.
-//! - [`aws`]: building AWS clients and the service from a Lambda's environment.
+//! - [`aws`]: building AWS clients and the service from a Lambda's environment; the event path
+//!   (`stream`: table stream → outbox events, `sns`: the `Publisher` port, `sqs`: consumer batches).
 //! - [`http`]: routers per endpoint group, auth extractor, problem+json, request parsing.
 //! - [`providers`]: upstream notice formats (`generic`, `tosspayments`), verified and parsed
 //!   into domain notices; the built-in number pool lives in `repo::pool` and `app::accounts`.

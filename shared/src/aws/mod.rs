@@ -2,10 +2,16 @@
 //! standard configuration chain (region, credentials, and `AWS_ENDPOINT_URL` for a local
 //! emulator), and every name comes from the function's environment.
 
+pub mod sns;
+pub mod sqs;
+pub mod stream;
+
 use crate::app::{Service, Settings};
 use crate::ports::SystemClock;
 use crate::ports::StoreError;
 use crate::store::{DataKey, DynamoTable, SealedTable};
+// Every SDK crate re-exports these two from the same smithy crates.
+use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +39,16 @@ pub async fn data_key(config: &aws_config::SdkConfig, secret_id: &str) -> Result
     DataKey::from_secret(secret).map_err(|e: StoreError| ConfigError::DataKey(e.to_string()))
 }
 
+/// The data key from the secret named by `VACCOUNT_DATA_KEY_SECRET`.
+pub async fn data_key_from_env(config: &aws_config::SdkConfig) -> Result<DataKey, ConfigError> {
+    let secret = std::env::var("VACCOUNT_DATA_KEY_SECRET").map_err(|_| ConfigError::Missing("VACCOUNT_DATA_KEY_SECRET"))?;
+    data_key(config, &secret).await
+}
+
 /// The sealed table named by `TABLE_NAME`, its data key from `VACCOUNT_DATA_KEY_SECRET`.
 pub async fn table_from_env(config: &aws_config::SdkConfig) -> Result<SealedTable<DynamoTable>, ConfigError> {
     let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
-    let secret = std::env::var("VACCOUNT_DATA_KEY_SECRET").map_err(|_| ConfigError::Missing("VACCOUNT_DATA_KEY_SECRET"))?;
-    let key = data_key(config, &secret).await?;
+    let key = data_key_from_env(config).await?;
     Ok(SealedTable::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(config), table), key))
 }
 
@@ -56,6 +67,17 @@ pub fn standby_of(running: Option<&str>, home: Option<&str>) -> Option<String> {
     match (running, home) {
         (Some(running), Some(home)) if !home.is_empty() && running != home => Some(home.to_owned()),
         _ => None,
+    }
+}
+
+/// What an AWS call's failure says, for logs and error messages: the service's error code and
+/// message, or the kind of transport failure (never the request, which may carry records).
+pub(crate) fn sdk_error_detail<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
+    match e {
+        SdkError::ServiceError(s) => format!("{}: {}", s.err().code().unwrap_or("error"), s.err().message().unwrap_or("")),
+        SdkError::TimeoutError(_) => "timed out".into(),
+        SdkError::DispatchFailure(_) => "could not reach the service".into(),
+        _ => "the call failed".into(),
     }
 }
 

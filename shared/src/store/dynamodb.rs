@@ -289,7 +289,8 @@ fn to_dynamo(attr: Attr) -> AttributeValue {
     }
 }
 
-fn from_dynamo_item(item: HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
+/// An item as DynamoDB returns it (a read, or a stream record's image) in our attribute model.
+pub fn from_dynamo_item(item: HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
     item.into_iter().map(|(k, v)| Ok((k, from_dynamo(v)?))).collect()
 }
 

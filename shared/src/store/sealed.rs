@@ -44,6 +44,18 @@ impl DataKey {
         Ok(format!("{PREFIX}{}", STANDARD.encode([nonce.as_slice(), &sealed].concat())))
     }
 
+    /// Opens the sealed `data` of an item that did not come through a `SealedTable`: the
+    /// table's stream carries items exactly as stored, sealed.
+    pub fn open_item(&self, mut item: Item) -> Result<Item, StoreError> {
+        let Some(key) = Key::of(&item) else { return Ok(item) };
+        if let Some(Attr::S(text)) = item.get(DATA) {
+            let plaintext = self.open(&key, text)?;
+            let data: Attr = serde_json::from_slice(&plaintext).map_err(|e| StoreError::Unavailable(format!("corrupt sealed record: {e}")))?;
+            item.insert(DATA.into(), data);
+        }
+        Ok(item)
+    }
+
     fn open(&self, key: &Key, text: &str) -> Result<Vec<u8>, StoreError> {
         let corrupt = || StoreError::Unavailable(format!("sealed record of {}/{} does not open (wrong data key?)", key.pk, key.sk));
         let raw = text.strip_prefix(PREFIX).and_then(|b64| STANDARD.decode(b64).ok()).ok_or_else(corrupt)?;
@@ -79,14 +91,8 @@ impl<T: Table> SealedTable<T> {
     }
 
     /// Opens the sealed `data` of an item read from storage.
-    pub fn open_item(&self, mut item: Item) -> Result<Item, StoreError> {
-        let Some(key) = Key::of(&item) else { return Ok(item) };
-        if let Some(Attr::S(text)) = item.get(DATA) {
-            let plaintext = self.key.open(&key, text)?;
-            let data: Attr = serde_json::from_slice(&plaintext).map_err(|e| StoreError::Unavailable(format!("corrupt sealed record: {e}")))?;
-            item.insert(DATA.into(), data);
-        }
-        Ok(item)
+    pub fn open_item(&self, item: Item) -> Result<Item, StoreError> {
+        self.key.open_item(item)
     }
 }
 
