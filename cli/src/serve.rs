@@ -124,7 +124,7 @@ fn start_event_path(service: &Arc<Service>, raw: Arc<vaccount::store::EmbeddedTa
     let lookup = |name: &str| config.lookup(name);
     let settings_error = |e: vaccount::app::SettingsError| CliError::Config(e.to_string());
     let messenger = messenger_from_lookup(lookup, trusted.clone(), Some(data_dir)).map_err(settings_error)?;
-    let alerts = alert_channel_from_lookup(lookup, trusted, messenger.clone(), Some(data_dir)).map_err(settings_error)?;
+    let alerts = alert_channel_from_lookup(lookup, trusted, Some(messenger.clone()), Some(data_dir)).map_err(settings_error)?;
     let consumers: [(QueueName, Arc<dyn Consumer>, usize); 3] = [
         (QueueName::MerchantWebhooks, Arc::new(WebhookConsumer::new(service.clone(), merchant_urls)), WEBHOOK_CONCURRENCY),
         (QueueName::CustomerNotices, Arc::new(NoticeConsumer::new(service.clone(), messenger)), 16),

@@ -101,8 +101,8 @@ async fn settings_choose_the_provider_the_file_sink_or_refuse() {
     assert!(messenger_from_lookup(none, http(), None).is_err());
     let no_secret = |name: &str| (name == "VACCOUNT_MESSAGING_URL").then(|| "https://api.example".to_owned());
     assert_eq!(messenger_from_lookup(no_secret, http(), Some(dir.path())).err().unwrap().name, "VACCOUNT_MESSAGING_APP_KEY");
-    assert!(alert_channel_from_lookup(none, http(), file.clone(), None).is_err());
-    let alerts = alert_channel_from_lookup(none, http(), file, Some(dir.path())).unwrap();
+    assert!(alert_channel_from_lookup(none, http(), Some(file.clone()), None).is_err());
+    let alerts = alert_channel_from_lookup(none, http(), Some(file), Some(dir.path())).unwrap();
     alerts.post(&AlertMessage { severity: Severity::Page, title: "t".into(), text: "x".into() }).await.unwrap();
     assert!(std::fs::read_to_string(dir.path().join("alerts.jsonl")).unwrap().contains("\"page\""));
 }

@@ -22,6 +22,8 @@ pub enum ConfigError {
     Settings(#[from] crate::app::SettingsError),
     #[error("data key: {0}")]
     DataKey(String),
+    #[error("settings secret: {0}")]
+    Secret(String),
 }
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
@@ -60,6 +62,33 @@ pub async fn service_from_env() -> Result<Arc<Service>, ConfigError> {
     settings.standby_of = standby_of(config.region().map(|r| r.as_ref()), std::env::var("VACCOUNT_HOME_REGION").ok().as_deref());
     let table = table_from_env(&config).await?;
     Ok(Arc::new(Service::new(Arc::new(table), Arc::new(SystemClock), settings)))
+}
+
+/// Settings kept in a Secrets Manager secret (provider credentials do not belong in plain
+/// environment variables): a JSON object of `VACCOUNT_*` names to strings, from the secret the
+/// environment variable `secret_var` names. Absent variable: no settings. Environment variables
+/// of the same names win, so one value can be overridden without editing the secret.
+pub async fn secret_settings(config: &aws_config::SdkConfig, secret_var: &'static str) -> Result<SettingsLookup, ConfigError> {
+    let Ok(secret_id) = std::env::var(secret_var) else { return Ok(SettingsLookup::default()) };
+    let client = aws_sdk_secretsmanager::Client::new(config);
+    let out = client.get_secret_value().secret_id(&secret_id).send().await.map_err(|e| {
+        use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+        ConfigError::Secret(format!("reading {secret_id}: {}", e.code().unwrap_or("unreachable")))
+    })?;
+    let text = out.secret_string().ok_or_else(|| ConfigError::Secret(format!("{secret_id} has no string value")))?;
+    let values: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(text).map_err(|_| ConfigError::Secret(format!("{secret_id} must hold a JSON object of VACCOUNT_* names to strings")))?;
+    Ok(SettingsLookup(values))
+}
+
+/// `VACCOUNT_*` settings: the environment first, then the values of a settings secret.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsLookup(std::collections::BTreeMap<String, String>);
+
+impl SettingsLookup {
+    pub fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().or_else(|| self.0.get(name).cloned())
+    }
 }
 
 /// The home region, when this one (`running`) is not it.

@@ -111,12 +111,13 @@ impl AlertChannel for FanOut {
 }
 
 /// The alert channels a deployment's settings ask for: Slack (`VACCOUNT_SLACK_WEBHOOK_URL`)
-/// and the ops mailbox (`VACCOUNT_OPS_EMAIL`, sent with `messenger`), either or both; with
-/// neither, the file `<data_dir>/alerts.jsonl`; with no data dir either, an error.
+/// and the ops mailbox (`VACCOUNT_OPS_EMAIL`, sent with `messenger`, which it then requires),
+/// either or both; with neither, the file `<data_dir>/alerts.jsonl`; with no data dir either,
+/// an error.
 pub fn alert_channel_from_lookup(
     lookup: impl Fn(&str) -> Option<String>,
     http: Arc<dyn HttpSender>,
-    messenger: Arc<dyn CustomerMessenger>,
+    messenger: Option<Arc<dyn CustomerMessenger>>,
     data_dir: Option<&Path>,
 ) -> Result<Arc<dyn AlertChannel>, SettingsError> {
     let present = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -131,6 +132,10 @@ pub fn alert_channel_from_lookup(
         if !to.contains('@') {
             return Err(SettingsError { name: "VACCOUNT_OPS_EMAIL".into(), message: "must be an email address".into() });
         }
+        let messenger = messenger.ok_or_else(|| SettingsError {
+            name: "VACCOUNT_OPS_EMAIL".into(),
+            message: "needs a messaging provider (VACCOUNT_MESSAGING_URL) to send with".into(),
+        })?;
         channels.push(Arc::new(EmailAlertChannel::new(messenger, to)));
     }
     match (channels.len(), data_dir) {

@@ -1,0 +1,50 @@
+//! The `events/ops-alert` fixtures (an outbox ops event and a CloudWatch alarm) through the
+//! handler, on the embedded store, with the file channel.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use std::sync::Arc;
+use vaccount::app::alerts::AlertConsumer;
+use vaccount::domain::incident::{IncidentStatus, Severity};
+use vaccount::providers::alerting::FileAlertChannel;
+use vaccount::testing::fixtures::fixture_time;
+use vaccount::testing::{Backend, FixedClock, table};
+
+fn fixture(name: &str) -> SqsEvent {
+    let path = format!("{}/../../events/ops-alert/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn offline_sqs() -> aws_sdk_sqs::Client {
+    // Done answers never call SQS; a client that could not reach it proves as much.
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_sqs::config::Region::new("ap-northeast-2"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_alert_and_an_alarm_become_incidents_and_reach_the_channel() {
+    let t = table(Backend::Embedded).await;
+    let service = vaccount::testing::service(vaccount::testing::sealed(t.table.clone()), FixedClock::new(fixture_time()));
+    let dir = tempfile::tempdir().unwrap();
+    let sink = dir.path().join("alerts.jsonl");
+    let consumer = AlertConsumer::new(service.clone(), Arc::new(FileAlertChannel::new(sink.clone())));
+
+    for name in ["pool-low.json", "cloudwatch-alarm.json"] {
+        let answer = ops_alert::handle(&consumer, &offline_sqs(), fixture(name), fixture_time()).await;
+        assert!(answer.batch_item_failures.is_empty(), "{name}");
+    }
+    let incidents = service.list_incidents(Some(IncidentStatus::Open), 10, None).await.unwrap().items;
+    let mut seen: Vec<(String, String, Severity)> = incidents.iter().map(|i| (i.kind.clone(), i.subject.clone(), i.severity)).collect();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        vec![
+            ("alarm".to_owned(), "vaccount-dev-merchant-webhooks-dlq".to_owned(), Severity::Page),
+            ("pool.low".to_owned(), "004".to_owned(), Severity::Warning),
+        ]
+    );
+    assert_eq!(std::fs::read_to_string(&sink).unwrap().lines().count(), 2);
+}
