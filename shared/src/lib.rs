@@ -4,15 +4,20 @@
 //!
 //! - [`domain`]: pure types and rules (money, banks, ids, the account state machine, pool
 //!   numbers, signatures). No I/O, no async, no AWS.
-//! - [`ports`]: the traits use cases are written against (`Table`, `Clock`).
+//! - [`ports`]: the traits use cases are written against (`Table`, `Clock`, `Publisher`,
+//!   `HttpSender`, `CustomerMessenger`, `AlertChannel`).
 //! - [`repo`]: the single-table key layout of every record, written once over `Table`.
-//! - [`app`]: use cases (issue, read, list, close, authenticate, idempotency, setup).
+//! - [`app`]: use cases (issue, read, list, close, deposits, exceptions, authenticate,
+//!   idempotency, setup) and the queue consumers (`consumer`: the contract; `webhooks`,
+//!   `notices`, `reminders`, `alerts`).
 //! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file.
 //! - [`aws`]: building AWS clients and the service from a Lambda's environment; the event path
 //!   (`stream`: table stream → outbox events, `sns`: the `Publisher` port, `sqs`: consumer batches).
 //! - [`http`]: routers per endpoint group, auth extractor, problem+json, request parsing.
 //! - [`providers`]: upstream notice formats (`generic`, `tosspayments`), verified and parsed
-//!   into domain notices; the built-in number pool lives in `repo::pool` and `app::accounts`.
+//!   into domain notices; outbound adapters for customer messaging and ops alerting.
+//! - [`local`]: the event path inside `serve` (change stream → stored queues → consumers).
+//! - [`net`]: outbound HTTP that refuses non-public addresses when it connects.
 //!
 //! `domain` ← `repo`/`app` ← `store`/`aws`/`http` ← the functions and the CLI, which choose the
 //! adapters and wire them in.

@@ -101,7 +101,10 @@ fn classify(error: reqwest::Error) -> HttpError {
     if error.is_timeout() {
         return HttpError::Timeout;
     }
-    // The resolver's refusal arrives as a connect error whose source says why.
+    // The URL stays out of the text: a Slack webhook's path is its secret, and the text is
+    // logged and stored with the attempt. The resolver's refusal arrives as a connect error
+    // whose source says why.
+    let error = error.without_url();
     let mut text = error.to_string();
     let mut source = std::error::Error::source(&error);
     while let Some(inner) = source {

@@ -425,3 +425,67 @@ pub enum AlertError {
 pub trait AlertChannel: Send + Sync + 'static {
     async fn post(&self, alert: &crate::domain::incident::AlertMessage) -> Result<(), AlertError>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Files: settlement exports and reconciliation reports
+// ---------------------------------------------------------------------------------------------
+
+/// A stored file's key: `/`-separated segments of `[A-Za-z0-9._-]`, none empty, `.` or `..`
+/// (so a key is safe as a path below a data dir and as an S3 key).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    pub fn new(key: impl Into<String>) -> Result<BlobKey, BlobError> {
+        let key = key.into();
+        let segment_ok = |s: &str| {
+            !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        };
+        if key.len() > 512 || !key.split('/').all(segment_ok) {
+            return Err(BlobError::BadKey(key));
+        }
+        Ok(BlobKey(key))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for BlobKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlobError {
+    #[error("not a valid file key: `{0}`")]
+    BadKey(String),
+    /// The local file to upload could not be read, or a local store could not write.
+    #[error("file I/O failed: {0}")]
+    Io(String),
+    /// The store (S3) failed or could not be reached.
+    #[error("file store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// How a stored file is handed to a reader.
+#[derive(Debug)]
+pub enum BlobDownload {
+    /// A time-limited URL the client is redirected to (S3 presigned GET).
+    Redirect(String),
+    /// The file on this machine, streamed by the server (`serve`).
+    Local(std::path::PathBuf),
+}
+
+/// Where files are kept: an S3 bucket in AWS, a directory below the data dir in `serve`.
+/// Files are written whole from a local file (large ones in parts), and overwritten by key.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    async fn put_file(&self, key: &BlobKey, file: &std::path::Path, content_type: &str) -> Result<(), BlobError>;
+    /// `None` when no file has that key.
+    async fn download(&self, key: &BlobKey, valid_for: std::time::Duration) -> Result<Option<BlobDownload>, BlobError>;
+    /// Reads a whole (small) file: manifests, reports. `None` when no file has that key.
+    async fn read(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BlobError>;
+}

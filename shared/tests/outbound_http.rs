@@ -54,3 +54,13 @@ async fn a_slow_answer_is_a_timeout() {
     let result = OutboundHttp::trusted().unwrap().post(post(&url, Duration::from_millis(200))).await;
     assert_eq!(result, Err(HttpError::Timeout));
 }
+
+#[tokio::test]
+async fn an_error_never_repeats_the_url_whose_path_may_be_a_secret() {
+    // A port that was just free: nothing listens, so the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/services/T000/B000/s3cr3tpath");
+    let result = OutboundHttp::trusted().unwrap().post(post(&url, Duration::from_secs(5))).await;
+    let Err(HttpError::Connect(text)) = result else { panic!("expected a connect error, got {result:?}") };
+    assert!(!text.contains("s3cr3tpath"), "{text}");
+}
