@@ -2,7 +2,11 @@
 
 use super::{ItemBuilder, data_of};
 use crate::domain::{ApiKey, ApiKeyId, Merchant, MerchantId, Provider, ProviderId};
-use crate::ports::{Condition, Key, StoreError, Table, Write};
+use crate::ports::{Condition, Index, Key, Query, StoreError, Table, Write};
+
+/// Every merchant profile is in this gsi1 partition (few items, rarely written): the nightly
+/// jobs walk it.
+const ALL_MERCHANTS: &str = "MERCHANTS";
 
 pub fn merchant_key(id: &MerchantId) -> Key {
     Key::new(format!("MCH#{id}"), "PROFILE")
@@ -17,7 +21,11 @@ pub fn provider_key(id: &ProviderId) -> Key {
 }
 
 pub fn put_merchant(merchant: &Merchant, condition: Condition) -> Result<Write, StoreError> {
-    Ok(ItemBuilder::new(&merchant_key(&merchant.id), "merchant").version(merchant.version).data(merchant)?.put(condition))
+    Ok(ItemBuilder::new(&merchant_key(&merchant.id), "merchant")
+        .version(merchant.version)
+        .data(merchant)?
+        .index(Index::Gsi1, ALL_MERCHANTS, merchant.id.as_str())
+        .put(condition))
 }
 
 pub fn put_api_key(key: &ApiKey, condition: Condition) -> Result<Write, StoreError> {
@@ -38,4 +46,20 @@ pub async fn get_api_key(table: &dyn Table, id: &ApiKeyId) -> Result<Option<ApiK
 
 pub async fn get_provider(table: &dyn Table, id: &ProviderId) -> Result<Option<Provider>, StoreError> {
     table.get(&provider_key(id)).await?.as_ref().map(data_of).transpose()
+}
+
+/// Every merchant, in id order (creation order: ids are ULIDs).
+pub async fn list_merchants(table: &dyn Table) -> Result<Vec<Merchant>, StoreError> {
+    let mut merchants = Vec::new();
+    let mut after = None;
+    loop {
+        let page = table.query(&Query::index(Index::Gsi1, ALL_MERCHANTS).limit(100).after(after)).await?;
+        for item in &page.items {
+            merchants.push(data_of(item)?);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(merchants),
+        }
+    }
 }
