@@ -13,7 +13,7 @@ mkdir -p "$logs"
 step() { printf '\n== %s\n' "$*"; }
 
 step "python tools (moto, cfn-lint, openapi-core) in .venv"
-if ! "$venv/bin/python" -c 'import moto.server, cfnlint, openapi_core' 2>/dev/null \
+if ! "$venv/bin/python" -c 'import moto.server, cfnlint, openapi_core, openpyxl' 2>/dev/null \
     || ! cmp -s scripts/requirements-test.txt "$venv/.requirements"; then
     python3 -m venv "$venv" 2>/dev/null || {
         apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null

@@ -123,18 +123,23 @@ async fn a_hard_kill_mid_bench_loses_no_deposit_and_doubles_none() {
         let (creds, _) = demo(dir.path());
         Client::new(&server, &creds)
     };
-    for _ in 0..200 {
+    let mut landed = false;
+    for _ in 0..1200 {
         let page = client.get("/v1/deposits?limit=100").await;
         if page.json["data"].as_array().is_some_and(|d| d.len() == 100) {
+            landed = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+    assert!(landed, "100 deposits did not land within 30 s");
     server.kill_hard();
     let interrupted = first.wait_with_output().unwrap();
     let report: Value = serde_json::from_slice(&interrupted.stdout).expect("the interrupted bench still reports");
+    // Stored is not answered: some of the 100 stored may not have reached the client when the
+    // server died, so only "some answered, some not" is certain.
     assert!(report["failed"].as_u64().unwrap() > 0, "the kill came before the last notice: {report}");
-    assert!(report["answered_200"].as_u64().unwrap() >= 100, "{report}");
+    assert!(report["answered_200"].as_u64().unwrap() > 0, "{report}");
 
     let server = Server::start(dir.path(), &["--demo"]);
     let again = bench(&server.url, dir.path(), "KILL", true).wait_with_output().unwrap();

@@ -11,6 +11,7 @@ use super::{AppError, Service};
 use crate::domain::deposit::{
     self, Deposit, DepositNotice, DepositStatus, Judgement, Reversal, ReversalError, ReversalNotice,
 };
+use crate::domain::settlement;
 use crate::domain::view::{AccountView, DepositView};
 use crate::domain::{DepositId, EventType, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
 use crate::ports::{Condition, Cursor, StoreError, Write};
@@ -162,6 +163,9 @@ impl Service {
         let mut writes = repo::deposits::create_deposit(deposit)?;
         if let (Some(before), Some(after)) = (before, &judgement.account) {
             writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
+            if let Some(entry) = settlement::entry_of_match(deposit, after) {
+                writes.push(repo::settlements::put_entry(&entry)?);
+            }
         }
         let shown = judgement.account.as_ref().or(before);
         let data = deposit_event_data(deposit, shown)?;
@@ -228,12 +232,17 @@ impl Service {
             if let (Some(before), Some(after)) = (&own, &effect.account) {
                 writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
             }
+            let mut assigned = None;
             if let Some((target, amount)) = &effect.assigned_debit {
-                let assigned = repo::accounts::get(table, target)
+                let account = repo::accounts::get(table, target)
                     .await?
                     .ok_or_else(|| AppError::Unavailable(format!("assigned account {target} is missing")))?;
-                let debited = deposit::debit_assigned(&assigned, *amount, now);
-                writes.push(repo::accounts::put_account(&debited, Condition::VersionIs(assigned.version))?);
+                let debited = deposit::debit_assigned(&account, *amount, now);
+                writes.push(repo::accounts::put_account(&debited, Condition::VersionIs(account.version))?);
+                assigned = Some(account);
+            }
+            for entry in settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), notice.occurred_at) {
+                writes.push(repo::settlements::put_entry(&entry)?);
             }
             let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
             writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data, now))?);

@@ -5,6 +5,7 @@
 
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Resolution};
+use crate::domain::settlement;
 use crate::domain::{EventType, ExceptionId, MerchantId, OperatorName, OutboxEvent};
 use crate::ports::{Condition, Cursor, Key, StoreError, Write};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
@@ -165,6 +166,7 @@ impl Service {
             let after = deposit::credit_assigned(&account, amount, now)?;
             next.assign_owner(&after);
             writes.push(repo::accounts::put_account(&after, Condition::VersionIs(account.version))?);
+            writes.push(repo::settlements::put_entry(&settlement::entry_of_assignment(&next, &after, amount, now))?);
             credited = Some(after);
         }
         writes.insert(0, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);

@@ -12,6 +12,8 @@ pub mod error;
 pub mod idempotency;
 pub mod notices;
 pub mod reminders;
+pub mod settlement_files;
+pub mod settlements;
 pub mod setup;
 pub mod webhooks;
 

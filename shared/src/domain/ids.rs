@@ -85,6 +85,7 @@ prefixed_id!(/** An outbox event. */ EventId, "evt_");
 prefixed_id!(/** A deposit exception; shares its ULID with the deposit it belongs to. */ ExceptionId, "exc_");
 prefixed_id!(/** A merchant's webhook endpoint. */ WebhookEndpointId, "whe_");
 prefixed_id!(/** An operations incident: one or more alerts of one kind about one subject. */ IncidentId, "inc_");
+prefixed_id!(/** A merchant's settlement of one KST day. */ SettlementId, "stl_");
 
 impl ExceptionId {
     /// A deposit has at most one exception, so the exception's id is the deposit's, re-prefixed:

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod address;
 pub mod bank;
+pub mod calendar;
 pub mod deposit;
 pub mod event;
 pub mod ids;
@@ -12,6 +13,7 @@ pub mod merchant;
 pub mod money;
 pub mod notice;
 pub mod pool;
+pub mod settlement;
 pub mod signing;
 pub mod time;
 pub mod view;
@@ -25,8 +27,8 @@ pub use bank::BankCode;
 pub use event::{EventType, OutboxEvent, QueueName};
 pub use deposit::{Deposit, DepositNotice, DepositStatus, DepositException, ExceptionReason, ExceptionState, Resolution};
 pub use ids::{
-    ApiKeyId, DepositId, EventId, ExceptionId, IdError, IncidentId, MerchantId, OperatorName, OrderId, ProviderId, TransactionId,
-    VirtualAccountId, WebhookEndpointId,
+    ApiKeyId, DepositId, EventId, ExceptionId, IdError, IncidentId, MerchantId, OperatorName, OrderId, ProviderId, SettlementId,
+    TransactionId, VirtualAccountId, WebhookEndpointId,
 };
 pub use merchant::{ApiKey, DepositPolicy, Fee, Merchant, Provider, ProviderKind};
 pub use money::Krw;

@@ -13,6 +13,7 @@ pub mod merchants;
 pub mod notices;
 pub mod outbox;
 pub mod pool;
+pub mod settlements;
 pub mod webhooks;
 
 use crate::ports::{Attr, Condition, EXPIRES_AT, Index, Item, Key, PK, SK, StoreError, VERSION, Write};

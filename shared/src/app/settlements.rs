@@ -1,0 +1,260 @@
+//! Daily settlement: export a merchant's KST day to files, record it, tell the merchant.
+//!
+//! The day's entries are read in row order (`repo::settlements::DayEntries`, a page per shard)
+//! and handed over a bounded channel to a blocking thread that writes the CSV and the XLSX
+//! (`settlement_files`), so memory stays flat however many deposits the day had. The files go
+//! to the [`BlobStore`] (S3 in AWS, the data dir in `serve`); then the settlement record and its
+//! `settlement.exported` event are written in one transaction. A re-run over the same entries
+//! writes the same bytes, and finding the record already describing those files, records
+//! nothing and announces nothing.
+
+use super::AppError;
+use super::settlement_files::{self, DayWriter, Manifest};
+use crate::domain::calendar::{self, CalendarError};
+use crate::domain::settlement::{self, Row, Settlement, SettlementFile, Totals};
+use crate::domain::{EventType, MerchantId, OutboxEvent, SettlementId};
+use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, StoreError, Table};
+use crate::repo;
+use crate::repo::settlements::DayEntries;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Rows in flight between the reader and the file writer.
+const ROW_BUFFER: usize = 2048;
+
+/// Longest range `GET /v1/settlements` answers at once.
+pub const MAX_LIST_DAYS: i64 = 366;
+
+pub struct Settlements {
+    pub table: Arc<dyn Table>,
+    pub clock: Arc<dyn Clock>,
+    pub blobs: Arc<dyn BlobStore>,
+    /// Where files are written before they are stored (a Lambda's `/tmp`, the data dir).
+    pub work_dir: PathBuf,
+    /// Data rows per XLSX sheet; [`settlement_files::ROWS_PER_SHEET`] but in tests.
+    pub rows_per_sheet: u32,
+}
+
+/// The API's settlement object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettlementView {
+    pub id: SettlementId,
+    pub date: NaiveDate,
+    pub deposit_count: i64,
+    pub gross: i64,
+    pub fee: i64,
+    pub vat: i64,
+    pub net: i64,
+    pub payout_date: NaiveDate,
+    pub files: Vec<SettlementFile>,
+    pub version: u64,
+}
+
+impl SettlementView {
+    pub fn of(s: &Settlement) -> SettlementView {
+        SettlementView {
+            id: s.id.clone(),
+            date: s.date,
+            deposit_count: s.totals.deposit_count,
+            gross: s.totals.gross.won(),
+            fee: s.totals.fee.won(),
+            vat: s.totals.vat.won(),
+            net: s.totals.net.won(),
+            payout_date: s.payout_date,
+            files: s.files.clone(),
+            version: s.version,
+        }
+    }
+}
+
+/// `settlements/{merchant}/{YYYY}/{MM}/{DD}/{name}`.
+pub fn file_key(merchant: &MerchantId, day: NaiveDate, name: &str) -> Result<BlobKey, AppError> {
+    BlobKey::new(format!("settlements/{merchant}/{:04}/{:02}/{:02}/{name}", day.year(), day.month(), day.day()))
+        .map_err(|e| AppError::Unavailable(e.to_string()))
+}
+
+fn calendar_error(e: CalendarError) -> AppError {
+    AppError::Unavailable(e.to_string())
+}
+
+fn io_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Unavailable(format!("settlement files: {e}"))
+}
+
+impl Settlements {
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, blobs: Arc<dyn BlobStore>, work_dir: PathBuf) -> Settlements {
+        Settlements { table, clock, blobs, work_dir, rows_per_sheet: settlement_files::ROWS_PER_SHEET }
+    }
+
+    /// The day the nightly run settles: yesterday in KST.
+    pub fn day_to_settle(now: DateTime<Utc>) -> NaiveDate {
+        calendar::kst_day(now).pred_opt().unwrap_or(NaiveDate::MIN)
+    }
+
+    /// Settles every merchant's `day`. One merchant's failure does not stop the others; the
+    /// run fails afterwards, naming them, so the scheduler's retry redoes only what is missing
+    /// (a re-run of a settled merchant changes nothing).
+    pub async fn export_all(&self, day: NaiveDate) -> Result<Vec<Settlement>, AppError> {
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        for merchant in repo::merchants::list_merchants(self.table.as_ref()).await? {
+            match self.export_day(&merchant.id, day).await {
+                Ok(s) => done.push(s),
+                Err(e) => {
+                    tracing::error!(merchant = %merchant.id, %day, error = %e, "settlement export failed");
+                    failed.push(format!("{}: {e}", merchant.id));
+                }
+            }
+        }
+        if failed.is_empty() { Ok(done) } else { Err(AppError::Unavailable(format!("settlement of {day} failed for {}", failed.join("; ")))) }
+    }
+
+    /// Settles one merchant's `day`: writes and stores the files, records the settlement.
+    pub async fn export_day(&self, merchant_id: &MerchantId, day: NaiveDate) -> Result<Settlement, AppError> {
+        let merchant = repo::merchants::get_merchant(self.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
+        let payout_date = calendar::payout_date(day, merchant.payout_days).map_err(calendar_error)?;
+        std::fs::create_dir_all(&self.work_dir).map_err(io_error)?;
+        let dir = tempfile::Builder::new().prefix("settle-").tempdir_in(&self.work_dir).map_err(io_error)?;
+        let [csv_name, xlsx_name, manifest_name] = settlement::file_names(day);
+
+        let (totals, mut files) = self.write_files(merchant_id, merchant.fee, day, dir.path(), &csv_name, &xlsx_name).await?;
+        let manifest_path = dir.path().join(&manifest_name);
+        let manifest = Manifest {
+            merchant_id: merchant_id.as_str(),
+            date: day,
+            payout_date,
+            fee_terms: merchant.fee,
+            rounding: settlement_files::ROUNDING,
+            row_count: totals.rows,
+            deposit_count: totals.deposit_count,
+            gross: totals.gross.won(),
+            fee: totals.fee.won(),
+            vat: totals.vat.won(),
+            net: totals.net.won(),
+            files: &files,
+        };
+        settlement_files::write_manifest(&manifest_path, &manifest).map_err(io_error)?;
+        files.push(settlement_files::describe(&manifest_path, &manifest_name).map_err(io_error)?);
+
+        for name in [&csv_name, &xlsx_name, &manifest_name] {
+            let key = file_key(merchant_id, day, name)?;
+            self.blobs.put_file(&key, &dir.path().join(name), content_type_of(name)).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+        }
+        self.record(merchant_id, day, totals, payout_date, merchant.fee, files).await
+    }
+
+    /// Streams the day's rows into the CSV and XLSX; the totals and the two files' descriptions.
+    async fn write_files(
+        &self,
+        merchant: &MerchantId,
+        terms: crate::domain::Fee,
+        day: NaiveDate,
+        dir: &Path,
+        csv_name: &str,
+        xlsx_name: &str,
+    ) -> Result<(Totals, Vec<SettlementFile>), AppError> {
+        let (rows, mut incoming) = tokio::sync::mpsc::channel::<Row>(ROW_BUFFER);
+        let (dir_owned, csv_owned, xlsx_owned, per_sheet) = (dir.to_owned(), csv_name.to_owned(), xlsx_name.to_owned(), self.rows_per_sheet);
+        let writer = tokio::task::spawn_blocking(move || -> Result<(Totals, Vec<SettlementFile>), settlement_files::FileError> {
+            let mut out = DayWriter::with_sheet_size(&dir_owned, &csv_owned, &xlsx_owned, day, per_sheet)?;
+            while let Some(row) = incoming.blocking_recv() {
+                out.write(&row)?;
+            }
+            let (csv, xlsx, totals) = out.finish()?;
+            Ok((totals, vec![settlement_files::describe(&csv, &csv_owned)?, settlement_files::describe(&xlsx, &xlsx_owned)?]))
+        });
+        let mut entries = DayEntries::new(self.table.as_ref(), merchant, day);
+        let read = async {
+            while let Some(entry) = entries.next().await? {
+                if rows.send(Row::of(entry, terms)).await.is_err() {
+                    // The writer stopped; its own error says why.
+                    break;
+                }
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        drop(rows);
+        let written = writer.await.map_err(io_error)?.map_err(io_error);
+        read?;
+        written
+    }
+
+    async fn record(
+        &self,
+        merchant: &MerchantId,
+        day: NaiveDate,
+        totals: Totals,
+        payout_date: NaiveDate,
+        fee_terms: crate::domain::Fee,
+        files: Vec<SettlementFile>,
+    ) -> Result<Settlement, AppError> {
+        let now = self.clock.now();
+        let previous = repo::settlements::get_settlement(self.table.as_ref(), merchant, day).await?;
+        let settlement = Settlement {
+            id: previous.as_ref().map_or_else(|| SettlementId::generate(now), |p| p.id.clone()),
+            merchant_id: merchant.clone(),
+            date: day,
+            totals,
+            payout_date,
+            fee_terms,
+            files,
+            exported_at: now,
+            version: previous.as_ref().map_or(1, |p| p.version + 1),
+        };
+        if let Some(previous) = &previous
+            && previous.same_files(&settlement)
+        {
+            return Ok(previous.clone());
+        }
+        let condition = previous.as_ref().map_or(Condition::NotExists, |p| Condition::VersionIs(p.version));
+        let data = serde_json::json!({ "settlement": SettlementView::of(&settlement) });
+        let event = OutboxEvent::new(EventType::SettlementExported, Some(merchant.clone()), data, now);
+        let writes = vec![repo::settlements::put_settlement(&settlement, condition)?, repo::outbox::put_event(&event)?];
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(settlement),
+            // Another run of the same day got there first; fine if it wrote what we did.
+            Err(StoreError::ConditionFailed { .. }) => match repo::settlements::get_settlement(self.table.as_ref(), merchant, day).await? {
+                Some(theirs) if theirs.same_files(&settlement) => Ok(theirs),
+                _ => Err(AppError::Conflict(format!("the settlement of {day} changed while it was exported; run it again"))),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A merchant's settlements from `from` to `to`, oldest first.
+    pub async fn list(&self, merchant: &MerchantId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Settlement>, AppError> {
+        if to < from {
+            return Err(AppError::field("to", "must not be before `from`"));
+        }
+        if (to - from).num_days() >= MAX_LIST_DAYS {
+            return Err(AppError::field("to", format!("at most {MAX_LIST_DAYS} days from `from`")));
+        }
+        Ok(repo::settlements::list_settlements(self.table.as_ref(), merchant, from, to, MAX_LIST_DAYS as usize).await?)
+    }
+
+    /// One of a settlement's files, for download. Only names the settlement lists are served.
+    pub async fn file(&self, merchant: &MerchantId, day: NaiveDate, name: &str, valid_for: std::time::Duration) -> Result<(BlobDownload, &'static str), AppError> {
+        let settlement = repo::settlements::get_settlement(self.table.as_ref(), merchant, day).await?.ok_or(AppError::NotFound)?;
+        if !settlement.files.iter().any(|f| f.name == name) {
+            return Err(AppError::NotFound);
+        }
+        let key = file_key(merchant, day, name)?;
+        let download = self.blobs.download(&key, valid_for).await.map_err(|e| AppError::Unavailable(e.to_string()))?.ok_or(AppError::NotFound)?;
+        Ok((download, content_type_of(name)))
+    }
+}
+
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub fn content_type_of(name: &str) -> &'static str {
+    if name.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else if name.ends_with(".xlsx") {
+        XLSX_TYPE
+    } else {
+        "application/json"
+    }
+}

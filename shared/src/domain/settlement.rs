@@ -1,0 +1,315 @@
+//! Settlement arithmetic: what a merchant is owed for a KST day.
+//!
+//! Every movement of money into or back out of a merchant's hands is a [`SettlementEntry`],
+//! written in the same transaction as the change that caused it and never changed after:
+//!
+//! | entry | when | settles on the KST day of | amount | deposits |
+//! |---|---|---|---|---|
+//! | `deposit` | a deposit credits an account | the deposit's `deposited_at` | what it credited | +1 |
+//! | `assigned` | an operator assigns an exception to an account | the resolution | the exception's amount | +1, or 0 for an overpayment's excess (its deposit already counted) |
+//! | `deposit_reversal`, `assigned_reversal` | the provider reverses a deposit | the reversal's `occurred_at` | minus the entry it undoes | minus that entry's |
+//!
+//! A day's settlement is its entries in order, each made a [`Row`] with the merchant's fee
+//! terms, and their [`Totals`]. Rounding: the fee of a row is truncated to the won (원 미만
+//! 절사) — a flat fee is already whole won, a rate is `⌊|amount| × bps / 10 000⌋` — and VAT is
+//! 10 % of the row's fee, truncated the same way; both carry the sign of the row, so a
+//! reversal gives back exactly what its entry was charged. `net = amount − fee − vat` per row,
+//! and every total is the sum of its column.
+
+use super::calendar::kst_day;
+use super::{
+    AccountNumber, BankCode, Deposit, DepositId, Fee, Krw, MerchantId, OrderId, ProviderId, SettlementId, TransactionId, VirtualAccount,
+    VirtualAccountId,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Deposit,
+    Assigned,
+    DepositReversal,
+    AssignedReversal,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Deposit => "deposit",
+            EntryKind::Assigned => "assigned",
+            EntryKind::DepositReversal => "deposit_reversal",
+            EntryKind::AssignedReversal => "assigned_reversal",
+        }
+    }
+
+    /// How the merchant's file names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryKind::Deposit => "입금",
+            EntryKind::Assigned => "예외 반영",
+            EntryKind::DepositReversal => "입금 취소",
+            EntryKind::AssignedReversal => "예외 반영 취소",
+        }
+    }
+}
+
+/// One movement of a merchant's money (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementEntry {
+    pub merchant_id: MerchantId,
+    /// The KST day it settles on.
+    pub day: NaiveDate,
+    #[serde(with = "super::time::kst_serde")]
+    pub at: DateTime<Utc>,
+    pub kind: EntryKind,
+    pub deposit_id: DepositId,
+    pub provider: ProviderId,
+    pub transaction_id: TransactionId,
+    pub virtual_account_id: VirtualAccountId,
+    pub order_id: OrderId,
+    pub bank_code: BankCode,
+    pub account_number: AccountNumber,
+    pub depositor_name: Option<String>,
+    /// Negative for a reversal.
+    pub amount: Krw,
+    /// What the entry adds to the day's deposit count: 1, 0 or -1.
+    pub deposits: i8,
+}
+
+fn entry(deposit: &Deposit, account: &VirtualAccount, kind: EntryKind, at: DateTime<Utc>, amount: Krw, deposits: i8) -> SettlementEntry {
+    SettlementEntry {
+        merchant_id: account.merchant_id.clone(),
+        day: kst_day(at),
+        at,
+        kind,
+        deposit_id: deposit.id.clone(),
+        provider: deposit.provider.clone(),
+        transaction_id: deposit.transaction_id.clone(),
+        virtual_account_id: account.id.clone(),
+        order_id: account.order_id.clone(),
+        bank_code: deposit.bank_code,
+        account_number: deposit.account_number.clone(),
+        depositor_name: deposit.depositor_name.clone(),
+        amount,
+        deposits,
+    }
+}
+
+/// The entry of a deposit just matched to `account`, if it credited anything.
+pub fn entry_of_match(deposit: &Deposit, account: &VirtualAccount) -> Option<SettlementEntry> {
+    deposit.credited.is_positive().then(|| entry(deposit, account, EntryKind::Deposit, deposit.deposited_at, deposit.credited, 1))
+}
+
+/// The entry of an exception's `amount` assigned to `account` at `at`. An overpayment's excess
+/// belongs to a deposit that already counted; anything else is a deposit counted now.
+pub fn entry_of_assignment(deposit: &Deposit, account: &VirtualAccount, amount: Krw, at: DateTime<Utc>) -> SettlementEntry {
+    let deposits = if deposit.credited.is_positive() { 0 } else { 1 };
+    entry(deposit, account, EntryKind::Assigned, at, amount, deposits)
+}
+
+/// The entries that undo what `before` (the deposit as it was) had put in merchants' hands:
+/// its own credit (on `own`, its account) and an assigned exception (on `assigned`).
+pub fn entries_of_reversal(before: &Deposit, own: Option<&VirtualAccount>, assigned: Option<&VirtualAccount>, at: DateTime<Utc>) -> Vec<SettlementEntry> {
+    let mut undone = Vec::new();
+    if let Some(account) = own
+        && before.credited.is_positive()
+    {
+        undone.push(entry(before, account, EntryKind::DepositReversal, at, negate(before.credited), -1));
+    }
+    if let (Some(account), Some(exception)) = (assigned, before.assigned_to().and(before.exception.as_ref())) {
+        let deposits = if before.credited.is_positive() { 0 } else { -1 };
+        undone.push(entry(before, account, EntryKind::AssignedReversal, at, negate(exception.amount), deposits));
+    }
+    undone
+}
+
+fn negate(amount: Krw) -> Krw {
+    Krw::new(amount.won().saturating_neg())
+}
+
+/// Truncates toward zero, so a negative row is the exact mirror of its positive.
+fn truncated_share(amount: i64, numerator: i64, denominator: i64) -> i64 {
+    let share = i128::from(amount.unsigned_abs()) * i128::from(numerator) / i128::from(denominator);
+    let share = i64::try_from(share).unwrap_or(i64::MAX);
+    if amount < 0 { -share } else { share }
+}
+
+/// The fee of one entry under `terms`.
+pub fn fee_of(terms: Fee, amount: Krw, deposits: i8) -> Krw {
+    match terms {
+        Fee::PerDeposit(per) => Krw::new(per.won().saturating_mul(i64::from(deposits))),
+        Fee::RateBps(bps) => Krw::new(truncated_share(amount.won(), i64::from(bps), 10_000)),
+    }
+}
+
+/// VAT (부가가치세) on a fee: 10 %, truncated to the won.
+pub fn vat_of(fee: Krw) -> Krw {
+    Krw::new(truncated_share(fee.won(), 1, 10))
+}
+
+/// An entry with its fee, VAT and net.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub entry: SettlementEntry,
+    pub fee: Krw,
+    pub vat: Krw,
+    pub net: Krw,
+}
+
+impl Row {
+    pub fn of(entry: SettlementEntry, terms: Fee) -> Row {
+        let fee = fee_of(terms, entry.amount, entry.deposits);
+        let vat = vat_of(fee);
+        let net = Krw::new(entry.amount.won().saturating_sub(fee.won()).saturating_sub(vat.won()));
+        Row { entry, fee, vat, net }
+    }
+}
+
+/// A day's sums. Amounts are at most 10^10 won per deposit, so a day would need ~10^8
+/// deposits of the largest size to approach i64; saturating is a guard, not a rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub rows: u64,
+    pub deposit_count: i64,
+    pub gross: Krw,
+    pub fee: Krw,
+    pub vat: Krw,
+    pub net: Krw,
+}
+
+impl Totals {
+    pub fn add(&mut self, row: &Row) {
+        let sum = |a: Krw, b: Krw| Krw::new(a.won().saturating_add(b.won()));
+        self.rows += 1;
+        self.deposit_count += i64::from(row.entry.deposits);
+        self.gross = sum(self.gross, row.entry.amount);
+        self.fee = sum(self.fee, row.fee);
+        self.vat = sum(self.vat, row.vat);
+        self.net = sum(self.net, row.net);
+    }
+}
+
+/// One exported file of a settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementFile {
+    pub name: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// A merchant's settlement of one KST day, as exported (the API's settlement object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    pub id: SettlementId,
+    pub merchant_id: MerchantId,
+    pub date: NaiveDate,
+    pub totals: Totals,
+    pub payout_date: NaiveDate,
+    /// The terms the fees were computed with.
+    pub fee_terms: Fee,
+    /// The CSV, the XLSX and the manifest.
+    pub files: Vec<SettlementFile>,
+    #[serde(with = "super::time::kst_serde")]
+    pub exported_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+impl Settlement {
+    /// The same files as `other`: a re-run that changed nothing.
+    pub fn same_files(&self, other: &Settlement) -> bool {
+        self.files == other.files
+    }
+}
+
+/// The names of a day's files, as the API serves them.
+pub fn file_names(day: NaiveDate) -> [String; 3] {
+    let stamp = day.format("%Y%m%d");
+    [format!("settlement-{stamp}.csv"), format!("settlement-{stamp}.xlsx"), "manifest.json".to_owned()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample(amount: i64, deposits: i8) -> SettlementEntry {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T23:59:59.999+09:00").unwrap().with_timezone(&Utc);
+        SettlementEntry {
+            merchant_id: "mch_01JD0000000000000000000000".parse().unwrap(),
+            day: kst_day(at),
+            at,
+            kind: if amount < 0 { EntryKind::DepositReversal } else { EntryKind::Deposit },
+            deposit_id: "dep_01JD0000000000000000000000".parse().unwrap(),
+            provider: "bank".parse().unwrap(),
+            transaction_id: "T-1".parse().unwrap(),
+            virtual_account_id: "va_01JD0000000000000000000000".parse().unwrap(),
+            order_id: "A-1".parse().unwrap(),
+            bank_code: "004".parse().unwrap(),
+            account_number: "12345678901234".parse().unwrap(),
+            depositor_name: Some("홍길동".into()),
+            amount: Krw::new(amount),
+            deposits,
+        }
+    }
+
+    #[test]
+    fn hand_computed_rows() {
+        // 300 won flat: VAT 30, net 35000 - 330.
+        let row = Row::of(sample(35_000, 1), Fee::PerDeposit(Krw::new(300)));
+        assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (300, 30, 34_670));
+        // 1.5 % of 12 345 = 185.175 → 185; VAT 18.5 → 18.
+        let row = Row::of(sample(12_345, 1), Fee::RateBps(150));
+        assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (185, 18, 12_142));
+        // Its reversal mirrors it to the won.
+        let row = Row::of(sample(-12_345, -1), Fee::RateBps(150));
+        assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (-185, -18, -12_142));
+        // An overpayment's excess assigned later: no second flat fee.
+        let row = Row::of(sample(5_000, 0), Fee::PerDeposit(Krw::new(300)));
+        assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (0, 0, 5_000));
+    }
+
+    fn terms() -> impl Strategy<Value = Fee> {
+        prop_oneof![(0i64..10_000).prop_map(|w| Fee::PerDeposit(Krw::new(w))), (0u32..=10_000).prop_map(Fee::RateBps)]
+    }
+
+    proptest! {
+        #[test]
+        fn each_row_balances(amount in 1i64..=10_000_000_000, deposits in 0i8..=1, terms in terms()) {
+            let row = Row::of(sample(amount, deposits), terms);
+            prop_assert_eq!(row.entry.amount.won() - row.fee.won() - row.vat.won(), row.net.won());
+            prop_assert!(row.vat.won() * 10 <= row.fee.won() && row.fee.won() < row.vat.won() * 10 + 10);
+        }
+
+        #[test]
+        fn a_reversal_undoes_its_entry_exactly(amount in 1i64..=10_000_000_000, deposits in 0i8..=1, terms in terms()) {
+            let there = Row::of(sample(amount, deposits), terms);
+            let back = Row::of(sample(-amount, -deposits), terms);
+            prop_assert_eq!(there.fee.won() + back.fee.won(), 0);
+            prop_assert_eq!(there.vat.won() + back.vat.won(), 0);
+            prop_assert_eq!(there.net.won() + back.net.won(), 0);
+        }
+
+        #[test]
+        fn totals_are_the_sums_of_the_rows(
+            entries in prop::collection::vec((1i64..=100_000_000, any::<bool>(), 0i8..=1), 0..60),
+            terms in terms(),
+        ) {
+            let rows: Vec<Row> = entries
+                .iter()
+                .map(|&(amount, reversed, deposits)| {
+                    if reversed { Row::of(sample(-amount, -deposits), terms) } else { Row::of(sample(amount, deposits), terms) }
+                })
+                .collect();
+            let mut totals = Totals::default();
+            rows.iter().for_each(|r| totals.add(r));
+            prop_assert_eq!(totals.rows, rows.len() as u64);
+            prop_assert_eq!(totals.deposit_count, rows.iter().map(|r| i64::from(r.entry.deposits)).sum::<i64>());
+            prop_assert_eq!(totals.gross.won(), rows.iter().map(|r| r.entry.amount.won()).sum::<i64>());
+            prop_assert_eq!(totals.fee.won(), rows.iter().map(|r| r.fee.won()).sum::<i64>());
+            prop_assert_eq!(totals.vat.won(), rows.iter().map(|r| r.vat.won()).sum::<i64>());
+            prop_assert_eq!(totals.net.won(), rows.iter().map(|r| r.net.won()).sum::<i64>());
+            prop_assert_eq!(totals.gross.won() - totals.fee.won() - totals.vat.won(), totals.net.won());
+        }
+    }
+}

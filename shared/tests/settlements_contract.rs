@@ -1,0 +1,222 @@
+//! Daily settlement on both backends: a day with matched, partial, overpaid, assigned and
+//! reversed deposits, totals checked against figures computed by hand, files read back by
+//! Python's `csv` and `openpyxl`, and a re-run that changes no byte.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use vaccount::app::exceptions::ExceptionAction;
+use vaccount::app::settlements::Settlements;
+use vaccount::app::{Service, Settings};
+use vaccount::domain::deposit::{DepositNotice, Resolution, ReversalNotice};
+use vaccount::domain::time::parse_rfc3339;
+use vaccount::domain::{AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Fee, Krw, MerchantId, Metadata, ProviderKind, VirtualAccount};
+use vaccount::repo;
+use vaccount::store::LocalBlobs;
+use vaccount::testing::{Backend, FixedClock, TestTable, table};
+
+use vaccount::on_both_backends;
+
+on_both_backends!(a_day_settles_to_hand_computed_totals_and_reruns_byte_identical, a_long_day_continues_on_further_sheets);
+
+/// Tuesday 2026-11-24, 10:00 KST.
+fn t0() -> DateTime<Utc> {
+    parse_rfc3339("2026-11-24T10:00:00+09:00").unwrap()
+}
+
+fn day(d: &str) -> NaiveDate {
+    d.parse().unwrap()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct World {
+    _t: TestTable,
+    files: tempfile::TempDir,
+    clock: Arc<FixedClock>,
+    service: Arc<Service>,
+    settlements: Settlements,
+    mall: MerchantId,
+}
+
+async fn world(backend: Backend) -> World {
+    let t = table(backend).await;
+    let clock = FixedClock::new(t0());
+    let sealed = vaccount::testing::sealed(t.table.clone());
+    let service = Arc::new(Service::new(sealed.clone(), clock.clone(), Settings::default()));
+    let mall = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, DepositPolicy::default()).await.unwrap().merchant_id;
+    service.add_provider("bank".parse().unwrap(), ProviderKind::Generic, vec![]).await.unwrap();
+    service.add_pool_range(&"bank".parse().unwrap(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 20).await.unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let blobs = Arc::new(LocalBlobs::new(files.path().join("blobs")));
+    let settlements = Settlements::new(sealed, clock.clone(), blobs, files.path().join("work"));
+    World { _t: t, files, clock, service, settlements, mall }
+}
+
+async fn issue(w: &World, merchant: &MerchantId, order: &str, kind: AccountType, amount: Option<i64>, allow_partial: bool) -> VirtualAccount {
+    let request = AccountRequest {
+        order_id: order.parse().unwrap(),
+        kind,
+        amount: amount.map(Krw::new),
+        bank_code: BankCode::Kookmin,
+        due_at: (kind == AccountType::OneTime).then(|| t0() + Duration::hours(72)),
+        allow_partial,
+        depositor_name: None,
+        customer: None,
+        metadata: Metadata::new(),
+        policy: Default::default(),
+    };
+    w.service.issue_account(merchant, None, request).await.unwrap()
+}
+
+async fn deposit(w: &World, tx: &str, account: &VirtualAccount, amount: i64, at: DateTime<Utc>) {
+    let notice = DepositNotice {
+        provider: "bank".parse().unwrap(),
+        transaction_id: tx.parse().unwrap(),
+        bank_code: account.bank_code,
+        account_number: account.account_number.clone(),
+        amount: Krw::new(amount),
+        depositor_name: Some("홍길동".into()),
+        deposited_at: at,
+    };
+    w.service.record_deposit(notice).await.unwrap();
+}
+
+async fn reverse(w: &World, tx: &str, original: &str, at: DateTime<Utc>) {
+    let notice = ReversalNotice {
+        provider: "bank".parse().unwrap(),
+        transaction_id: tx.parse().unwrap(),
+        original_transaction_id: original.parse().unwrap(),
+        occurred_at: at,
+    };
+    w.service.reverse_deposit(notice).await.unwrap();
+}
+
+/// The day of the hand-computed figures below, on the 300-won flat fee (VAT 30 a deposit).
+async fn plant_the_day(w: &World) -> MerchantId {
+    let m = w.mall.clone();
+    let minutes = |n: i64| t0() + Duration::minutes(n);
+    let exact = issue(w, &m, "EXACT", AccountType::OneTime, Some(35_000), false).await;
+    let partial = issue(w, &m, "PARTIAL", AccountType::OneTime, Some(35_000), true).await;
+    let over = issue(w, &m, "OVER", AccountType::OneTime, Some(35_000), false).await;
+    let strict = issue(w, &m, "STRICT", AccountType::OneTime, Some(35_000), false).await;
+    let fixed = issue(w, &m, "FIXED", AccountType::Fixed, None, false).await;
+    let target = issue(w, &m, "TARGET", AccountType::OneTime, Some(20_000), false).await;
+
+    deposit(w, "T-EXACT", &exact, 35_000, minutes(1)).await; //           +35,000  1
+    deposit(w, "T-PART", &partial, 10_000, minutes(2)).await; //          +10,000  1
+    deposit(w, "T-OVER", &over, 50_000, minutes(3)).await; //             +35,000  1 (15,000 held)
+    deposit(w, "T-UNDER", &strict, 10_000, minutes(4)).await; //          held: no entry
+    deposit(w, "T-FIX", &fixed, 7_000, minutes(5)).await; //              +7,000   1
+    reverse(w, "T-FIX-R", "T-FIX", minutes(60)).await; //                 -7,000  -1
+    deposit(w, "T-LATE", &fixed, 4_000, minutes(6)).await; //             +4,000   1 (reversed tomorrow)
+    // A deposit to a number nobody has, assigned by an operator the same day: +20,000, 1.
+    let mut stray = exact.clone();
+    stray.account_number = "99999999999999".parse().unwrap();
+    deposit(w, "T-STRAY", &stray, 20_000, minutes(7)).await;
+    let operator = "kim".parse().unwrap();
+    w.service.add_operator(operator.clone()).await.unwrap();
+    let exc = repo::deposits::get_by_transaction(w.service.table.as_ref(), &"bank".parse().unwrap(), &"T-STRAY".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .exception
+        .unwrap()
+        .id;
+    w.clock.set(minutes(120));
+    w.service.act_on_exception(&operator, &exc, ExceptionAction::Resolve(Resolution::Assign { account: target.id.clone() })).await.unwrap();
+    // The next day: the reversal of T-LATE, and a deposit of its own.
+    let tomorrow = parse_rfc3339("2026-11-25T00:00:00+09:00").unwrap();
+    w.clock.set(tomorrow + Duration::hours(1));
+    reverse(w, "T-LATE-R", "T-LATE", tomorrow + Duration::minutes(30)).await;
+    deposit(w, "T-NEXT", &fixed, 1_000, tomorrow).await;
+    m
+}
+
+/// The CSV and XLSX of a settlement as Python's `csv` and `openpyxl` read them.
+fn read_with_python(csv: &Path, xlsx: &Path) -> serde_json::Value {
+    let python = root().join(".venv/bin/python");
+    assert!(python.exists(), "run the tests through scripts/test.sh: it installs .venv with openpyxl");
+    let out = std::process::Command::new(python).arg(root().join("scripts/settlement_files.py")).arg(csv).arg(xlsx).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn stored(w: &World, merchant: &MerchantId, name: &str) -> PathBuf {
+    w.files.path().join("blobs/settlements").join(merchant.as_str()).join("2026/11/24").join(name)
+}
+
+fn column(rows: &[serde_json::Value], index: usize) -> Vec<String> {
+    rows.iter().skip(1).map(|r| r[index].as_str().unwrap().to_owned()).collect()
+}
+
+async fn a_day_settles_to_hand_computed_totals_and_reruns_byte_identical(backend: Backend) {
+    let w = world(backend).await;
+    let m = plant_the_day(&w).await;
+    w.clock.set(parse_rfc3339("2026-11-25T00:30:00+09:00").unwrap());
+
+    let s = w.settlements.export_day(&m, day("2026-11-24")).await.unwrap();
+    let t = s.totals;
+    assert_eq!((t.rows, t.deposit_count), (7, 5));
+    assert_eq!((t.gross.won(), t.fee.won(), t.vat.won(), t.net.won()), (104_000, 1_500, 150, 102_350));
+    assert_eq!(s.payout_date, day("2026-11-26"), "D+2 business days from a Tuesday");
+    let names: Vec<&str> = s.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["settlement-20261124.csv", "settlement-20261124.xlsx", "manifest.json"]);
+
+    // The files say the same as the record, through a merchant's tools.
+    let read = read_with_python(&stored(&w, &m, &names[0]), &stored(&w, &m, &names[1]));
+    let rows = read["csv"].as_array().unwrap();
+    assert_eq!(read["csv"], read["xlsx"], "the CSV and the XLSX hold the same rows");
+    assert_eq!(rows[0][0], "정산일");
+    assert_eq!(column(rows, 12), ["35000", "10000", "35000", "7000", "4000", "-7000", "20000"], "amounts in time order");
+    assert_eq!(column(rows, 2), ["입금", "입금", "입금", "입금", "입금", "입금 취소", "예외 반영"]);
+    assert_eq!(column(rows, 7)[..3], ["EXACT", "PARTIAL", "OVER"]);
+    assert!(column(rows, 10).iter().all(|n| n == "홍*동"), "names are masked");
+    let net: i64 = column(rows, 15).iter().map(|n| n.parse::<i64>().unwrap()).sum();
+    assert_eq!(net, 102_350, "the rows add up to the total");
+    assert_eq!(read["frozen"][0], "A2", "the header row is frozen");
+    assert_eq!(read["amount_formats"][0], "#,##0");
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(stored(&w, &m, "manifest.json")).unwrap()).unwrap();
+    assert_eq!((manifest["row_count"].as_u64(), manifest["net"].as_i64()), (Some(7), Some(102_350)));
+    assert_eq!(manifest["files"][0]["sha256"], serde_json::json!(s.files[0].sha256));
+
+    // Again, later: the same bytes, no new version, no second announcement.
+    let before: Vec<Vec<u8>> = names.iter().map(|n| std::fs::read(stored(&w, &m, n)).unwrap()).collect();
+    w.clock.set(parse_rfc3339("2026-11-25T09:00:00+09:00").unwrap());
+    let again = w.settlements.export_day(&m, day("2026-11-24")).await.unwrap();
+    assert_eq!(again, s);
+    let after: Vec<Vec<u8>> = names.iter().map(|n| std::fs::read(stored(&w, &m, n)).unwrap()).collect();
+    assert_eq!(before, after, "a re-run writes byte-identical files");
+    let exported = repo::outbox::all_for(w.service.table.as_ref(), m.as_str()).await.unwrap();
+    assert_eq!(exported.iter().filter(|e| e.kind == EventType::SettlementExported).count(), 1);
+
+    // The next day carries the late reversal and its own deposit.
+    let next = w.settlements.export_day(&m, day("2026-11-25")).await.unwrap().totals;
+    assert_eq!((next.rows, next.deposit_count, next.gross.won(), next.fee.won(), next.vat.won(), next.net.won()), (2, 0, -3_000, 0, 0, -3_000));
+
+    // A rate merchant: 1.5 % of 12,345 is 185 (truncated), VAT 18.
+    let rated = w.service.create_merchant("Rated", Fee::RateBps(150), 0, DepositPolicy::default()).await.unwrap().merchant_id;
+    let account = issue(&w, &rated, "R-1", AccountType::Fixed, None, false).await;
+    deposit(&w, "T-RATED", &account, 12_345, t0()).await;
+    let all = w.settlements.export_all(day("2026-11-24")).await.unwrap();
+    let r = all.iter().find(|s| s.merchant_id == rated).unwrap();
+    assert_eq!((r.totals.gross.won(), r.totals.fee.won(), r.totals.vat.won(), r.totals.net.won()), (12_345, 185, 18, 12_142));
+    assert_eq!(r.payout_date, day("2026-11-24"), "D+0 on a business day is the day itself");
+    assert_eq!(all.iter().find(|s| s.merchant_id == m).unwrap(), &s, "the mall's day was already settled: unchanged");
+
+    let listed = w.settlements.list(&m, day("2026-11-01"), day("2026-11-30")).await.unwrap();
+    assert_eq!(listed.iter().map(|s| s.date).collect::<Vec<_>>(), [day("2026-11-24"), day("2026-11-25")]);
+}
+
+async fn a_long_day_continues_on_further_sheets(backend: Backend) {
+    let mut w = world(backend).await;
+    w.settlements.rows_per_sheet = 3;
+    let m = plant_the_day(&w).await;
+    let s = w.settlements.export_day(&m, day("2026-11-24")).await.unwrap();
+    let read = read_with_python(&stored(&w, &m, &s.files[0].name), &stored(&w, &m, &s.files[1].name));
+    assert_eq!(read["sheets"], serde_json::json!(["정산내역", "정산내역 (2)", "정산내역 (3)"]));
+    assert_eq!(read["csv"], read["xlsx"], "seven rows over sheets of three, each with the header");
+    assert_eq!(read["frozen"], serde_json::json!(["A2", "A2", "A2"]));
+}
