@@ -4,6 +4,7 @@
 pub mod account;
 pub mod address;
 pub mod bank;
+pub mod calendar;
 pub mod deposit;
 pub mod event;
 pub mod ids;
