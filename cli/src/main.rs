@@ -7,6 +7,7 @@
 //! - `call`: a signed merchant request, signed at send time.
 //! - `simulate`: signed provider notices, as a bank sends them.
 //! - `exceptions`: operators, and resolving deposit exceptions.
+//! - `settle`: a day's settlement files under the data dir.
 //! - `bench`: load generators whose figures go into docs/performance.md.
 
 mod bench;
@@ -15,6 +16,7 @@ mod call;
 mod config;
 mod exceptions;
 mod serve;
+mod settle;
 mod simulate;
 mod store;
 
@@ -64,6 +66,8 @@ enum Command {
     /// Deposit exceptions: list and resolve.
     #[command(subcommand)]
     Exception(exceptions::ExceptionCommand),
+    /// Settle a KST day: CSV, XLSX and manifest per merchant under the data dir.
+    Settle(settle::SettleArgs),
     /// Measure the service; prints JSON figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -224,6 +228,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(BenchCommand::Deposits(args)) => bench::deposits(args).await,
         Command::Bench(BenchCommand::Webhooks(args)) => bench_webhooks::webhooks(args).await,
         Command::Simulate(command) => simulate::run(command).await,
+        Command::Settle(args) => settle::run(&location, args).await,
         Command::Operator(command) => exceptions::operator(&store::service(&location).await?, command).await,
         Command::Exception(command) => exceptions::exception(&store::service(&location).await?, command).await,
         Command::Migrate => {

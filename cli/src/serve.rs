@@ -72,6 +72,8 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     tokio::spawn(purge_expired_items(raw.clone()));
     tokio::spawn(sweep_due_accounts(service.clone(), config.sweep_interval()?));
     start_event_path(&service, raw, &config, data_dir)?;
+    let settlements = Arc::new(crate::settle::local_settlements(data_dir, service.table.clone()));
+    tokio::spawn(settle_nightly(settlements.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr()?;
     if args.demo {
@@ -82,7 +84,7 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     println!("vaccount listening on http://{bound} (data dir {})", data_dir.display());
     tracing::info!(%bound, data_dir = %data_dir.display(), "serving");
     // The peer address feeds providers' source allowlists.
-    let app = vaccount::http::all_routes(service).into_make_service_with_connect_info::<SocketAddr>();
+    let app = vaccount::http::all_routes(service, Some(settlements)).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -162,6 +164,21 @@ async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration) {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "due-soon sweep failed"),
+        }
+    }
+}
+
+/// The nightly settlement, checked every minute: after 00:30 KST it settles yesterday (and any
+/// day missed while the server was down) once.
+async fn settle_nightly(settlements: Arc<vaccount::app::settlements::Settlements>) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match settlements.run_due().await {
+            Ok(days) if !days.is_empty() => tracing::info!(?days, "settled"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "nightly settlement failed; retrying in a minute"),
         }
     }
 }

@@ -21,6 +21,15 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// When the nightly run settles yesterday (KST).
+pub const RUN_AT: chrono::NaiveTime = match chrono::NaiveTime::from_hms_opt(0, 30, 0) {
+    Some(t) => t,
+    None => chrono::NaiveTime::MIN,
+};
+
+/// How far back a scheduled run catches up after downtime.
+pub const CATCH_UP_DAYS: i64 = 31;
+
 /// Rows in flight between the reader and the file writer.
 const ROW_BUFFER: usize = 2048;
 
@@ -91,6 +100,31 @@ impl Settlements {
     /// The day the nightly run settles: yesterday in KST.
     pub fn day_to_settle(now: DateTime<Utc>) -> NaiveDate {
         calendar::kst_day(now).pred_opt().unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The scheduled run (`serve` checks every minute; the exporter function runs at 00:30
+    /// KST): once it is past 00:30 KST, settles every day after the last one settled through
+    /// yesterday, oldest first, at most [`CATCH_UP_DAYS`] back, and remembers each day done. A
+    /// day that fails stops the run there, to be retried at the next check.
+    pub async fn run_due(&self) -> Result<Vec<NaiveDate>, AppError> {
+        let now = self.clock.now();
+        let local = now.with_timezone(&crate::domain::time::kst());
+        if local.time() < RUN_AT {
+            return Ok(Vec::new());
+        }
+        let yesterday = Self::day_to_settle(now);
+        let (last, version) = repo::settlements::last_run(self.table.as_ref()).await?.unzip();
+        let first = last.map_or(yesterday, |d| d.succ_opt().unwrap_or(d)).max(yesterday - chrono::Duration::days(CATCH_UP_DAYS - 1));
+        let mut done = Vec::new();
+        let mut version = version;
+        let mut day = first;
+        while day <= yesterday {
+            self.export_all(day).await?;
+            version = Some(repo::settlements::record_run(self.table.as_ref(), day, version).await?);
+            done.push(day);
+            day = day.succ_opt().unwrap_or(day);
+        }
+        Ok(done)
     }
 
     /// Settles every merchant's `day`. One merchant's failure does not stop the others; the

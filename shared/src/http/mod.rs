@@ -7,6 +7,7 @@ pub mod dto;
 pub mod incidents;
 pub mod operator;
 pub mod problem;
+pub mod settlements;
 pub mod webhooks;
 
 use crate::app::{AppError, Service};
@@ -26,6 +27,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
+    /// The settlement files, where this router serves them (`serve`, `settlements-api`).
+    pub settlements: Option<Arc<crate::app::settlements::Settlements>>,
 }
 
 /// `POST /v1/virtual-accounts` (function `issue-virtual-account`).
@@ -58,8 +61,9 @@ pub fn operator_routes(service: Arc<Service>) -> Router {
     finish(operator::routes().merge(incidents::routes()), service)
 }
 
-/// Every route of the service: what `serve` hosts.
-pub fn all_routes(service: Arc<Service>) -> Router {
+/// Every route of the service: what `serve` hosts. Without `settlements`, the settlement
+/// routes answer 503.
+pub fn all_routes(service: Arc<Service>, settlements: Option<Arc<crate::app::settlements::Settlements>>) -> Router {
     let all = issue_group()
         .merge(read_group())
         .merge(close_group())
@@ -67,8 +71,9 @@ pub fn all_routes(service: Arc<Service>) -> Router {
         .merge(deposit_group())
         .merge(operator::routes())
         .merge(webhooks::group())
-        .merge(incidents::routes());
-    finish(all, service)
+        .merge(incidents::routes())
+        .merge(settlements::group());
+    finish_with(all, AppState { service, settlements })
 }
 
 fn notice_group() -> Router<AppState> {
@@ -99,10 +104,14 @@ fn close_group() -> Router<AppState> {
 
 /// Fallbacks go on last: axum cannot merge routers that already have them.
 fn finish(router: Router<AppState>, service: Arc<Service>) -> Router {
+    finish_with(router, AppState { service, settlements: None })
+}
+
+fn finish_with(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(AppState { service })
+        .with_state(state)
         .layer(axum::middleware::from_fn(request_log))
         .layer(axum::middleware::from_fn(client_ip_from_socket))
 }
