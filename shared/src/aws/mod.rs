@@ -2,6 +2,7 @@
 //! standard configuration chain (region, credentials, and `AWS_ENDPOINT_URL` for a local
 //! emulator), and every name comes from the function's environment.
 
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod stream;
@@ -28,6 +29,13 @@ pub enum ConfigError {
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// An S3 client. Against an emulator (an endpoint URL is set), buckets go in the path:
+/// `bucket.127.0.0.1`, the virtual-hosted name S3 uses by default, does not resolve.
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
+    aws_sdk_s3::Client::from_conf(s3)
 }
 
 /// The data key that seals records, from the Secrets Manager secret `secret_id` (name or ARN).
