@@ -21,6 +21,10 @@ impl FixedClock {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;
     }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
 }
 
 impl Clock for FixedClock {

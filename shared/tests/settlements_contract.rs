@@ -116,7 +116,7 @@ async fn plant_the_day(w: &World) -> MerchantId {
     let mut stray = exact.clone();
     stray.account_number = "99999999999999".parse().unwrap();
     deposit(w, "T-STRAY", &stray, 20_000, minutes(7)).await;
-    let operator = "kim".parse().unwrap();
+    let operator: vaccount::domain::OperatorName = "kim".parse().unwrap();
     w.service.add_operator(operator.clone()).await.unwrap();
     let exc = repo::deposits::get_by_transaction(w.service.table.as_ref(), &"bank".parse().unwrap(), &"T-STRAY".parse().unwrap())
         .await
