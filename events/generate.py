@@ -113,6 +113,14 @@ write("get-deposits", "account-deposits", event("GET", f"/v1/virtual-accounts/{A
 write("get-deposits", "get-unknown", event("GET", "/v1/deposits/dep_01KWFX0000000000000000DP99", route="GET /v1/deposits/{id}"))
 # EventBridge Scheduler delivers the schedule's Input as it is; template.yaml sets this one.
 write("expiry-sweeper", "scheduled", {"source": "vaccount.scheduler", "task": "expiry-sweep"})
+# The nightly export settles yesterday (KST); an operator re-runs one day with {"date": …}.
+write("settlement-exporter", "scheduled", {"source": "vaccount.scheduler", "task": "settlement-export"})
+write("settlement-exporter", "rerun", {"date": "2026-11-25"})
+write("settlements-api", "list", event("GET", "/v1/settlements", query="from=2026-11-01&to=2026-11-30"))
+write("settlements-api", "file", event("GET", "/v1/settlements/2026-11-25/files/settlement-20261125.csv",
+                                       route="GET /v1/settlements/{date}/files/{name}"))
+write("settlements-api", "file-unknown", event("GET", "/v1/settlements/2026-11-24/files/settlement-20261124.csv",
+                                               route="GET /v1/settlements/{date}/files/{name}"))
 
 
 # ---------------------------------------------------------------- event-publisher (Streams)

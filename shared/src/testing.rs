@@ -194,6 +194,19 @@ pub mod fixtures {
         DateTime::from_timestamp(FIXTURE_TIME, 0).expect("valid fixture time")
     }
 
+    /// Settlements over a fresh moto bucket (its name returned with them), for the exporter
+    /// and the settlement API functions.
+    pub async fn moto_settlements(service: &Service) -> (crate::app::settlements::Settlements, aws_sdk_s3::Client, String) {
+        use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+        let client = crate::aws::s3_client(&moto_config().await);
+        let bucket = format!("vaccount-settlements-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let location = CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::ApNortheast2).build();
+        client.create_bucket().bucket(&bucket).create_bucket_configuration(location).send().await.expect("create the bucket");
+        let blobs = Arc::new(crate::aws::s3::S3Blobs::new(client.clone(), bucket.clone()));
+        let work = std::env::temp_dir().join("vaccount-test-settlements");
+        (crate::app::settlements::Settlements::new(service.table.clone(), service.clock.clone(), blobs, work), client, bucket)
+    }
+
     /// A moto table with the fixture merchant and a pool for bank 004, and a service whose
     /// clock stands at the fixtures' signing time.
     pub async fn fixture_service() -> (TestTable, Arc<Service>) {

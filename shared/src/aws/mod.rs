@@ -72,6 +72,14 @@ pub async fn service_from_env() -> Result<Arc<Service>, ConfigError> {
     Ok(Arc::new(Service::new(Arc::new(table), Arc::new(SystemClock), settings)))
 }
 
+/// Settlement files in the bucket named by `SETTLEMENT_BUCKET`, written first below
+/// `/tmp/vaccount` (a function's ephemeral storage).
+pub fn settlements_from_env(config: &aws_config::SdkConfig, service: &Service) -> Result<crate::app::settlements::Settlements, ConfigError> {
+    let bucket = std::env::var("SETTLEMENT_BUCKET").map_err(|_| ConfigError::Missing("SETTLEMENT_BUCKET"))?;
+    let blobs = Arc::new(s3::S3Blobs::new(s3_client(config), bucket));
+    Ok(crate::app::settlements::Settlements::new(service.table.clone(), service.clock.clone(), blobs, std::env::temp_dir().join("vaccount")))
+}
+
 /// Settings kept in a Secrets Manager secret (provider credentials do not belong in plain
 /// environment variables): a JSON object of `VACCOUNT_*` names to strings, from the secret the
 /// environment variable `secret_var` names. Absent variable: no settings. Environment variables
