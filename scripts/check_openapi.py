@@ -89,6 +89,10 @@ def prepare(binary, data_dir):
     setup_command(binary, data_dir, "provider", "add", "--id", "toss", "--kind", "tosspayments")
     # Loopback is not on this provider's allowlist, so every notice the checker sends it is refused.
     walled = setup_command(binary, data_dir, "provider", "add", "--id", "walled", "--kind", "generic", "--allow-ip", "192.0.2.1")
+    # A settled day for the approval merchant (its only merchant so far): a day with no deposits.
+    settled = setup_command(binary, data_dir, "settle", "--date", "2026-11-24")
+    if [s.get("date") for s in settled] != ["2026-11-24"] or settled[0].get("net") != 0:
+        sys.exit(f"setup: `vaccount settle --date 2026-11-24` printed {settled}, not one empty settlement")
     return {"tokens": tokens, "approval": approval, "walled_secret": walled["secret"]}
 
 
@@ -174,6 +178,7 @@ def run_checks(spec, url, demo, setup):
 
     check_notices(call, demo, setup)
     check_webhooks(call, demo)
+    check_settlements(call, demo, setup)
     for line in checked:
         print("ok", line)
     print(f"openapi: {len(checked)} responses match docs/openapi.yaml")
@@ -302,6 +307,27 @@ def check_notices(call, demo, setup):
     require(rejected["exception"]["state"] == "open" and rejected["proposal"] is None, f"rejected: {rejected}")
     call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/approve", signer=lee, expect=404)
     call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/reject", signer=lee, expect=404)
+
+
+def check_settlements(call, demo, setup):
+    """The day `vaccount settle` wrote for the approval merchant before the server started."""
+    approval = setup["approval"]
+    mall = merchant_signer(approval["key_id"], approval["secret"])
+    listed = call("GET", "/v1/settlements?from=2026-11-01&to=2026-11-24", signer=mall, expect=200).json()
+    # serve's own nightly run may have settled yesterday too, depending on the hour.
+    require([s["date"] for s in listed["data"]][:1] == ["2026-11-24"], f"the settled day first: {listed}")
+    day = listed["data"][0]
+    require(day["payout_date"] == "2026-11-26" and day["deposit_count"] == 0, f"an empty Tuesday pays out Thursday: {day}")
+    for f in day["files"]:
+        got = call("GET", f"/v1/settlements/2026-11-24/files/{f['name']}", signer=mall, expect=200)
+        require(len(got.content) == f["bytes"] and hashlib.sha256(got.content).hexdigest() == f["sha256"], f"{f['name']} is what the listing says")
+    call("GET", "/v1/settlements?from=2026-11-30&to=2026-11-01", signer=mall, expect=400)
+    call("GET", "/v1/settlements?from=yesterday", signer=mall, expect=400)
+    call("GET", "/v1/settlements?colour=red", signer=mall, expect=400)
+    call("GET", "/v1/settlements", signer=merchant_signer(demo["key_id"], "wrong"), expect=401)
+    call("GET", "/v1/settlements/2026-11-24/files/settlement-20261124.csv", expect=404)
+    call("GET", "/v1/settlements/2026-11-24/files/secrets.txt", signer=mall, expect=404)
+    call("GET", "/v1/settlements/24-11-2026/files/manifest.json", signer=mall, expect=404)
 
 
 def check_webhooks(call, demo):
