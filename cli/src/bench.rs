@@ -132,7 +132,7 @@ fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
-fn tempfile_dir() -> Result<std::path::PathBuf, CliError> {
+pub(crate) fn tempfile_dir() -> Result<std::path::PathBuf, CliError> {
     let dir = std::env::temp_dir().join(format!("vaccount-bench-{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

@@ -11,6 +11,7 @@
 //! - `bench`: load generators whose figures go into docs/performance.md.
 
 mod bench;
+mod bench_settlement;
 mod bench_webhooks;
 mod call;
 mod config;
@@ -81,6 +82,8 @@ enum BenchCommand {
     Deposits(bench::BenchDepositsArgs),
     /// Notice-to-webhook latency over a running `serve` at a steady deposit rate.
     Webhooks(bench_webhooks::BenchWebhooksArgs),
+    /// Export one day of N deposits to CSV, XLSX and manifest; time and peak RSS.
+    Settlement(bench_settlement::BenchSettlementArgs),
 }
 
 #[derive(Subcommand)]
@@ -227,6 +230,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(BenchCommand::Issue(args)) => bench::issue(args).await,
         Command::Bench(BenchCommand::Deposits(args)) => bench::deposits(args).await,
         Command::Bench(BenchCommand::Webhooks(args)) => bench_webhooks::webhooks(args).await,
+        Command::Bench(BenchCommand::Settlement(args)) => bench_settlement::settlement(args).await,
         Command::Simulate(command) => simulate::run(command).await,
         Command::Settle(args) => settle::run(&location, args).await,
         Command::Operator(command) => exceptions::operator(&store::service(&location).await?, command).await,
