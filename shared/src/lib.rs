@@ -3,12 +3,13 @@
 //! Where things live, and which way dependencies point (inward only):
 //!
 //! - [`domain`]: pure types and rules (money, banks, ids, the account state machine, pool
-//!   numbers, signatures). No I/O, no async, no AWS.
+//!   numbers, signatures, the business-day calendar, settlement arithmetic). No I/O, no async,
+//!   no AWS.
 //! - [`ports`]: the traits use cases are written against (`Table`, `Clock`, `Publisher`,
 //!   `HttpSender`, `CustomerMessenger`, `AlertChannel`, `BlobStore`).
 //! - [`repo`]: the single-table key layout of every record, written once over `Table`.
 //! - [`app`]: use cases (issue, read, list, close, deposits, exceptions, authenticate,
-//!   idempotency, setup) and the queue consumers (`consumer`: the contract; `webhooks`,
+//!   idempotency, setup, settlements and their files) and the queue consumers (`consumer`: the contract; `webhooks`,
 //!   `notices`, `reminders`, `alerts`).
 //! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file; `BlobStore` on a directory.
 //! - [`aws`]: building AWS clients and the service from a Lambda's environment; the event path
