@@ -220,3 +220,47 @@ async fn a_long_day_continues_on_further_sheets(backend: Backend) {
     assert_eq!(read["csv"], read["xlsx"], "seven rows over sheets of three, each with the header");
     assert_eq!(read["frozen"], serde_json::json!(["A2", "A2", "A2"]));
 }
+
+/// More entries than a page per shard: the merge still yields every entry once, in order.
+#[tokio::test]
+async fn a_day_longer_than_a_page_per_shard_merges_in_order() {
+    use vaccount::domain::settlement::{EntryKind, SettlementEntry};
+    use vaccount::repo::settlements::{DayEntries, put_entry};
+    let t = table(Backend::Embedded).await;
+    let merchant: MerchantId = "mch_01KWFX0000000000000000MCH1".parse().unwrap();
+    let start = t0();
+    let entries: Vec<SettlementEntry> = (0..5_000i64)
+        .map(|n| {
+            // Times repeat (n / 3) so ties are broken by deposit id, as in the files.
+            let at = start + Duration::milliseconds(n / 3);
+            SettlementEntry {
+                merchant_id: merchant.clone(),
+                day: day("2026-11-24"),
+                at,
+                kind: EntryKind::Deposit,
+                deposit_id: vaccount::domain::DepositId::generate(at),
+                provider: "bank".parse().unwrap(),
+                transaction_id: format!("T-{n}").parse().unwrap(),
+                virtual_account_id: vaccount::domain::VirtualAccountId::generate(at),
+                order_id: format!("O-{n}").parse().unwrap(),
+                bank_code: BankCode::Kookmin,
+                account_number: "12345600000000".parse().unwrap(),
+                depositor_name: None,
+                amount: Krw::new(1_000 + n),
+                deposits: 1,
+            }
+        })
+        .collect();
+    for chunk in entries.chunks(100) {
+        t.table.transact(chunk.iter().map(|e| put_entry(e).unwrap()).collect()).await.unwrap();
+    }
+    let mut expected: Vec<(i64, String)> = entries.iter().map(|e| (e.at.timestamp_millis(), e.deposit_id.to_string())).collect();
+    expected.sort();
+    let mut read = DayEntries::new(t.table.as_ref(), &merchant, day("2026-11-24"));
+    let mut seen = Vec::new();
+    while let Some(e) = read.next().await.unwrap() {
+        seen.push((e.at.timestamp_millis(), e.deposit_id.to_string()));
+    }
+    assert_eq!(seen, expected);
+    assert!(DayEntries::new(t.table.as_ref(), &merchant, day("2026-11-25")).next().await.unwrap().is_none(), "another day is empty");
+}

@@ -57,7 +57,9 @@ impl<'a> DayEntries<'a> {
 
     pub async fn next(&mut self) -> Result<Option<SettlementEntry>, StoreError> {
         for shard in &mut self.shards {
-            if shard.buffered.is_empty() && !shard.exhausted {
+            // A page may come back empty with more to read (DynamoDB may stop early), so read
+            // until the shard has a head or is done: the merge needs every shard's head.
+            while shard.buffered.is_empty() && !shard.exhausted {
                 let query = Query::table(shard.partition.clone()).range(SortRange::All).limit(PAGE).after(shard.after.take());
                 let page = self.table.query(&query).await?;
                 for item in &page.items {
