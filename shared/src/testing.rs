@@ -194,6 +194,23 @@ pub mod fixtures {
         DateTime::from_timestamp(FIXTURE_TIME, 0).expect("valid fixture time")
     }
 
+    /// The SQS event `events/{function}/{name}`.
+    pub fn sqs_fixture(function: &str, name: &str) -> aws_lambda_events::event::sqs::SqsEvent {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(function).join(name);
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).expect("an SQS event")
+    }
+
+    /// An SQS client that reaches no SQS: a batch whose every answer is `Done` never calls it,
+    /// and using this client proves as much.
+    pub fn offline_sqs() -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_sqs::config::Region::new("ap-northeast-2"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
     /// Settlements over a fresh moto bucket (its name returned with them), for the exporter
     /// and the settlement API functions.
     pub async fn moto_settlements(service: &Service) -> (crate::app::settlements::Settlements, aws_sdk_s3::Client, String) {

@@ -9,19 +9,9 @@ use vaccount::testing::fixtures::fixture_time;
 use vaccount::testing::{Backend, FixedClock, table};
 
 fn fixture(name: &str) -> SqsEvent {
-    let path = format!("{}/../../events/notifier/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    vaccount::testing::fixtures::sqs_fixture("notifier", name)
 }
 
-fn offline_sqs() -> aws_sdk_sqs::Client {
-    // Done answers never call SQS; a client that could not reach it proves as much.
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_sqs::config::Region::new("ap-northeast-2"))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_issued_fixture_tells_the_customer_once() {
@@ -31,7 +21,7 @@ async fn the_issued_fixture_tells_the_customer_once() {
     let sink = dir.path().join("notices.jsonl");
     let consumer = NoticeConsumer::new(service, Arc::new(FileMessenger::new(sink.clone())));
 
-    let answer = notifier::handle(&consumer, &offline_sqs(), fixture("issued.json"), fixture_time()).await;
+    let answer = notifier::handle(&consumer, &vaccount::testing::fixtures::offline_sqs(), fixture("issued.json"), fixture_time()).await;
     assert!(answer.batch_item_failures.is_empty());
     let sent = std::fs::read_to_string(&sink).unwrap();
     assert!(sent.contains("01012345678"), "알림톡 to the customer's phone: {sent}");
@@ -39,7 +29,7 @@ async fn the_issued_fixture_tells_the_customer_once() {
     let lines = sent.lines().count();
 
     // The queue delivers it again: nothing is sent twice.
-    let again = notifier::handle(&consumer, &offline_sqs(), fixture("issued.json"), fixture_time()).await;
+    let again = notifier::handle(&consumer, &vaccount::testing::fixtures::offline_sqs(), fixture("issued.json"), fixture_time()).await;
     assert!(again.batch_item_failures.is_empty());
     assert_eq!(std::fs::read_to_string(&sink).unwrap().lines().count(), lines);
 }

@@ -10,19 +10,9 @@ use vaccount::testing::fixtures::fixture_time;
 use vaccount::testing::{Backend, FixedClock, table};
 
 fn fixture(name: &str) -> SqsEvent {
-    let path = format!("{}/../../events/ops-alert/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    vaccount::testing::fixtures::sqs_fixture("ops-alert", name)
 }
 
-fn offline_sqs() -> aws_sdk_sqs::Client {
-    // Done answers never call SQS; a client that could not reach it proves as much.
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_sqs::config::Region::new("ap-northeast-2"))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_alert_and_an_alarm_become_incidents_and_reach_the_channel() {
@@ -33,7 +23,7 @@ async fn a_pool_alert_and_an_alarm_become_incidents_and_reach_the_channel() {
     let consumer = AlertConsumer::new(service.clone(), Arc::new(FileAlertChannel::new(sink.clone())));
 
     for name in ["pool-low.json", "cloudwatch-alarm.json"] {
-        let answer = ops_alert::handle(&consumer, &offline_sqs(), fixture(name), fixture_time()).await;
+        let answer = ops_alert::handle(&consumer, &vaccount::testing::fixtures::offline_sqs(), fixture(name), fixture_time()).await;
         assert!(answer.batch_item_failures.is_empty(), "{name}");
     }
     let incidents = service.list_incidents(Some(IncidentStatus::Open), 10, None).await.unwrap().items;

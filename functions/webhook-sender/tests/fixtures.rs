@@ -11,19 +11,9 @@ use vaccount::testing::fixtures::{KEY_ID, MERCHANT_ID, SECRET, fixture_time};
 use vaccount::testing::{Backend, FixedClock, seed_merchant, table};
 
 fn fixture(name: &str) -> SqsEvent {
-    let path = format!("{}/../../events/webhook-sender/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    vaccount::testing::fixtures::sqs_fixture("webhook-sender", name)
 }
 
-fn offline_sqs() -> aws_sdk_sqs::Client {
-    // Done answers never call SQS; a client that could not reach it proves as much.
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_sqs::config::Region::new("ap-northeast-2"))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_issued_fixture_is_delivered_signed_and_acknowledged() {
@@ -52,7 +42,7 @@ async fn the_issued_fixture_is_delivered_signed_and_acknowledged() {
     service.create_webhook_endpoint(&merchant, &url, None).await.unwrap();
     let consumer = WebhookConsumer::new(service, Arc::new(OutboundHttp::guarded(true).unwrap()));
 
-    let answer = webhook_sender::handle(&consumer, &offline_sqs(), fixture("issued.json"), fixture_time()).await;
+    let answer = webhook_sender::handle(&consumer, &vaccount::testing::fixtures::offline_sqs(), fixture("issued.json"), fixture_time()).await;
     assert!(answer.batch_item_failures.is_empty(), "delivered, so Lambda deletes it");
     let received = received.lock().unwrap();
     assert_eq!(received.len(), 1);
