@@ -103,10 +103,10 @@ pub struct RecoveredRow {
     pub deposit_id: Option<DepositId>,
 }
 
-/// The outcome of reconciling one provider's day.
+/// The outcome of reconciling one provider's day: the stored summary, and the rows behind its
+/// `recovered` and `differences` counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    #[serde(flatten)]
     pub summary: ReportSummary,
     pub recovered: Vec<RecoveredRow>,
     pub differences: Vec<Difference>,
@@ -116,7 +116,7 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum DayOutcome {
-    Reconciled { report: ReportSummary },
+    Reconciled { report: Box<ReportSummary> },
     /// The statement has not arrived; it is looked for again at the next check.
     Waiting,
     /// The statement had not arrived by its deadline; ops were told (once). Still looked for.
@@ -508,7 +508,7 @@ impl Reconciler {
         match statement::parse(provider, &bytes) {
             Ok(entries) => {
                 let report = self.reconcile_entries(provider, day, sha256_hex(&bytes), &entries).await?;
-                Ok(Some(DayOutcome::Reconciled { report: report.summary }))
+                Ok(Some(DayOutcome::Reconciled { report: Box::new(report.summary) }))
             }
             Err(e) => {
                 let sha256 = sha256_hex(&bytes);
