@@ -162,7 +162,9 @@ async fn every_bad_input_gets_its_problem() {
     }
 
     // Malformed bodies and headers.
-    let raw_cases: Vec<(&str, &str, Vec<(&str, &str)>, u16)> = vec![
+    // What, body, extra headers, expected status.
+    type RawCase<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, u16);
+    let raw_cases: Vec<RawCase> = vec![
         ("not JSON", "{oops", vec![], 400),
         ("a JSON array", "[1,2]", vec![], 400),
         ("wrong content type", r#"{"order_id":"A","amount":1,"bank_code":"004"}"#, vec![("Content-Type", "text/plain")], 400),

@@ -61,10 +61,10 @@ async fn receiver(secret: Arc<Mutex<Option<String>>>, arrivals: Arc<Mutex<Arriva
                 let mut seen = arrivals.lock().unwrap_or_else(|e| e.into_inner());
                 if !signed {
                     seen.bad_signatures += 1;
-                } else if seen.first.contains_key(&tx) {
-                    seen.duplicates += 1;
+                } else if let std::collections::hash_map::Entry::Vacant(first) = seen.first.entry(tx) {
+                    first.insert(at);
                 } else {
-                    seen.first.insert(tx, at);
+                    seen.duplicates += 1;
                 }
                 http::StatusCode::NO_CONTENT
             }

@@ -166,7 +166,7 @@ async fn a_day_settles_to_hand_computed_totals_and_reruns_byte_identical(backend
     assert_eq!(names, ["settlement-20261124.csv", "settlement-20261124.xlsx", "manifest.json"]);
 
     // The files say the same as the record, through a merchant's tools.
-    let read = read_with_python(&stored(&w, &m, &names[0]), &stored(&w, &m, &names[1]));
+    let read = read_with_python(&stored(&w, &m, names[0]), &stored(&w, &m, names[1]));
     let rows = read["csv"].as_array().unwrap();
     assert_eq!(read["csv"], read["xlsx"], "the CSV and the XLSX hold the same rows");
     assert_eq!(rows[0][0], "정산일");

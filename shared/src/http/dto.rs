@@ -423,6 +423,41 @@ pub fn decode_cursor(text: &str) -> Result<Cursor, FieldError> {
     serde_json::from_slice(&bytes).map_err(|_| bad())
 }
 
+/// `GET /v1/settlements?from=&to=`: KST days (`2026-11-24`); `to` defaults to `today`, `from`
+/// to 30 days before `to`.
+pub fn parse_settlement_query(query: Option<&str>, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, chrono::NaiveDate), AppError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|_| AppError::invalid("the query string is malformed", vec![]))?;
+    let mut f = Fields::default();
+    let (mut from, mut to) = (None, None);
+    for (name, value) in &pairs {
+        let slot = match name.as_str() {
+            "from" => &mut from,
+            "to" => &mut to,
+            other => {
+                f.fail(other, "unknown query parameter");
+                continue;
+            }
+        };
+        if slot.is_some() {
+            f.fail(name, "must be given at most once");
+            continue;
+        }
+        *slot = parse_day(value).map_err(|e| f.errors.push(FieldError::new(name, e))).ok();
+    }
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or(to - chrono::Duration::days(30));
+    f.done((from, to))
+}
+
+/// A KST calendar day as the API writes it.
+pub fn parse_day(text: &str) -> Result<chrono::NaiveDate, &'static str> {
+    match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(day) if text.len() == 10 => Ok(day),
+        _ => Err("must be a date such as 2026-11-24"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,40 +513,5 @@ mod tests {
         assert!(parse_list_query(Some("status=paid&status=waiting")).is_err());
         assert!(parse_list_query(Some("created_from=2026-11-24T10:00:00+09:00")).is_err());
         assert!(parse_list_query(Some("created_from=2026-11-24T10:00:00%2B09:00")).is_ok());
-    }
-}
-
-/// `GET /v1/settlements?from=&to=`: KST days (`2026-11-24`); `to` defaults to `today`, `from`
-/// to 30 days before `to`.
-pub fn parse_settlement_query(query: Option<&str>, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, chrono::NaiveDate), AppError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-        .map_err(|_| AppError::invalid("the query string is malformed", vec![]))?;
-    let mut f = Fields::default();
-    let (mut from, mut to) = (None, None);
-    for (name, value) in &pairs {
-        let slot = match name.as_str() {
-            "from" => &mut from,
-            "to" => &mut to,
-            other => {
-                f.fail(other, "unknown query parameter");
-                continue;
-            }
-        };
-        if slot.is_some() {
-            f.fail(name, "must be given at most once");
-            continue;
-        }
-        *slot = parse_day(value).map_err(|e| f.errors.push(FieldError::new(name, e))).ok();
-    }
-    let to = to.unwrap_or(today);
-    let from = from.unwrap_or(to - chrono::Duration::days(30));
-    f.done((from, to))
-}
-
-/// A KST calendar day as the API writes it.
-pub fn parse_day(text: &str) -> Result<chrono::NaiveDate, &'static str> {
-    match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        Ok(day) if text.len() == 10 => Ok(day),
-        _ => Err("must be a date such as 2026-11-24"),
     }
 }
