@@ -236,6 +236,20 @@ async fn a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_ar
     assert_eq!(ops_events(&w, EventType::ReconciliationMismatch).await.len(), 1);
     assert_eq!(repo::reconciliation::get_report(table.as_ref(), &bank(), day()).await.unwrap().unwrap().version, 1);
 
+    // The lost callback finally arrives: answered from the recovered deposit, no new effect.
+    let late = DepositNotice {
+        provider: bank(),
+        transaction_id: "T-LOST".parse().unwrap(),
+        bank_code: BankCode::Kookmin,
+        account_number: planted.lost_to.account_number.clone(),
+        amount: Krw::new(30_000),
+        depositor_name: Some("홍길동".into()),
+        deposited_at: parse_rfc3339("2026-11-24T11:00:00+09:00").unwrap(),
+    };
+    let answer = w.service.record_deposit(late).await.unwrap();
+    assert_eq!(answer.deposit_id.as_ref(), Some(&lost[0].id));
+    assert_eq!(merchant_events(&w).await, events_after);
+
     // The provider corrects T-2's amount: a new outcome, recorded and announced; its difference gone.
     let corrected = String::from_utf8(statement.clone()).unwrap().replace(",21000,", ",20000,");
     let fixed = w.reconciler.reconcile_day(&bank(), day(), corrected.as_bytes()).await.unwrap();
@@ -288,6 +302,8 @@ async fn the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconci
     w.blobs.put_file(&statement_key(&bank(), day()).unwrap(), &dropped, "text/csv").await.unwrap();
     w.clock.set(at("2026-11-25T12:02:00+09:00"));
     let runs = w.reconciler.run_due().await.unwrap();
+    let shown = serde_json::to_value(&runs).unwrap();
+    assert_eq!((shown[0]["provider"].as_str(), shown[0]["outcome"].as_str(), shown[0]["report"]["recovered"].as_u64()), (Some("bank"), Some("reconciled"), Some(2)));
     let [run] = runs.as_slice() else { panic!("one run: {runs:?}") };
     let DayOutcome::Reconciled { report } = &run.outcome else { panic!("reconciled: {run:?}") };
     assert_eq!((report.recovered, report.differences), (2, 3));
