@@ -16,6 +16,7 @@ mod bench_webhooks;
 mod call;
 mod config;
 mod exceptions;
+mod reconcile;
 mod serve;
 mod settle;
 mod simulate;
@@ -69,6 +70,8 @@ enum Command {
     Exception(exceptions::ExceptionCommand),
     /// Settle a KST day: CSV, XLSX and manifest per merchant under the data dir.
     Settle(settle::SettleArgs),
+    /// Reconcile a provider's statement of a KST day; the report goes under the data dir.
+    Reconcile(reconcile::ReconcileArgs),
     /// Measure the service; prints JSON figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -233,6 +236,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(BenchCommand::Settlement(args)) => bench_settlement::settlement(args).await,
         Command::Simulate(command) => simulate::run(command).await,
         Command::Settle(args) => settle::run(&location, args).await,
+        Command::Reconcile(args) => reconcile::run(&location, args).await,
         Command::Operator(command) => exceptions::operator(&store::service(&location).await?, command).await,
         Command::Exception(command) => exceptions::exception(&store::service(&location).await?, command).await,
         Command::Migrate => {

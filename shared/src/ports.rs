@@ -489,3 +489,27 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Reads a whole (small) file: manifests, reports. `None` when no file has that key.
     async fn read(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BlobError>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Provider statements (reconciliation)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("statement source unavailable: {0}")]
+pub struct StatementSourceError(pub String);
+
+impl From<BlobError> for StatementSourceError {
+    fn from(e: BlobError) -> StatementSourceError {
+        StatementSourceError(e.to_string())
+    }
+}
+
+/// Where a provider's list of a day's transactions comes from: a file the provider drops into
+/// the bucket (the data dir in `serve`), or a provider's API. Either way the bytes are the
+/// generic statement CSV (docs/providers.md, "Daily statements"); an API adapter writes its
+/// answer in that format, so one parser and one comparison serve every provider.
+#[async_trait]
+pub trait StatementSource: Send + Sync + 'static {
+    /// The statement of the KST `day`, or `None` while the provider has not made it available.
+    async fn statement(&self, provider: &crate::domain::ProviderId, day: chrono::NaiveDate) -> Result<Option<Vec<u8>>, StatementSourceError>;
+}

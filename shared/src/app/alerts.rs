@@ -1,7 +1,8 @@
 //! The ops-alerts consumer (`ops-alert` in AWS, a worker in `serve`) and the operators' use
 //! cases on incidents.
 //!
-//! A message is an outbox event (`pool.low`, `webhook.dead_lettered`, `notice.failed`) or a
+//! A message is an outbox event (`pool.low`, `webhook.dead_lettered`, `notice.failed`,
+//! `reconciliation.mismatch`, `reconciliation.statement_missing`) or a
 //! CloudWatch alarm state change as SNS delivers it raw (`ALARM` pages at once, `OK` resolves
 //! the alarm's incident). Each alert is counted on its incident exactly once: a receipt keyed
 //! by the event id (or alarm name, state and change time) is written in the incident's
@@ -24,7 +25,7 @@ use std::sync::Arc;
 /// Attempts at recording one alert or operator action when other writers keep winning.
 const ATTEMPTS: usize = 5;
 /// The event fields an alert quotes: identifiers and counts, never personal data.
-const DETAIL_FIELDS: [&str; 12] = [
+const DETAIL_FIELDS: [&str; 19] = [
     "bank_code",
     "bank_name",
     "free",
@@ -37,6 +38,13 @@ const DETAIL_FIELDS: [&str; 12] = [
     "attempts",
     "last_status",
     "errors",
+    "provider",
+    "date",
+    "differences",
+    "by_kind",
+    "recovered",
+    "report",
+    "problem",
 ];
 /// The longest quoted field value.
 const MAX_FIELD_CHARS: usize = 300;
@@ -117,6 +125,7 @@ fn parse_alert(body: &str, now: DateTime<Utc>) -> Result<Option<Alert>, String> 
     let subject = match event.kind {
         EventType::PoolLow => text_field("bank_code"),
         EventType::WebhookDeadLettered | EventType::NoticeFailed => event.merchant_id.as_ref().map(ToString::to_string).or_else(|| text_field("merchant_id")),
+        EventType::ReconciliationMismatch | EventType::ReconciliationStatementMissing => text_field("provider"),
         _ => return Ok(None),
     };
     let quoted: Vec<String> = DETAIL_FIELDS
@@ -282,5 +291,21 @@ mod tests {
         assert!(alert.detail.contains("event_id=evt_1"));
         assert!(!alert.detail.contains("0101234") && !alert.detail.contains("홍길동"), "{}", alert.detail);
         assert_eq!(alert.facts.subject, "mch_01KWFX0000000000000000MCH1");
+    }
+
+    #[test]
+    fn a_reconciliation_mismatch_is_an_alert_about_its_provider() {
+        let data = serde_json::json!({
+            "provider": "bank",
+            "date": "2026-11-24",
+            "differences": 3,
+            "by_kind": {"amount_mismatch": 1, "account_mismatch": 1, "missing_at_provider": 1},
+            "recovered": 1,
+            "report": "reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv",
+        });
+        let event = OutboxEvent::new(EventType::ReconciliationMismatch, None, data, Utc::now());
+        let alert = parse_alert(&serde_json::to_string(&event).unwrap(), Utc::now()).unwrap().unwrap();
+        assert_eq!((alert.facts.kind.as_str(), alert.facts.subject.as_str(), alert.signal), ("reconciliation.mismatch", "bank", Signal::Raise));
+        assert!(alert.detail.contains("date=2026-11-24") && alert.detail.contains("differences=3"), "{}", alert.detail);
     }
 }

@@ -11,6 +11,7 @@ pub mod expiry;
 pub mod error;
 pub mod idempotency;
 pub mod notices;
+pub mod reconcile;
 pub mod reminders;
 pub mod settlement_files;
 pub mod settlements;

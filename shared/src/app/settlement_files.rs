@@ -80,14 +80,15 @@ fn cells(row: &Row) -> Cells {
 /// Text that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a control
 /// character first) is prefixed with `'`: an order id or a depositor's name comes from
 /// outside and must stay text (CSV injection).
-fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
         _ => text.into(),
     }
 }
 
-fn csv_field(out: &mut impl std::io::Write, text: &str) -> std::io::Result<()> {
+/// One CSV field, quoted (RFC 4180) when it holds a separator, a quote or a line break.
+pub fn csv_field(out: &mut impl std::io::Write, text: &str) -> std::io::Result<()> {
     if text.contains([',', '"', '\r', '\n']) {
         write!(out, "\"{}\"", text.replace('"', "\"\""))
     } else {

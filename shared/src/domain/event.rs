@@ -48,6 +48,13 @@ pub enum EventType {
     /// An operations alert: a customer notice could not be sent on any channel.
     #[serde(rename = "notice.failed")]
     NoticeFailed,
+    /// An operations alert: a provider's statement of a day differs from our deposits
+    /// (`app::reconcile`); the data names the provider, the day and the counts.
+    #[serde(rename = "reconciliation.mismatch")]
+    ReconciliationMismatch,
+    /// An operations alert: a provider's statement of a day has not arrived by the time it is due.
+    #[serde(rename = "reconciliation.statement_missing")]
+    ReconciliationStatementMissing,
 }
 
 /// The queues events fan out to: SQS queues subscribed to the topic in AWS, durable local
@@ -90,7 +97,7 @@ impl std::fmt::Display for QueueName {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 16] = [
+    pub const ALL: [EventType; 18] = [
         EventType::AccountIssued,
         EventType::AccountClosed,
         EventType::AccountExpired,
@@ -107,6 +114,8 @@ impl EventType {
         EventType::PoolLow,
         EventType::WebhookDeadLettered,
         EventType::NoticeFailed,
+        EventType::ReconciliationMismatch,
+        EventType::ReconciliationStatementMissing,
     ];
 
     /// The name on the wire (`virtual_account.paid`).
@@ -128,6 +137,8 @@ impl EventType {
             EventType::PoolLow => "pool.low",
             EventType::WebhookDeadLettered => "webhook.dead_lettered",
             EventType::NoticeFailed => "notice.failed",
+            EventType::ReconciliationMismatch => "reconciliation.mismatch",
+            EventType::ReconciliationStatementMissing => "reconciliation.statement_missing",
         }
     }
 
@@ -140,6 +151,8 @@ impl EventType {
                 | EventType::PoolLow
                 | EventType::WebhookDeadLettered
                 | EventType::NoticeFailed
+                | EventType::ReconciliationMismatch
+                | EventType::ReconciliationStatementMissing
         )
     }
 
@@ -150,7 +163,11 @@ impl EventType {
             // The customer hears about these; the merchant's systems too, where public.
             EventType::AccountIssued | EventType::AccountPaid | EventType::AccountExpired => &[MerchantWebhooks, CustomerNotices],
             EventType::AccountDueSoon => &[CustomerNotices],
-            EventType::PoolLow | EventType::WebhookDeadLettered | EventType::NoticeFailed => &[OpsAlerts],
+            EventType::PoolLow
+            | EventType::WebhookDeadLettered
+            | EventType::NoticeFailed
+            | EventType::ReconciliationMismatch
+            | EventType::ReconciliationStatementMissing => &[OpsAlerts],
             EventType::WebhookResendRequested => &[MerchantWebhooks],
             _ => &[MerchantWebhooks],
         }

@@ -76,7 +76,8 @@ impl EscalationRule {
 /// One alert as the incident sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertFacts {
-    /// `webhook.dead_lettered`, `pool.low`, `notice.failed`, `alarm`.
+    /// `webhook.dead_lettered`, `pool.low`, `notice.failed`, `reconciliation.mismatch`,
+    /// `reconciliation.statement_missing`, `alarm`.
     pub kind: String,
     /// What it is about: a merchant id, a bank code, an alarm name.
     pub subject: String,

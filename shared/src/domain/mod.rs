@@ -13,6 +13,7 @@ pub mod merchant;
 pub mod money;
 pub mod notice;
 pub mod pool;
+pub mod reconciliation;
 pub mod settlement;
 pub mod signing;
 pub mod time;

@@ -12,7 +12,7 @@ use crate::http::dto::{Fields, amount, bounded_text, object_lenient, only, parse
 pub const SIGNATURE_HEADER: &str = "x-provider-signature";
 
 /// The longest depositor name a bank prints on a transfer record, with room to spare.
-const MAX_DEPOSITOR_CHARS: usize = 30;
+pub(crate) const MAX_DEPOSITOR_CHARS: usize = 30;
 
 /// The signature a provider sends with `body`.
 pub fn sign(secret: &str, body: &[u8]) -> String {

@@ -1,11 +1,13 @@
 //! Upstream providers' notice formats. Each kind turns a raw callback into a validated
 //! [`ProviderNotice`] after checking that it really comes from the provider; the use cases
-//! never see a provider's wire format. (The built-in number pool lives in `repo::pool` and
+//! never see a provider's wire format. `statement` reads providers' daily statements for
+//! reconciliation. (The built-in number pool lives in `repo::pool` and
 //! `app::accounts`.)
 
 pub mod alerting;
 pub mod generic;
 pub mod messaging;
+pub mod statement;
 pub mod tosspayments;
 
 use crate::domain::deposit::{DepositNotice, ReversalNotice};

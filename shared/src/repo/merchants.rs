@@ -8,6 +8,10 @@ use crate::ports::{Condition, Index, Key, Query, StoreError, Table, Write};
 /// jobs walk it.
 const ALL_MERCHANTS: &str = "MERCHANTS";
 
+/// Every provider is in this gsi1 partition (a handful of items): the daily reconciliation
+/// walks it.
+const ALL_PROVIDERS: &str = "PROVIDERS";
+
 pub fn merchant_key(id: &MerchantId) -> Key {
     Key::new(format!("MCH#{id}"), "PROFILE")
 }
@@ -33,7 +37,11 @@ pub fn put_api_key(key: &ApiKey, condition: Condition) -> Result<Write, StoreErr
 }
 
 pub fn put_provider(provider: &Provider, condition: Condition) -> Result<Write, StoreError> {
-    Ok(ItemBuilder::new(&provider_key(&provider.id), "provider").version(provider.version).data(provider)?.put(condition))
+    Ok(ItemBuilder::new(&provider_key(&provider.id), "provider")
+        .version(provider.version)
+        .data(provider)?
+        .index(Index::Gsi1, ALL_PROVIDERS, provider.id.as_str())
+        .put(condition))
 }
 
 pub async fn get_merchant(table: &dyn Table, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
@@ -50,16 +58,26 @@ pub async fn get_provider(table: &dyn Table, id: &ProviderId) -> Result<Option<P
 
 /// Every merchant, in id order (creation order: ids are ULIDs).
 pub async fn list_merchants(table: &dyn Table) -> Result<Vec<Merchant>, StoreError> {
-    let mut merchants = Vec::new();
+    all_of(table, ALL_MERCHANTS).await
+}
+
+/// Every provider, in id order. Providers registered before the index existed are not listed
+/// until their item is written again (docs/storage.md).
+pub async fn list_providers(table: &dyn Table) -> Result<Vec<Provider>, StoreError> {
+    all_of(table, ALL_PROVIDERS).await
+}
+
+async fn all_of<T: serde::de::DeserializeOwned>(table: &dyn Table, partition: &str) -> Result<Vec<T>, StoreError> {
+    let mut records = Vec::new();
     let mut after = None;
     loop {
-        let page = table.query(&Query::index(Index::Gsi1, ALL_MERCHANTS).limit(100).after(after)).await?;
+        let page = table.query(&Query::index(Index::Gsi1, partition).limit(100).after(after)).await?;
         for item in &page.items {
-            merchants.push(data_of(item)?);
+            records.push(data_of(item)?);
         }
         match page.next {
             Some(next) => after = Some(next),
-            None => return Ok(merchants),
+            None => return Ok(records),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod merchants;
 pub mod notices;
 pub mod outbox;
 pub mod pool;
+pub mod reconciliation;
 pub mod settlements;
 pub mod webhooks;
 
