@@ -116,6 +116,9 @@ write("expiry-sweeper", "scheduled", {"source": "vaccount.scheduler", "task": "e
 # The nightly export settles yesterday (KST); an operator re-runs one day with {"date": …}.
 write("settlement-exporter", "scheduled", {"source": "vaccount.scheduler", "task": "settlement-export"})
 write("settlement-exporter", "rerun", {"date": "2026-11-25"})
+# The reconciler's schedule, and an operator's re-run of one provider's day.
+write("reconciler", "scheduled", {"source": "vaccount.scheduler", "task": "reconcile"})
+write("reconciler", "rerun", {"provider": "bank", "date": "2026-11-25"})
 write("settlements-api", "list", event("GET", "/v1/settlements", query="from=2026-11-01&to=2026-11-30"))
 write("settlements-api", "file", event("GET", "/v1/settlements/2026-11-25/files/settlement-20261125.csv",
                                        route="GET /v1/settlements/{date}/files/{name}"))

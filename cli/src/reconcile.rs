@@ -50,7 +50,12 @@ pub async fn run(location: &Location, args: ReconcileArgs) -> Result<(), CliErro
             }
         }
     };
-    let blobs = Arc::new(LocalBlobs::new(dir.clone()));
-    let reconciler = Reconciler::new(service, blobs.clone(), Arc::new(BlobStatements::new(blobs)), dir.join("tmp"));
+    let reconciler = local_reconciler(dir, service);
     print_json(&reconciler.reconcile_day(&provider, day, &statement).await?)
+}
+
+/// Statements and reports of a data dir live beside its store.
+pub fn local_reconciler(data_dir: &std::path::Path, service: Arc<vaccount::app::Service>) -> Reconciler {
+    let blobs = Arc::new(LocalBlobs::new(data_dir.to_owned()));
+    Reconciler::new(service, blobs.clone(), Arc::new(BlobStatements::new(blobs)), data_dir.join("tmp"))
 }

@@ -74,6 +74,7 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     start_event_path(&service, raw, &config, data_dir)?;
     let settlements = Arc::new(crate::settle::local_settlements(data_dir, service.table.clone()));
     tokio::spawn(settle_nightly(settlements.clone()));
+    tokio::spawn(reconcile_daily(crate::reconcile::local_reconciler(data_dir, service.clone())));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr()?;
     if args.demo {
@@ -179,6 +180,21 @@ async fn settle_nightly(settlements: Arc<vaccount::app::settlements::Settlements
             Ok(days) if !days.is_empty() => tracing::info!(?days, "settled"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "nightly settlement failed; retrying in a minute"),
+        }
+    }
+}
+
+/// Providers' statements dropped under `DATA/statements/{provider}/YYYY/MM/DD/statement.csv`
+/// are reconciled after 06:00 KST, checked every minute, as the reconciler function does.
+async fn reconcile_daily(reconciler: vaccount::app::reconcile::Reconciler) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match reconciler.run_due().await {
+            Ok(runs) if !runs.is_empty() => tracing::info!(runs = runs.len(), "reconciliation ran"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "reconciliation failed; retrying in a minute"),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::calendar::{self, kst_day_bounds};
 use crate::domain::reconciliation::{self, Difference, EntryKind, Holdings, KindCounts, Line, RecordedReversal, ReportSummary, StatementEntry, Verdict};
 use crate::domain::settlement::SettlementFile;
 use crate::domain::time::kst;
-use crate::domain::{Deposit, DepositId, EventType, OutboxEvent, ProviderId, TransactionId};
+use crate::domain::{Deposit, DepositId, EventType, OutboxEvent, Provider, ProviderId, TransactionId};
 use crate::ports::{BlobKey, BlobStore, Condition, Key, MAX_TRANSACTION_WRITES, StatementSource, StoreError, Write};
 use crate::providers::statement;
 use crate::repo;
@@ -318,11 +318,15 @@ impl Reconciler {
         let mut held = Holdings { deposits: self.day_deposits(provider, day).await?, reversals: Vec::new() };
         let mut known: BTreeSet<TransactionId> = held.deposits.iter().map(|d| d.transaction_id.clone()).collect();
         known.extend(held.deposits.iter().filter_map(|d| d.reversal.as_ref().map(|r| r.transaction_id.clone())));
-        let named = entries.iter().flat_map(|e| match e {
-            StatementEntry::Deposit(d) => [Some(&d.transaction_id), None],
-            StatementEntry::Reversal(r) => [Some(&r.transaction_id), Some(&r.original_transaction_id)],
-        });
-        for transaction in named.flatten() {
+        let named: Vec<&TransactionId> = entries
+            .iter()
+            .flat_map(|e| match e {
+                StatementEntry::Deposit(d) => [Some(&d.transaction_id), None],
+                StatementEntry::Reversal(r) => [Some(&r.transaction_id), Some(&r.original_transaction_id)],
+            })
+            .flatten()
+            .collect();
+        for transaction in named {
             if !known.insert(transaction.clone()) {
                 continue;
             }
@@ -461,7 +465,9 @@ impl Reconciler {
         while day <= yesterday {
             let mut day_complete = true;
             // A provider has no statement for the days before it was registered.
-            for provider in providers.iter().filter(|p| calendar::kst_day(p.created_at) <= day) {
+            // Collected first: an iterator adapter held across an await makes the future not Send.
+            let registered: Vec<&Provider> = providers.iter().filter(|p| calendar::kst_day(p.created_at) <= day).collect();
+            for provider in registered {
                 match self.run_provider_day(&provider.id, day, now).await {
                     Ok(None) => {}
                     Ok(Some(outcome)) => {

@@ -75,9 +75,20 @@ pub async fn service_from_env() -> Result<Arc<Service>, ConfigError> {
 /// Settlement files in the bucket named by `SETTLEMENT_BUCKET`, written first below
 /// `/tmp/vaccount` (a function's ephemeral storage).
 pub fn settlements_from_env(config: &aws_config::SdkConfig, service: &Service) -> Result<crate::app::settlements::Settlements, ConfigError> {
-    let bucket = std::env::var("SETTLEMENT_BUCKET").map_err(|_| ConfigError::Missing("SETTLEMENT_BUCKET"))?;
-    let blobs = Arc::new(s3::S3Blobs::new(s3_client(config), bucket));
+    let blobs = bucket_from_env(config)?;
     Ok(crate::app::settlements::Settlements::new(service.table.clone(), service.clock.clone(), blobs, std::env::temp_dir().join("vaccount")))
+}
+
+/// The reconciler over the same bucket: statements in, reports out.
+pub fn reconciler_from_env(config: &aws_config::SdkConfig, service: Arc<Service>) -> Result<crate::app::reconcile::Reconciler, ConfigError> {
+    let blobs = bucket_from_env(config)?;
+    let statements = Arc::new(crate::providers::statement::BlobStatements::new(blobs.clone()));
+    Ok(crate::app::reconcile::Reconciler::new(service, blobs, statements, std::env::temp_dir().join("vaccount")))
+}
+
+fn bucket_from_env(config: &aws_config::SdkConfig) -> Result<Arc<s3::S3Blobs>, ConfigError> {
+    let bucket = std::env::var("SETTLEMENT_BUCKET").map_err(|_| ConfigError::Missing("SETTLEMENT_BUCKET"))?;
+    Ok(Arc::new(s3::S3Blobs::new(s3_client(config), bucket)))
 }
 
 /// Settings kept in a Secrets Manager secret (provider credentials do not belong in plain

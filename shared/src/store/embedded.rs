@@ -34,6 +34,11 @@ const GSI: [TableDefinition<&[u8], ()>; 3] =
 /// Items carrying `expires_at`, by that instant: DynamoDB's TTL, done by [`EmbeddedTable::purge_expired`].
 const EXPIRY: TableDefinition<&[u8], ()> = TableDefinition::new("expiry");
 /// The change stream: sequence number → `pk \0 sk` of the inserted item.
+/// redb's page cache. Its default (1 GiB) lets a long scan (a settlement day, a purge) grow
+/// the process by as much; 128 MiB holds the hot pages of the accounts, pool and indexes, and
+/// keeps `serve` within a small machine (docs/performance.md).
+const CACHE_BYTES: usize = 128 * 1024 * 1024;
+
 const STREAM: TableDefinition<u64, &[u8]> = TableDefinition::new("stream");
 /// Store metadata; `stream_next` is the next sequence number, kept even when the stream is
 /// trimmed empty, so a number is never handed out twice.
@@ -78,7 +83,7 @@ impl EmbeddedTable {
     }
 
     fn open_inner(path: &Path, stream_sk: Option<String>) -> Result<EmbeddedTable, StoreError> {
-        let db = Database::create(path).map_err(|e| match e {
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Unavailable(format!(
                 "{} is in use by another process (is `vaccount serve` running on this data dir?)",
                 path.display()
