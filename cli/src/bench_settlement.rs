@@ -1,9 +1,10 @@
-//! `vaccount bench settlement`: the nightly export of one very busy day. A fresh embedded
-//! store (records sealed, as in production) gets a merchant and `deposits` settlement entries
-//! on one KST day, written as the money path writes them (one entry item per deposit, in
-//! transactions of 100 from concurrent writers); then the day is exported to CSV, XLSX and
-//! manifest on the local file store. Prints the export's time and the process's peak RSS,
-//! measured from just before the export (the peak is reset after the generation).
+//! `vaccount bench settlement`: the nightly export of one very busy day. A child process
+//! (`bench settlement-generate`, hidden) fills a fresh embedded store (records sealed, as in
+//! production) with a merchant and `deposits` settlement entries on one KST day, written as the
+//! money path writes them (one entry item per deposit, in transactions of 100 from concurrent
+//! writers). Then this process, which has done nothing else, opens the store and exports the
+//! day to CSV, XLSX and manifest on the local file store, and prints the export's time and its
+//! own peak RSS: what `vaccount settle` of such a day needs.
 
 use crate::CliError;
 use chrono::{Duration, NaiveDate};
@@ -18,6 +19,15 @@ use vaccount::ports::{SystemClock, Table};
 use vaccount::store::LocalBlobs;
 
 #[derive(Args)]
+pub struct BenchSettlementGenerateArgs {
+    /// The data dir to fill (created).
+    #[arg(long)]
+    dir: std::path::PathBuf,
+    #[command(flatten)]
+    day: BenchSettlementArgs,
+}
+
+#[derive(Args, Clone)]
 pub struct BenchSettlementArgs {
     /// Deposits on the day.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=5_000_000))]
@@ -38,27 +48,44 @@ pub async fn settlement(args: BenchSettlementArgs) -> Result<(), CliError> {
     crate::print_json(&result?)
 }
 
-async fn run(dir: &std::path::Path, args: &BenchSettlementArgs) -> Result<serde_json::Value, CliError> {
-    let (_, table) = crate::store::open_local(dir)?;
+/// The child's half: fill `dir` with the day and say how.
+pub async fn generate_only(args: BenchSettlementGenerateArgs) -> Result<(), CliError> {
+    let (_, table) = crate::store::open_local(&args.dir)?;
     let service = vaccount::app::Service::new(table.clone(), Arc::new(SystemClock), Default::default());
     let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?.merchant_id;
-    let day: NaiveDate = DAY.parse().map_err(|e| CliError::Config(format!("{e}")))?;
-
     let started = Instant::now();
-    let rows = generate(&table, &merchant, day, args).await?;
-    let generated = started.elapsed();
+    let rows = generate(&table, &merchant, day()?, &args.day).await?;
+    crate::print_json(&serde_json::json!({ "merchant_id": merchant, "rows_written": rows, "generate_seconds": round(started.elapsed().as_secs_f64()) }))
+}
 
-    reset_peak_rss();
+fn day() -> Result<NaiveDate, CliError> {
+    DAY.parse().map_err(|e| CliError::Config(format!("{e}")))
+}
+
+async fn run(dir: &std::path::Path, args: &BenchSettlementArgs) -> Result<serde_json::Value, CliError> {
+    let out = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["bench", "settlement-generate", "--dir"])
+        .arg(dir)
+        .args(["--deposits", &args.deposits.to_string(), "--reverse-every", &args.reverse_every.to_string()])
+        .output()
+        .await?;
+    if !out.status.success() {
+        return Err(CliError::Config(format!("generating the day failed: {}", String::from_utf8_lossy(&out.stderr))));
+    }
+    let generated: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| CliError::Config(format!("generator output: {e}")))?;
+    let merchant: MerchantId = crate::parse("merchant", generated["merchant_id"].as_str().unwrap_or_default())?;
+
+    let (_, table) = crate::store::open_local(dir)?;
     let settlements = Settlements::new(table, Arc::new(SystemClock), Arc::new(LocalBlobs::new(dir.join("files"))), dir.join("tmp"));
     let started = Instant::now();
-    let settled = settlements.export_day(&merchant, day).await?;
+    let settled = settlements.export_day(&merchant, day()?).await?;
     let export = started.elapsed();
     Ok(serde_json::json!({
         "bench": "settlement",
         "deposits": args.deposits,
         "rows": settled.totals.rows,
-        "rows_written": rows,
-        "generate_seconds": round(generated.as_secs_f64()),
+        "rows_written": generated["rows_written"],
+        "generate_seconds": generated["generate_seconds"],
         "export_seconds": round(export.as_secs_f64()),
         "rows_per_second": (settled.totals.rows as f64 / export.as_secs_f64()).round(),
         "export_peak_rss_mib": peak_rss_mib(),
@@ -138,11 +165,7 @@ fn bench_entry(merchant: &MerchantId, day: NaiveDate, at: chrono::DateTime<chron
     }
 }
 
-/// Linux: writing 5 to clear_refs resets the peak (VmHWM) to the current RSS.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
+/// This process's peak resident set (Linux `VmHWM`), in MiB.
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

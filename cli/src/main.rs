@@ -87,6 +87,9 @@ enum BenchCommand {
     Webhooks(bench_webhooks::BenchWebhooksArgs),
     /// Export one day of N deposits to CSV, XLSX and manifest; time and peak RSS.
     Settlement(bench_settlement::BenchSettlementArgs),
+    /// The generating half of `bench settlement`, run as its child process.
+    #[command(hide = true)]
+    SettlementGenerate(bench_settlement::BenchSettlementGenerateArgs),
 }
 
 #[derive(Subcommand)]
@@ -234,6 +237,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(BenchCommand::Deposits(args)) => bench::deposits(args).await,
         Command::Bench(BenchCommand::Webhooks(args)) => bench_webhooks::webhooks(args).await,
         Command::Bench(BenchCommand::Settlement(args)) => bench_settlement::settlement(args).await,
+        Command::Bench(BenchCommand::SettlementGenerate(args)) => bench_settlement::generate_only(args).await,
         Command::Simulate(command) => simulate::run(command).await,
         Command::Settle(args) => settle::run(&location, args).await,
         Command::Reconcile(args) => reconcile::run(&location, args).await,
