@@ -6,17 +6,8 @@ mod support;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
-use support::{Client, Credentials, Server, vaccount_bin};
+use support::{Client, Server, demo, vaccount_bin};
 
-fn demo(dir: &Path) -> (Credentials, String) {
-    let demo: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
-    let creds = Credentials {
-        merchant_id: demo["merchant_id"].as_str().unwrap().into(),
-        key_id: demo["key_id"].as_str().unwrap().into(),
-        secret: demo["secret"].as_str().unwrap().into(),
-    };
-    (creds, demo["provider_secret"].as_str().unwrap().into())
-}
 
 /// `vaccount simulate …` against the server: exit success and the printed JSON answer.
 fn simulate(server: &Server, secret: &str, args: &[&str]) -> (bool, Value) {

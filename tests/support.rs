@@ -35,6 +35,18 @@ pub fn create_merchant(data_dir: &Path, name: &str) -> Credentials {
 }
 
 /// A running `vaccount serve`, stopped (SIGTERM, then kill) on drop.
+/// The demo merchant's credentials and the demo provider's secret, from the `demo.json` that
+/// `serve --demo` writes into its data dir.
+pub fn demo(data_dir: &Path) -> (Credentials, String) {
+    let demo: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data_dir.join("demo.json")).expect("demo.json")).expect("demo JSON");
+    let creds = Credentials {
+        merchant_id: demo["merchant_id"].as_str().unwrap().into(),
+        key_id: demo["key_id"].as_str().unwrap().into(),
+        secret: demo["secret"].as_str().unwrap().into(),
+    };
+    (creds, demo["provider_secret"].as_str().unwrap().into())
+}
+
 pub struct Server {
     child: Child,
     pub url: String,

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::{Client, Credentials, Server, vaccount_bin};
+use support::{Client, Server, demo, vaccount_bin};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
@@ -79,15 +79,6 @@ impl Drop for Receiver {
 const SERVE_ENV: [(&str, &str); 3] =
     [("VACCOUNT_ALLOW_PRIVATE_WEBHOOKS", "true"), ("VACCOUNT_WEBHOOK_RETRY_SCHEDULE", "1s,1s,2s"), ("VACCOUNT_EXPIRY_SWEEP_INTERVAL", "1s")];
 
-fn demo(dir: &Path) -> (Credentials, String) {
-    let demo: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
-    let creds = Credentials {
-        merchant_id: demo["merchant_id"].as_str().unwrap().into(),
-        key_id: demo["key_id"].as_str().unwrap().into(),
-        secret: demo["secret"].as_str().unwrap().into(),
-    };
-    (creds, demo["provider_secret"].as_str().unwrap().into())
-}
 
 fn deposit(server: &Server, provider_secret: &str, account_number: &str, amount: i64, tx: &str) {
     let out = Command::new(vaccount_bin())

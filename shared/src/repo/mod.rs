@@ -180,3 +180,24 @@ pub async fn merged_page<T: DeserializeOwned>(
         next: next.map(|key| [(AFTER.to_owned(), key)].into_iter().collect()),
     })
 }
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DayCheckpoint {
+    last_day: chrono::NaiveDate,
+}
+
+/// Where a daily job (settlement, reconciliation) has got to: the last day it finished, and
+/// the checkpoint's version.
+pub(crate) async fn last_day(table: &dyn crate::ports::Table, key: &Key) -> Result<Option<(chrono::NaiveDate, u64)>, StoreError> {
+    let Some(item) = table.get(key).await? else { return Ok(None) };
+    Ok(Some((data_of::<DayCheckpoint>(&item)?.last_day, version_of(&item).unwrap_or(0))))
+}
+
+/// Moves a daily job's checkpoint to `day` (conditional on `version`, the one read); the new version.
+pub(crate) async fn record_day(table: &dyn crate::ports::Table, key: &Key, kind: &str, day: chrono::NaiveDate, version: Option<u64>) -> Result<u64, StoreError> {
+    let next = version.map_or(1, |v| v + 1);
+    let condition = version.map_or(Condition::NotExists, Condition::VersionIs);
+    let write = ItemBuilder::new(key, kind).version(next).data(&DayCheckpoint { last_day: day })?.put(condition);
+    table.transact(vec![write]).await?;
+    Ok(next)
+}

@@ -104,22 +104,13 @@ fn run_key() -> Key {
     Key::new("SETTLE#run", "CHECKPOINT")
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct RunCheckpoint {
-    last_day: NaiveDate,
-}
 
 /// The last day the scheduled run settled, and the checkpoint's version.
 pub async fn last_run(table: &dyn Table) -> Result<Option<(NaiveDate, u64)>, StoreError> {
-    let Some(item) = table.get(&run_key()).await? else { return Ok(None) };
-    Ok(Some((data_of::<RunCheckpoint>(&item)?.last_day, version_of(&item).unwrap_or(0))))
+    super::last_day(table, &run_key()).await
 }
 
 /// Moves the checkpoint to `day`; the new version.
 pub async fn record_run(table: &dyn Table, day: NaiveDate, version: Option<u64>) -> Result<u64, StoreError> {
-    let next = version.map_or(1, |v| v + 1);
-    let condition = version.map_or(Condition::NotExists, Condition::VersionIs);
-    let write = ItemBuilder::new(&run_key(), "settlement_run").version(next).data(&RunCheckpoint { last_day: day })?.put(condition);
-    table.transact(vec![write]).await?;
-    Ok(next)
+    super::record_day(table, &run_key(), "settlement_run", day, version).await
 }
