@@ -68,6 +68,10 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
             .map_err(|e| CliError::Config(format!("addr: {e}")))?,
     };
     let (raw, table) = store::open_local(data_dir)?;
+    let relisted = store::relist_local(&raw, table.as_ref()).await?;
+    if relisted > 0 {
+        tracing::info!(relisted, "merchants and providers from an older version listed for the nightly jobs");
+    }
     let service = Arc::new(Service::new(table, Arc::new(SystemClock), config.settings()?));
     tokio::spawn(purge_expired_items(raw.clone()));
     tokio::spawn(sweep_due_accounts(service.clone(), config.sweep_interval()?));

@@ -93,16 +93,40 @@ pub async fn service(location: &Location) -> Result<Service, CliError> {
     Ok(Service::new(open(location).await?, Arc::new(SystemClock), settings))
 }
 
-pub async fn migrate(location: &Location) -> Result<(), CliError> {
+/// Creates the store if it does not exist, then brings older records up to date: merchants and
+/// providers created before their listings existed are rewritten with them (the nightly jobs
+/// find merchants and providers through those listings). Returns how many were rewritten.
+pub async fn migrate(location: &Location) -> Result<usize, CliError> {
     match location {
-        Location::DataDir(dir) => open_local(dir).map(drop),
-        Location::Dynamo(table) => {
-            let table = dynamo(table).await;
-            match table.create_table(true).await {
-                Ok(()) => Ok(()),
-                Err(e) if e.to_string().contains("ResourceInUseException") => Ok(()),
-                Err(e) => Err(CliError::Config(e.to_string())),
+        Location::DataDir(dir) => {
+            let (raw, table) = open_local(dir)?;
+            relist_local(&raw, table.as_ref()).await
+        }
+        Location::Dynamo(name) => {
+            let raw = dynamo(name).await;
+            match raw.create_table(true).await {
+                Ok(()) => {}
+                Err(e) if e.to_string().contains("ResourceInUseException") => {}
+                Err(e) => return Err(CliError::Config(e.to_string())),
             }
+            let mut keys = raw.keys_with_prefix("MCH#", "PROFILE").await.map_err(app_error)?;
+            keys.extend(raw.keys_with_prefix("PRV#", "PROVIDER").await.map_err(app_error)?);
+            if keys.is_empty() {
+                return Ok(0);
+            }
+            let table = open(location).await?;
+            vaccount::repo::merchants::relist(table.as_ref(), &keys).await.map_err(app_error)
         }
     }
+}
+
+/// The data dir's part of [`migrate`], also run by `serve` when it opens the store.
+pub async fn relist_local(raw: &EmbeddedTable, table: &dyn Table) -> Result<usize, CliError> {
+    let mut keys = raw.keys_with_prefix("MCH#", "PROFILE").await.map_err(app_error)?;
+    keys.extend(raw.keys_with_prefix("PRV#", "PROVIDER").await.map_err(app_error)?);
+    vaccount::repo::merchants::relist(table, &keys).await.map_err(app_error)
+}
+
+fn app_error(e: vaccount::ports::StoreError) -> CliError {
+    CliError::App(e.into())
 }

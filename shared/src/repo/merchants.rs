@@ -81,3 +81,30 @@ async fn all_of<T: serde::de::DeserializeOwned>(table: &dyn Table, partition: &s
         }
     }
 }
+
+/// Puts the merchant and provider items among `keys` that lack their listing (`MERCHANTS`,
+/// `PROVIDERS` in gsi1; written since those listings exist) back with it, unchanged otherwise
+/// and conditional on their version. Returns how many were rewritten. For migrations: the keys
+/// come from a scan of the store.
+pub async fn relist(table: &dyn Table, keys: &[Key]) -> Result<usize, StoreError> {
+    let mut rewritten = 0;
+    for key in keys {
+        let Some(item) = table.get(key).await? else { continue };
+        if item.contains_key(Index::Gsi1.pk()) {
+            continue;
+        }
+        let version = super::version_of(&item).unwrap_or(0);
+        let write = if key.sk == "PROFILE" {
+            put_merchant(&data_of::<Merchant>(&item)?, Condition::VersionIs(version))?
+        } else {
+            put_provider(&data_of::<Provider>(&item)?, Condition::VersionIs(version))?
+        };
+        match table.transact(vec![write]).await {
+            Ok(()) => rewritten += 1,
+            // Changed meanwhile: whoever changed it wrote the listing too.
+            Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(rewritten)
+}

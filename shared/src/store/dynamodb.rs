@@ -27,6 +27,39 @@ impl DynamoTable {
         DynamoTable { client, table: table.into() }
     }
 
+    /// The keys of the items whose partition key starts with `pk_prefix` and whose sort key is
+    /// `sk`: a Scan of the whole table, for migrations only (`vaccount migrate`).
+    pub async fn keys_with_prefix(&self, pk_prefix: &str, sk: &str) -> Result<Vec<Key>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .filter_expression("begins_with(#pk, :prefix) AND #sk = :sk")
+                .projection_expression("#pk, #sk")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":prefix", AttributeValue::S(pk_prefix.to_owned()))
+                .expression_attribute_values(":sk", AttributeValue::S(sk.to_owned()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                if let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get(PK), item.get(SK)) {
+                    found.push(Key::new(pk.clone(), sk.clone()));
+                }
+            }
+            match out.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => return Ok(found),
+            }
+        }
+    }
+
     pub fn table_name(&self) -> &str {
         &self.table
     }

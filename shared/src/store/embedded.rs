@@ -133,6 +133,25 @@ impl EmbeddedTable {
         Ok(records)
     }
 
+    /// The keys of the items whose partition key starts with `pk_prefix` and whose sort key is
+    /// `sk`: a scan, for migrations only (`vaccount migrate`, `serve` at start).
+    pub async fn keys_with_prefix(&self, pk_prefix: &str, sk: &str) -> Result<Vec<Key>, StoreError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let items = txn.open_table(ITEMS).map_err(unavailable)?;
+        let mut found = Vec::new();
+        for entry in items.range::<&[u8]>(pk_prefix.as_bytes()..).map_err(unavailable)? {
+            let (key, _) = entry.map_err(unavailable)?;
+            let (pk, item_sk) = split_item_key(key.value())?;
+            if !pk.starts_with(pk_prefix) {
+                break;
+            }
+            if item_sk == sk {
+                found.push(Key::new(pk, item_sk));
+            }
+        }
+        Ok(found)
+    }
+
     /// Forgets the stream records up to and including `through` (they have been dispatched).
     pub async fn trim_stream(&self, through: u64) -> Result<(), StoreError> {
         let db = self.db.clone();
