@@ -17,7 +17,11 @@ use vaccount::testing::{Backend, FixedClock, TestTable, table};
 
 use vaccount::on_both_backends;
 
-on_both_backends!(a_day_settles_to_hand_computed_totals_and_reruns_byte_identical, a_long_day_continues_on_further_sheets);
+on_both_backends!(
+    a_day_settles_to_hand_computed_totals_and_reruns_byte_identical,
+    a_long_day_continues_on_further_sheets,
+    a_late_notice_revises_its_settled_day_at_the_next_nightly_run,
+);
 
 /// Tuesday 2026-11-24, 10:00 KST.
 fn t0() -> DateTime<Utc> {
@@ -263,4 +267,32 @@ async fn a_day_longer_than_a_page_per_shard_merges_in_order() {
     }
     assert_eq!(seen, expected);
     assert!(DayEntries::new(t.table.as_ref(), &merchant, day("2026-11-25")).next().await.unwrap().is_none(), "another day is empty");
+}
+
+async fn a_late_notice_revises_its_settled_day_at_the_next_nightly_run(backend: Backend) {
+    let w = world(backend).await;
+    let fixed = issue(&w, &w.mall, "FIXED", AccountType::Fixed, None, false).await;
+    deposit(&w, "T-1", &fixed, 10_000, t0()).await;
+    w.clock.set(parse_rfc3339("2026-11-25T00:30:00+09:00").unwrap());
+    assert_eq!(w.settlements.run_due().await.unwrap(), [day("2026-11-24")]);
+    assert_eq!(w.settlements.run_due().await.unwrap(), Vec::<NaiveDate>::new(), "once a night");
+    let first = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+
+    // A provider's retry after the export: deposited on the 24th, recorded at 01:00 on the 25th.
+    w.clock.set(parse_rfc3339("2026-11-25T01:00:00+09:00").unwrap());
+    deposit(&w, "T-LATE", &fixed, 5_000, parse_rfc3339("2026-11-24T23:59:30+09:00").unwrap()).await;
+    w.clock.set(parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
+    assert_eq!(w.settlements.run_due().await.unwrap(), [day("2026-11-25")]);
+    let revised = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    assert_eq!((revised.version, revised.id.clone()), (2, first.id.clone()), "the same settlement, revised");
+    assert_eq!((revised.totals.deposit_count, revised.totals.gross.won()), (2, 15_000));
+    let announced = repo::outbox::all_for(w.service.table.as_ref(), w.mall.as_str()).await.unwrap();
+    let for_the_24th = announced.iter().filter(|e| e.kind == EventType::SettlementExported && e.data["settlement"]["date"] == "2026-11-24").count();
+    assert_eq!(for_the_24th, 2, "the revision is announced");
+
+    // Nothing late the next night: the 24th and 25th stay as they are.
+    w.clock.set(parse_rfc3339("2026-11-27T00:30:00+09:00").unwrap());
+    w.settlements.run_due().await.unwrap();
+    let again = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    assert_eq!(again.version, 2);
 }

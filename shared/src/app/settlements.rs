@@ -27,6 +27,9 @@ pub const RUN_AT: chrono::NaiveTime = match chrono::NaiveTime::from_hms_opt(0, 3
     None => chrono::NaiveTime::MIN,
 };
 
+/// How many settled days before the newest the nightly run looks at again for late notices.
+pub const RECHECK_DAYS: i64 = 3;
+
 /// How far back a scheduled run catches up after downtime.
 pub const CATCH_UP_DAYS: i64 = 31;
 
@@ -124,6 +127,18 @@ impl Settlements {
             done.push(day);
             day = day.succ_opt().unwrap_or(day);
         }
+        // Notices for a day already settled still arrive: a provider retrying past midnight, a
+        // deposit recovered by the morning's reconciliation. Once a night, the days before are
+        // run again; those whose entries changed get new files, a new version and a new
+        // `settlement.exported`; the others are left as they are.
+        if let (Some(last), Some(&newest)) = (last, done.last()) {
+            for back in (1..=RECHECK_DAYS).rev() {
+                let earlier = newest - chrono::Duration::days(back);
+                if earlier <= last && !done.contains(&earlier) {
+                    self.export_all(earlier).await?;
+                }
+            }
+        }
         Ok(done)
     }
 
@@ -172,6 +187,13 @@ impl Settlements {
         settlement_files::write_manifest(&manifest_path, &manifest).map_err(io_error)?;
         files.push(settlement_files::describe(&manifest_path, &manifest_name).map_err(io_error)?);
 
+        // The same files as the record says: nothing to store again (a versioned bucket would
+        // keep a copy of each identical upload) and nothing to announce.
+        if let Some(previous) = repo::settlements::get_settlement(self.table.as_ref(), merchant_id, day).await?
+            && previous.files == files
+        {
+            return Ok(previous);
+        }
         for name in [&csv_name, &xlsx_name, &manifest_name] {
             let key = file_key(merchant_id, day, name)?;
             self.blobs.put_file(&key, &dir.path().join(name), content_type_of(name)).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
