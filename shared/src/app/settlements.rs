@@ -131,15 +131,26 @@ impl Settlements {
         // deposit recovered by the morning's reconciliation. Once a night, the days before are
         // run again; those whose entries changed get new files, a new version and a new
         // `settlement.exported`; the others are left as they are.
-        if let (Some(last), Some(&newest)) = (last, done.last()) {
+        if let Some(&newest) = done.last() {
             for back in (1..=RECHECK_DAYS).rev() {
                 let earlier = newest - chrono::Duration::days(back);
-                if earlier <= last && !done.contains(&earlier) {
-                    self.export_all(earlier).await?;
+                if !done.contains(&earlier) {
+                    self.recheck_all(earlier).await?;
                 }
             }
         }
         Ok(done)
+    }
+
+    /// Runs `day` again for every merchant that has a settlement of it (a day never settled is
+    /// not the recheck's business).
+    async fn recheck_all(&self, day: NaiveDate) -> Result<(), AppError> {
+        for merchant in repo::merchants::list_merchants(self.table.as_ref()).await? {
+            if repo::settlements::get_settlement(self.table.as_ref(), &merchant.id, day).await?.is_some() {
+                self.export_day(&merchant.id, day).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Settles every merchant's `day`. One merchant's failure does not stop the others; the
