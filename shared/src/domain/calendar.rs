@@ -6,6 +6,10 @@
 //! and every question about a year outside [`COVERED_YEARS`] is an error rather than a guess,
 //! because a guessed payout date is a promise to a merchant we might break.
 //!
+//! 제헌절 (07-17) is a public holiday again from 2026 (공휴일에 관한 법률 as amended on
+//! 2026-01-29, which made every 국경일 a public holiday); as a 국경일 it takes a substitute when it
+//! falls on a weekend, as in 2027.
+//!
 //! 근로자의 날/노동절 (05-01) is deliberately absent: it is a paid day off for workers, not a
 //! public holiday, and interbank settlement runs on it.
 //!
@@ -39,6 +43,7 @@ const HOLIDAYS: &[(i32, u32, u32, &str)] = &[
     (2026, 5, 25, "대체공휴일"),
     (2026, 6, 3, "전국동시지방선거"),
     (2026, 6, 6, "현충일"),
+    (2026, 7, 17, "제헌절"),
     (2026, 8, 15, "광복절"),
     (2026, 8, 17, "대체공휴일"),
     (2026, 9, 24, "추석 연휴"),
@@ -57,6 +62,8 @@ const HOLIDAYS: &[(i32, u32, u32, &str)] = &[
     (2027, 5, 5, "어린이날"),
     (2027, 5, 13, "부처님오신날"),
     (2027, 6, 6, "현충일"),
+    (2027, 7, 17, "제헌절"),
+    (2027, 7, 19, "대체공휴일"),
     (2027, 8, 15, "광복절"),
     (2027, 8, 16, "대체공휴일"),
     (2027, 9, 14, "추석 연휴"),
@@ -179,6 +186,7 @@ mod tests {
             (date(2027, 2, 6), Weekday::Sat),
             (date(2027, 2, 7), Weekday::Sun),
             (date(2027, 6, 6), Weekday::Sun),
+            (date(2027, 7, 17), Weekday::Sat),
             (date(2027, 8, 15), Weekday::Sun),
             (date(2027, 10, 3), Weekday::Sun),
             (date(2027, 10, 9), Weekday::Sat),
@@ -205,6 +213,7 @@ mod tests {
             (date(2026, 8, 15), date(2026, 8, 17)),
             (date(2026, 10, 3), date(2026, 10, 5)),
             (date(2027, 2, 7), date(2027, 2, 9)),
+            (date(2027, 7, 17), date(2027, 7, 19)),
             (date(2027, 8, 15), date(2027, 8, 16)),
             (date(2027, 10, 3), date(2027, 10, 4)),
             (date(2027, 10, 9), date(2027, 10, 11)),
@@ -252,6 +261,8 @@ mod tests {
         // 2026-12-24 is a Thursday; 12-25 Fri is 성탄절, then the weekend.
         assert_eq!(date(2026, 12, 24).weekday(), Weekday::Thu);
         assert_eq!(payout_date(date(2026, 12, 24), 1), Ok(date(2026, 12, 28)));
+        // Thursday before 제헌절 (Friday 2026-07-17): the next business day is Monday.
+        assert_eq!(payout_date(date(2026, 7, 16), 1), Ok(date(2026, 7, 20)));
     }
 
     #[test]
