@@ -11,15 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::{Client, Server, demo, vaccount_bin};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
-}
-
-fn python() -> PathBuf {
-    let python = root().join(".venv/bin/python");
-    assert!(python.exists(), "run the tests through scripts/test.sh: it installs .venv with standardwebhooks");
-    python
-}
+use vaccount::testing::{repo_root as root, venv_python as python};
 
 /// The receiver, stopped on drop.
 struct Receiver {

@@ -131,6 +131,40 @@ pub async fn table(backend: Backend) -> TestTable {
     }
 }
 
+/// The repository's root (the tests of every crate run from their own directory).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Python of `.venv`, which scripts/test.sh installs with the test tools (moto, openpyxl,
+/// standardwebhooks).
+pub fn venv_python() -> std::path::PathBuf {
+    let python = repo_root().join(".venv/bin/python");
+    assert!(python.exists(), "run the tests through scripts/test.sh: it installs .venv with the Python test tools");
+    python
+}
+
+/// Runs the venv's Python with `args` and reads the JSON it prints.
+pub fn python_json<I: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = I>) -> serde_json::Value {
+    let out = std::process::Command::new(venv_python()).args(args).output().expect("run python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("python printed JSON")
+}
+
+/// A service on a fresh table with the clock at `at`, a merchant "Mall" (300 won a deposit,
+/// D+2), the `generic` provider `bank` and 20 pool numbers for bank 004: the day-end tests'
+/// common ground.
+pub async fn mall(backend: Backend, at: DateTime<Utc>) -> (TestTable, Arc<FixedClock>, Arc<Service>, MerchantId) {
+    let t = table(backend).await;
+    let clock = FixedClock::new(at);
+    let service = Arc::new(Service::new(sealed(t.table.clone()), clock.clone(), Settings::default()));
+    let mall = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.expect("merchant").merchant_id;
+    let bank: ProviderId = "bank".parse().expect("provider id");
+    service.add_provider(bank.clone(), ProviderKind::Generic, vec![]).await.expect("provider");
+    service.add_pool_range(&bank, BankCode::Kookmin, &"12345600000000".parse().expect("number"), 20).await.expect("pool");
+    (t, clock, service, mall)
+}
+
 pub fn service(table: Arc<dyn Table>, clock: Arc<FixedClock>) -> Arc<Service> {
     Arc::new(Service::new(table, clock, Settings::default()))
 }

@@ -11,20 +11,19 @@ use std::sync::Arc;
 use vaccount::app::alerts::AlertConsumer;
 use vaccount::app::consumer::{Consumer, Received};
 use vaccount::app::reconcile::{DayOutcome, Reconciler};
-use vaccount::app::{AppError, Service, Settings};
+use vaccount::app::{AppError, Service};
 use vaccount::domain::deposit::DepositNotice;
 use vaccount::domain::reconciliation::DifferenceKind;
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::{
-    AccountRequest, AccountType, BankCode, DepositPolicy, DepositStatus, EventType, Fee, Krw, MerchantId, Metadata, OutboxEvent, ProviderId,
-    ProviderKind, Status, VirtualAccount,
+    AccountRequest, AccountType, BankCode, DepositStatus, EventType, Krw, MerchantId, Metadata, OutboxEvent, ProviderId, Status, VirtualAccount,
 };
 use vaccount::ports::BlobStore;
 use vaccount::providers::alerting::FileAlertChannel;
 use vaccount::providers::statement::{BlobStatements, statement_key};
 use vaccount::repo;
 use vaccount::store::LocalBlobs;
-use vaccount::testing::{Backend, FixedClock, TestTable, table};
+use vaccount::testing::{Backend, FixedClock, TestTable};
 
 use vaccount::on_both_backends;
 
@@ -47,10 +46,6 @@ fn bank() -> ProviderId {
     "bank".parse().unwrap()
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 struct World {
     _t: TestTable,
     files: tempfile::TempDir,
@@ -62,12 +57,7 @@ struct World {
 }
 
 async fn world(backend: Backend) -> World {
-    let t = table(backend).await;
-    let clock = FixedClock::new(t0());
-    let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), clock.clone(), Settings::default()));
-    let mall = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, DepositPolicy::default()).await.unwrap().merchant_id;
-    service.add_provider(bank(), ProviderKind::Generic, vec![]).await.unwrap();
-    service.add_pool_range(&bank(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 20).await.unwrap();
+    let (t, clock, service, mall) = vaccount::testing::mall(backend, t0()).await;
     let files = tempfile::tempdir().unwrap();
     let blobs = Arc::new(LocalBlobs::new(files.path().join("blobs")));
     let source = Arc::new(BlobStatements::new(blobs.clone()));
@@ -154,12 +144,8 @@ fn report_path(w: &World) -> PathBuf {
 
 /// The report file's rows as Python's `csv` reads them (`utf-8-sig`: what Excel does with the BOM).
 fn read_with_python(path: &Path) -> Vec<Vec<String>> {
-    let python = root().join(".venv/bin/python");
-    assert!(python.exists(), "run the tests through scripts/test.sh: it installs .venv");
     let script = "import csv, json, sys\nwith open(sys.argv[1], encoding='utf-8-sig', newline='') as f:\n    print(json.dumps(list(csv.reader(f))))";
-    let out = std::process::Command::new(python).arg("-c").arg(script).arg(path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_value(vaccount::testing::python_json([std::ffi::OsStr::new("-c"), script.as_ref(), path.as_os_str()])).unwrap()
 }
 
 async fn a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_are_reported(backend: Backend) {

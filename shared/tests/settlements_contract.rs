@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use vaccount::app::exceptions::ExceptionAction;
 use vaccount::app::settlements::Settlements;
-use vaccount::app::{Service, Settings};
+use vaccount::app::Service;
 use vaccount::domain::deposit::{DepositNotice, Resolution, ReversalNotice};
 use vaccount::domain::time::parse_rfc3339;
-use vaccount::domain::{AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Fee, Krw, MerchantId, Metadata, ProviderKind, VirtualAccount};
+use vaccount::domain::{AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Fee, Krw, MerchantId, Metadata, VirtualAccount};
 use vaccount::repo;
 use vaccount::store::LocalBlobs;
 use vaccount::testing::{Backend, FixedClock, TestTable, table};
@@ -32,10 +32,6 @@ fn day(d: &str) -> NaiveDate {
     d.parse().unwrap()
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 struct World {
     _t: TestTable,
     files: tempfile::TempDir,
@@ -46,16 +42,10 @@ struct World {
 }
 
 async fn world(backend: Backend) -> World {
-    let t = table(backend).await;
-    let clock = FixedClock::new(t0());
-    let sealed = vaccount::testing::sealed(t.table.clone());
-    let service = Arc::new(Service::new(sealed.clone(), clock.clone(), Settings::default()));
-    let mall = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, DepositPolicy::default()).await.unwrap().merchant_id;
-    service.add_provider("bank".parse().unwrap(), ProviderKind::Generic, vec![]).await.unwrap();
-    service.add_pool_range(&"bank".parse().unwrap(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 20).await.unwrap();
+    let (t, clock, service, mall) = vaccount::testing::mall(backend, t0()).await;
     let files = tempfile::tempdir().unwrap();
     let blobs = Arc::new(LocalBlobs::new(files.path().join("blobs")));
-    let settlements = Settlements::new(sealed, clock.clone(), blobs, files.path().join("work"));
+    let settlements = Settlements::new(service.table.clone(), clock.clone(), blobs, files.path().join("work"));
     World { _t: t, files, clock, service, settlements, mall }
 }
 
@@ -141,11 +131,7 @@ async fn plant_the_day(w: &World) -> MerchantId {
 
 /// The CSV and XLSX of a settlement as Python's `csv` and `openpyxl` read them.
 fn read_with_python(csv: &Path, xlsx: &Path) -> serde_json::Value {
-    let python = root().join(".venv/bin/python");
-    assert!(python.exists(), "run the tests through scripts/test.sh: it installs .venv with openpyxl");
-    let out = std::process::Command::new(python).arg(root().join("scripts/settlement_files.py")).arg(csv).arg(xlsx).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    vaccount::testing::python_json([vaccount::testing::repo_root().join("scripts/settlement_files.py").as_path(), csv, xlsx])
 }
 
 fn stored(w: &World, merchant: &MerchantId, name: &str) -> PathBuf {

@@ -216,11 +216,6 @@ impl Reconciler {
         Reconciler { service, blobs, source, work_dir, run_at: RUN_AT, missing_after: MISSING_AFTER }
     }
 
-    /// The day the scheduled run reconciles: yesterday in KST.
-    pub fn day_to_reconcile(now: DateTime<Utc>) -> NaiveDate {
-        calendar::kst_day(now).pred_opt().unwrap_or(NaiveDate::MIN)
-    }
-
     /// Reconciles `provider`'s `day` against `statement` (the generic statement CSV). Lost
     /// notices are recorded, the report is stored, and differences are announced once.
     pub async fn reconcile_day(&self, provider: &ProviderId, day: NaiveDate, statement: &[u8]) -> Result<Report, AppError> {
@@ -453,9 +448,9 @@ impl Reconciler {
             return Ok(Vec::new());
         }
         let table = self.service.table.as_ref();
-        let yesterday = Self::day_to_reconcile(now);
+        let yesterday = calendar::kst_yesterday(now);
         let (last, version) = repo::reconciliation::last_run(table).await?.unzip();
-        let first = last.map_or(yesterday, |d| d.succ_opt().unwrap_or(d)).max(yesterday - chrono::Duration::days(CATCH_UP_DAYS - 1));
+        let first = calendar::first_due_day(last, yesterday, CATCH_UP_DAYS);
         let providers = repo::merchants::list_providers(table).await?;
         let mut runs = Vec::new();
         let mut failed = Vec::new();

@@ -16,7 +16,7 @@ use crate::domain::{EventType, MerchantId, OutboxEvent, SettlementId};
 use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, StoreError, Table};
 use crate::repo;
 use crate::repo::settlements::DayEntries;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -100,11 +100,6 @@ impl Settlements {
         Settlements { table, clock, blobs, work_dir, rows_per_sheet: settlement_files::ROWS_PER_SHEET }
     }
 
-    /// The day the nightly run settles: yesterday in KST.
-    pub fn day_to_settle(now: DateTime<Utc>) -> NaiveDate {
-        calendar::kst_day(now).pred_opt().unwrap_or(NaiveDate::MIN)
-    }
-
     /// The scheduled run (`serve` checks every minute; the exporter function runs at 00:30
     /// KST): once it is past 00:30 KST, settles every day after the last one settled through
     /// yesterday, oldest first, at most [`CATCH_UP_DAYS`] back, and remembers each day done. A
@@ -115,12 +110,10 @@ impl Settlements {
         if local.time() < RUN_AT {
             return Ok(Vec::new());
         }
-        let yesterday = Self::day_to_settle(now);
-        let (last, version) = repo::settlements::last_run(self.table.as_ref()).await?.unzip();
-        let first = last.map_or(yesterday, |d| d.succ_opt().unwrap_or(d)).max(yesterday - chrono::Duration::days(CATCH_UP_DAYS - 1));
+        let yesterday = calendar::kst_yesterday(now);
+        let (last, mut version) = repo::settlements::last_run(self.table.as_ref()).await?.unzip();
         let mut done = Vec::new();
-        let mut version = version;
-        let mut day = first;
+        let mut day = calendar::first_due_day(last, yesterday, CATCH_UP_DAYS);
         while day <= yesterday {
             self.export_all(day).await?;
             version = Some(repo::settlements::record_run(self.table.as_ref(), day, version).await?);
@@ -200,16 +193,27 @@ impl Settlements {
 
         // The same files as the record says: nothing to store again (a versioned bucket would
         // keep a copy of each identical upload) and nothing to announce.
-        if let Some(previous) = repo::settlements::get_settlement(self.table.as_ref(), merchant_id, day).await?
-            && previous.files == files
-        {
-            return Ok(previous);
+        let previous = repo::settlements::get_settlement(self.table.as_ref(), merchant_id, day).await?;
+        if let Some(previous) = previous.as_ref().filter(|p| p.files == files) {
+            return Ok(previous.clone());
         }
         for name in [&csv_name, &xlsx_name, &manifest_name] {
             let key = file_key(merchant_id, day, name)?;
             self.blobs.put_file(&key, &dir.path().join(name), content_type_of(name)).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
         }
-        self.record(merchant_id, day, totals, payout_date, merchant.fee, files).await
+        let now = self.clock.now();
+        let settlement = Settlement {
+            id: previous.as_ref().map_or_else(|| SettlementId::generate(now), |p| p.id.clone()),
+            merchant_id: merchant_id.clone(),
+            date: day,
+            totals,
+            payout_date,
+            fee_terms: merchant.fee,
+            files,
+            exported_at: now,
+            version: previous.as_ref().map_or(1, |p| p.version + 1),
+        };
+        self.record(settlement, previous.map(|p| p.version)).await
     }
 
     /// Streams the day's rows into the CSV and XLSX; the totals and the two files' descriptions.
@@ -249,36 +253,13 @@ impl Settlements {
         written
     }
 
-    async fn record(
-        &self,
-        merchant: &MerchantId,
-        day: NaiveDate,
-        totals: Totals,
-        payout_date: NaiveDate,
-        fee_terms: crate::domain::Fee,
-        files: Vec<SettlementFile>,
-    ) -> Result<Settlement, AppError> {
-        let now = self.clock.now();
-        let previous = repo::settlements::get_settlement(self.table.as_ref(), merchant, day).await?;
-        let settlement = Settlement {
-            id: previous.as_ref().map_or_else(|| SettlementId::generate(now), |p| p.id.clone()),
-            merchant_id: merchant.clone(),
-            date: day,
-            totals,
-            payout_date,
-            fee_terms,
-            files,
-            exported_at: now,
-            version: previous.as_ref().map_or(1, |p| p.version + 1),
-        };
-        if let Some(previous) = &previous
-            && previous.same_files(&settlement)
-        {
-            return Ok(previous.clone());
-        }
-        let condition = previous.as_ref().map_or(Condition::NotExists, |p| Condition::VersionIs(p.version));
+    /// Writes the changed settlement and its `settlement.exported` in one transaction, over the
+    /// version `previous` that was read (none: the first export of the day).
+    async fn record(&self, settlement: Settlement, previous: Option<u64>) -> Result<Settlement, AppError> {
+        let (merchant, day) = (&settlement.merchant_id, settlement.date);
+        let condition = previous.map_or(Condition::NotExists, Condition::VersionIs);
         let data = serde_json::json!({ "settlement": SettlementView::of(&settlement) });
-        let event = OutboxEvent::new(EventType::SettlementExported, Some(merchant.clone()), data, now);
+        let event = OutboxEvent::new(EventType::SettlementExported, Some(merchant.clone()), data, settlement.exported_at);
         let writes = vec![repo::settlements::put_settlement(&settlement, condition)?, repo::outbox::put_event(&event)?];
         match self.table.transact(writes).await {
             Ok(()) => Ok(settlement),

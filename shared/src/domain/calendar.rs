@@ -129,6 +129,19 @@ pub fn kst_day(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&kst()).date_naive()
 }
 
+/// The day a nightly job works on: the KST day before `now`'s.
+pub fn kst_yesterday(now: DateTime<Utc>) -> NaiveDate {
+    kst_day(now).pred_opt().unwrap_or(NaiveDate::MIN)
+}
+
+/// The first day a daily job still owes, up to `yesterday`: the one after the `last` it
+/// finished, but never more than `catch_up` days back (after a long outage the oldest days
+/// are an operator's to run), and `yesterday` itself the first time.
+pub fn first_due_day(last: Option<NaiveDate>, yesterday: NaiveDate, catch_up: i64) -> NaiveDate {
+    let oldest = yesterday - TimeDelta::days(catch_up - 1);
+    last.map_or(yesterday, |d| d.succ_opt().unwrap_or(d)).max(oldest)
+}
+
 /// The UTC instants [start, end) of the KST calendar day `day`.
 pub fn kst_day_bounds(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     let start = day
@@ -261,6 +274,11 @@ mod tests {
         // 2026-12-24 is a Thursday; 12-25 Fri is 성탄절, then the weekend.
         assert_eq!(date(2026, 12, 24).weekday(), Weekday::Thu);
         assert_eq!(payout_date(date(2026, 12, 24), 1), Ok(date(2026, 12, 28)));
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        assert_eq!(first_due_day(None, day("2026-11-24"), 31), day("2026-11-24"), "the first run: yesterday");
+        assert_eq!(first_due_day(Some(day("2026-11-22")), day("2026-11-24"), 31), day("2026-11-23"), "the day after the last");
+        assert_eq!(first_due_day(Some(day("2026-11-24")), day("2026-11-24"), 31), day("2026-11-25"), "nothing owed: after yesterday");
+        assert_eq!(first_due_day(Some(day("2026-01-01")), day("2026-11-24"), 7), day("2026-11-18"), "at most 7 days back");
         // Thursday before 제헌절 (Friday 2026-07-17): the next business day is Monday.
         assert_eq!(payout_date(date(2026, 7, 16), 1), Ok(date(2026, 7, 20)));
     }
