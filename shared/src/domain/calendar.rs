@@ -144,12 +144,8 @@ pub fn first_due_day(last: Option<NaiveDate>, yesterday: NaiveDate, catch_up: i6
 
 /// The UTC instants [start, end) of the KST calendar day `day`.
 pub fn kst_day_bounds(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = day
-        .and_time(NaiveTime::MIN)
-        .and_local_timezone(kst())
-        .single()
-        .expect("a fixed offset maps every local time to exactly one instant")
-        .with_timezone(&Utc);
+    // Midnight in KST is that wall-clock time less KST's offset in UTC.
+    let start = (day.and_time(NaiveTime::MIN) - TimeDelta::seconds(i64::from(kst().local_minus_utc()))).and_utc();
     // KST has no daylight saving, so every day is exactly 24 hours long.
     (start, start + TimeDelta::days(1))
 }
