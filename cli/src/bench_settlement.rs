@@ -150,7 +150,8 @@ fn bench_entry(merchant: &MerchantId, day: NaiveDate, at: chrono::DateTime<chron
     SettlementEntry {
         merchant_id: merchant.clone(),
         day,
-        at,
+        recorded_at: at,
+        deposited_at: Some(at),
         kind,
         deposit_id: DepositId::generate(at),
         provider: "bench".parse().expect("provider id"),
@@ -162,6 +163,7 @@ fn bench_entry(merchant: &MerchantId, day: NaiveDate, at: chrono::DateTime<chron
         depositor_name: Some("홍길동".into()),
         amount: Krw::new(10_000 + (n % 90) as i64 * 1_000),
         deposits: 1,
+        fee_terms: Some(vaccount::domain::Fee::PerDeposit(Krw::new(300))),
     }
 }
 

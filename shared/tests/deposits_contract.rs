@@ -30,6 +30,10 @@ on_both_backends!(
     merchants_list_their_own_deposits_newest_first,
     a_provider_allowlist_refuses_other_addresses,
     a_tosspayments_callback_is_verified_by_its_accounts_secret,
+    a_reversal_under_its_originals_transaction_id_is_applied,
+    a_reversal_under_another_deposits_transaction_id_reverses_its_original,
+    an_excess_assigned_back_to_its_account_is_credited_once_and_reverses_cleanly,
+    a_fenced_provider_and_an_unknown_one_get_the_same_answer,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -221,11 +225,13 @@ async fn a_deposit_costs_one_account_read_and_one_transaction(backend: Backend) 
     w.service.receive_notice("bank", None, Some(&signature), body.as_bytes()).await.unwrap();
     let after = count(&w.calls);
     // One Get of the provider (its secret), one consistent Query of the number's partition
-    // (the account), one transaction.
-    assert_eq!((after.0 - before.0, after.1 - before.1, after.2 - before.2), (1, 1, 1));
+    // (the account), one Get of the merchant (the fee terms in force, which the deposit's
+    // settlement entry carries), one transaction.
+    assert_eq!((after.0 - before.0, after.1 - before.1, after.2 - before.2), (2, 1, 1));
     w.service.receive_notice("bank", None, Some(&signature), body.as_bytes()).await.unwrap();
     let duplicate = count(&w.calls);
-    // A redelivery: the same three calls, then one Get of the stored answer.
+    // A redelivery: the provider, the account (now paid, so the copy would credit nothing and
+    // no terms are read), the transaction that fails on the notice, then the stored answer.
     assert_eq!((duplicate.0 - after.0, duplicate.1 - after.1, duplicate.2 - after.2), (2, 1, 1));
 }
 
@@ -358,9 +364,10 @@ async fn a_provider_allowlist_refuses_other_addresses(backend: Backend) {
     let secret = w.service.add_provider("fenced".parse().unwrap(), ProviderKind::Generic, vec![allowed]).await.unwrap().secret;
     let body = br#"{"type":"deposit","transaction_id":"T-1","bank_code":"004","account_number":"11111111111111","amount":1000,"occurred_at":"2026-11-24T10:05:00+09:00"}"#;
     let signature = vaccount::providers::generic::sign(&secret, body);
+    // Refused as an unknown provider would be: an allowlist does not confirm that the id exists.
     let elsewhere = w.service.receive_notice("fenced", Some("198.51.100.1".parse().unwrap()), Some(&signature), body).await;
-    assert!(matches!(elsewhere, Err(AppError::Forbidden(_))));
-    assert!(matches!(w.service.receive_notice("fenced", None, Some(&signature), body).await, Err(AppError::Forbidden(_))));
+    assert!(matches!(elsewhere, Err(AppError::Unauthorized(_))));
+    assert!(matches!(w.service.receive_notice("fenced", None, Some(&signature), body).await, Err(AppError::Unauthorized(_))));
     assert!(w.service.receive_notice("fenced", Some(allowed), Some(&signature), body).await.is_ok());
     assert!(matches!(w.service.receive_notice("nobody", Some(allowed), Some(&signature), body).await, Err(AppError::Unauthorized(_))));
 }
@@ -394,4 +401,63 @@ async fn a_tosspayments_callback_is_verified_by_its_accounts_secret(backend: Bac
     assert_eq!(account_now(&w, &account).await.status, Status::Waiting);
     let nothing = w.service.receive_notice("toss", None, None, callback("WAITING_FOR_DEPOSIT", "TK-3", &secret).as_bytes()).await.unwrap();
     assert_eq!(nothing.result, "ignored");
+}
+
+fn reversal(tx: &str, original: &str) -> ReversalNotice {
+    ReversalNotice { provider: "bank".parse().unwrap(), transaction_id: tx.parse().unwrap(), original_transaction_id: original.parse().unwrap(), occurred_at: t0() + Duration::hours(1) }
+}
+
+async fn a_reversal_under_its_originals_transaction_id_is_applied(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let account = one_time(&w, "ORD-1", 35_000, false).await;
+    let deposit = w.service.record_deposit(notice("T-1", &account, 35_000)).await.unwrap();
+    // Some banks report the cancellation under the deposit's own transaction id.
+    let answer = w.service.reverse_deposit(reversal("T-1", "T-1")).await.expect("a definite answer, not 503 forever");
+    assert_eq!((answer.deposit_id.clone(), answer.status), (deposit.deposit_id.clone(), Some(DepositStatus::Reversed)));
+    assert_eq!(account_now(&w, &account).await.paid_amount, Krw::ZERO);
+    assert_eq!(w.service.reverse_deposit(reversal("T-1", "T-1")).await.unwrap(), answer, "repeated: the same answer");
+    let again = w.service.record_deposit(notice("T-1", &account, 35_000)).await.unwrap();
+    assert_eq!(again.deposit_id, deposit.deposit_id, "the deposit notice redelivered is still answered from its deposit");
+    assert_eq!(account_now(&w, &account).await.paid_amount, Krw::ZERO, "and credits nothing again");
+}
+
+async fn a_reversal_under_another_deposits_transaction_id_reverses_its_original(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let first = one_time(&w, "ORD-1", 35_000, false).await;
+    let second = one_time(&w, "ORD-2", 20_000, false).await;
+    let d1 = w.service.record_deposit(notice("T-1", &first, 35_000)).await.unwrap();
+    w.service.record_deposit(notice("T-2", &second, 20_000)).await.unwrap();
+    let answer = w.service.reverse_deposit(reversal("T-2", "T-1")).await.unwrap();
+    assert_eq!((answer.deposit_id, answer.status), (d1.deposit_id, Some(DepositStatus::Reversed)), "the answer names what was reversed");
+    assert_eq!(account_now(&w, &first).await.paid_amount, Krw::ZERO, "the original is reversed");
+    assert_eq!(account_now(&w, &second).await.status, Status::Paid, "the other deposit is untouched");
+}
+
+async fn an_excess_assigned_back_to_its_account_is_credited_once_and_reverses_cleanly(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let kim: OperatorName = "kim".parse().unwrap();
+    w.service.add_operator(kim.clone()).await.unwrap();
+    let account = one_time(&w, "ORD-1", 35_000, true).await;
+    w.service.record_deposit(notice("T-1", &account, 20_000)).await.unwrap();
+    w.service.record_deposit(notice("T-2", &account, 20_000)).await.unwrap(); // 15,000 credited, 5,000 excess
+    w.service.reverse_deposit(reversal("T-1R", "T-1")).await.unwrap(); // the account expects 20,000 again
+    let second = repo::deposits::get_by_transaction(w.service.table.as_ref(), &"bank".parse().unwrap(), &"T-2".parse().unwrap()).await.unwrap().unwrap();
+    let exc = second.exception.unwrap().id;
+    w.service.act_on_exception(&kim, &exc, ExceptionAction::Resolve(Resolution::Assign { account: account.id.clone() })).await.unwrap();
+    let a = account_now(&w, &account).await;
+    assert_eq!((a.paid_amount.won(), a.excess.won(), a.status), (20_000, 0, Status::PartiallyPaid), "the excess became credit, counted once");
+    w.service.reverse_deposit(reversal("T-2R", "T-2")).await.expect("a definite answer, not 503 forever");
+    let a = account_now(&w, &account).await;
+    assert_eq!((a.paid_amount.won(), a.excess.won(), a.status), (0, 0, Status::Waiting));
+}
+
+async fn a_fenced_provider_and_an_unknown_one_get_the_same_answer(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let allowed: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    w.service.add_provider("fenced".parse().unwrap(), ProviderKind::Generic, vec![allowed]).await.unwrap();
+    let body = br#"{"type":"deposit","transaction_id":"T-1","bank_code":"004","account_number":"11111111111111","amount":1000,"occurred_at":"2026-11-24T10:05:00+09:00"}"#;
+    let elsewhere = Some("198.51.100.1".parse().unwrap());
+    let fenced = w.service.receive_notice("fenced", elsewhere, Some("00"), body).await.unwrap_err();
+    let unknown = w.service.receive_notice("nobody", elsewhere, Some("00"), body).await.unwrap_err();
+    assert_eq!(format!("{fenced:?}"), format!("{unknown:?}"), "provider ids cannot be enumerated");
 }

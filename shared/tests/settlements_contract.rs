@@ -11,6 +11,7 @@ use vaccount::app::Service;
 use vaccount::domain::deposit::{DepositNotice, Resolution, ReversalNotice};
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::{AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Fee, Krw, MerchantId, Metadata, VirtualAccount};
+use vaccount::ports::Clock;
 use vaccount::repo;
 use vaccount::store::LocalBlobs;
 use vaccount::testing::{Backend, FixedClock, TestTable, table};
@@ -20,7 +21,10 @@ use vaccount::on_both_backends;
 on_both_backends!(
     a_day_settles_to_hand_computed_totals_and_reruns_byte_identical,
     a_long_day_continues_on_further_sheets,
-    a_late_notice_revises_its_settled_day_at_the_next_nightly_run,
+    a_late_notice_settles_on_the_day_it_is_recorded_and_the_settled_day_stays_as_it_was,
+    a_notice_for_a_long_settled_day_settles_on_the_day_it_is_recorded,
+    an_exported_day_never_changes_and_a_movement_after_it_goes_to_the_next_day,
+    fees_are_the_terms_in_force_when_the_movement_was_recorded,
 );
 
 /// Tuesday 2026-11-24, 10:00 KST.
@@ -99,17 +103,22 @@ async fn plant_the_day(w: &World) -> MerchantId {
     let fixed = issue(w, &m, "FIXED", AccountType::Fixed, None, false).await;
     let target = issue(w, &m, "TARGET", AccountType::OneTime, Some(20_000), false).await;
 
-    deposit(w, "T-EXACT", &exact, 35_000, minutes(1)).await; //           +35,000  1
-    deposit(w, "T-PART", &partial, 10_000, minutes(2)).await; //          +10,000  1
-    deposit(w, "T-OVER", &over, 50_000, minutes(3)).await; //             +35,000  1 (15,000 held)
-    deposit(w, "T-UNDER", &strict, 10_000, minutes(4)).await; //          held: no entry
-    deposit(w, "T-FIX", &fixed, 7_000, minutes(5)).await; //              +7,000   1
-    reverse(w, "T-FIX-R", "T-FIX", minutes(60)).await; //                 -7,000  -1
-    deposit(w, "T-LATE", &fixed, 4_000, minutes(6)).await; //             +4,000   1 (reversed tomorrow)
+    // Each movement is recorded at the minute it happens: a day's rows are in recording order.
+    let at = |n: i64| {
+        w.clock.set(minutes(n));
+        minutes(n)
+    };
+    deposit(w, "T-EXACT", &exact, 35_000, at(1)).await; //           +35,000  1
+    deposit(w, "T-PART", &partial, 10_000, at(2)).await; //          +10,000  1
+    deposit(w, "T-OVER", &over, 50_000, at(3)).await; //             +35,000  1 (15,000 held)
+    deposit(w, "T-UNDER", &strict, 10_000, at(4)).await; //          held: no entry
+    deposit(w, "T-FIX", &fixed, 7_000, at(5)).await; //              +7,000   1
+    deposit(w, "T-LATE", &fixed, 4_000, at(6)).await; //             +4,000   1 (reversed tomorrow)
+    reverse(w, "T-FIX-R", "T-FIX", at(60)).await; //                 -7,000  -1
     // A deposit to a number nobody has, assigned by an operator the same day: +20,000, 1.
     let mut stray = exact.clone();
     stray.account_number = "99999999999999".parse().unwrap();
-    deposit(w, "T-STRAY", &stray, 20_000, minutes(7)).await;
+    deposit(w, "T-STRAY", &stray, 20_000, at(61)).await;
     let operator: vaccount::domain::OperatorName = "kim".parse().unwrap();
     w.service.add_operator(operator.clone()).await.unwrap();
     let exc = repo::deposits::get_by_transaction(w.service.table.as_ref(), &"bank".parse().unwrap(), &"T-STRAY".parse().unwrap())
@@ -160,16 +169,21 @@ async fn a_day_settles_to_hand_computed_totals_and_reruns_byte_identical(backend
     let rows = read["csv"].as_array().unwrap();
     assert_eq!(read["csv"], read["xlsx"], "the CSV and the XLSX hold the same rows");
     assert_eq!(rows[0][0], "정산일");
-    assert_eq!(column(rows, 12), ["35000", "10000", "35000", "7000", "4000", "-7000", "20000"], "amounts in time order");
-    assert_eq!(column(rows, 2), ["입금", "입금", "입금", "입금", "입금", "입금 취소", "예외 반영"]);
-    assert_eq!(column(rows, 7)[..3], ["EXACT", "PARTIAL", "OVER"]);
-    assert!(column(rows, 10).iter().all(|n| n == "홍*동"), "names are masked");
-    let net: i64 = column(rows, 15).iter().map(|n| n.parse::<i64>().unwrap()).sum();
+    assert_eq!((rows[0][1].as_str(), rows[0][2].as_str(), rows[0][12].as_str()), (Some("입금일시"), Some("기록일시"), Some("수수료 기준")));
+    assert_eq!(column(rows, 14), ["35000", "10000", "35000", "7000", "4000", "-7000", "20000"], "amounts in recording order");
+    assert_eq!(column(rows, 3), ["입금", "입금", "입금", "입금", "입금", "입금 취소", "예외 반영"]);
+    assert_eq!(column(rows, 8)[..3], ["EXACT", "PARTIAL", "OVER"]);
+    assert!(column(rows, 11).iter().all(|n| n == "홍*동"), "names are masked");
+    assert!(column(rows, 12).iter().all(|t| t == "건당 300원"), "each row names the terms it was charged at");
+    assert_eq!(column(rows, 1)[6], "2026-11-24 11:01:00", "the stray deposit's own time ...");
+    assert_eq!(column(rows, 2)[6], "2026-11-24 12:00:00", "... and when its assignment was recorded");
+    let net: i64 = column(rows, 17).iter().map(|n| n.parse::<i64>().unwrap()).sum();
     assert_eq!(net, 102_350, "the rows add up to the total");
     assert_eq!(read["frozen"][0], "A2", "the header row is frozen");
     assert_eq!(read["amount_formats"][0], "#,##0");
     let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(stored(&w, &m, "manifest.json")).unwrap()).unwrap();
     assert_eq!((manifest["row_count"].as_u64(), manifest["net"].as_i64()), (Some(7), Some(102_350)));
+    assert_eq!(manifest["fee_terms"], serde_json::json!([{"kind": "per_deposit", "value": 300}]));
     assert_eq!(manifest["files"][0]["sha256"], serde_json::json!(s.files[0].sha256));
 
     // Again, later: the same bytes, no new version, no second announcement.
@@ -183,21 +197,29 @@ async fn a_day_settles_to_hand_computed_totals_and_reruns_byte_identical(backend
     assert_eq!(exported.iter().filter(|e| e.kind == EventType::SettlementExported).count(), 1);
 
     // The next day carries the late reversal and its own deposit.
+    w.clock.set(parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
     let next = w.settlements.export_day(&m, day("2026-11-25")).await.unwrap().totals;
     assert_eq!((next.rows, next.deposit_count, next.gross.won(), next.fee.won(), next.vat.won(), next.net.won()), (2, 0, -3_000, 0, 0, -3_000));
 
     // A rate merchant: 1.5 % of 12,345 is 185 (truncated), VAT 18.
     let rated = w.service.create_merchant("Rated", Fee::RateBps(150), 0, DepositPolicy::default()).await.unwrap().merchant_id;
     let account = issue(&w, &rated, "R-1", AccountType::Fixed, None, false).await;
+    w.clock.set(t0());
     deposit(&w, "T-RATED", &account, 12_345, t0()).await;
+    w.clock.set(parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
     let all = w.settlements.export_all(day("2026-11-24")).await.unwrap();
     let r = all.iter().find(|s| s.merchant_id == rated).unwrap();
     assert_eq!((r.totals.gross.won(), r.totals.fee.won(), r.totals.vat.won(), r.totals.net.won()), (12_345, 185, 18, 12_142));
     assert_eq!(r.payout_date, day("2026-11-24"), "D+0 on a business day is the day itself");
     assert_eq!(all.iter().find(|s| s.merchant_id == m).unwrap(), &s, "the mall's day was already settled: unchanged");
 
-    let listed = w.settlements.list(&m, day("2026-11-01"), day("2026-11-30")).await.unwrap();
-    assert_eq!(listed.iter().map(|s| s.date).collect::<Vec<_>>(), [day("2026-11-24"), day("2026-11-25")]);
+    let listed = w.settlements.list(&m, day("2026-11-01"), day("2026-11-30"), 100, None).await.unwrap();
+    assert_eq!(listed.items.iter().map(|s| s.date).collect::<Vec<_>>(), [day("2026-11-24"), day("2026-11-25")]);
+    // A page at a time: `limit` and the cursor of the page before.
+    let first = w.settlements.list(&m, day("2026-11-01"), day("2026-11-30"), 1, None).await.unwrap();
+    let second = w.settlements.list(&m, day("2026-11-01"), day("2026-11-30"), 1, first.next.clone()).await.unwrap();
+    assert_eq!((first.items[0].date, second.items[0].date), (day("2026-11-24"), day("2026-11-25")));
+    assert!(first.next.is_some());
 }
 
 async fn a_long_day_continues_on_further_sheets(backend: Backend) {
@@ -226,7 +248,8 @@ async fn a_day_longer_than_a_page_per_shard_merges_in_order() {
             SettlementEntry {
                 merchant_id: merchant.clone(),
                 day: day("2026-11-24"),
-                at,
+                recorded_at: at,
+                deposited_at: Some(at),
                 kind: EntryKind::Deposit,
                 deposit_id: vaccount::domain::DepositId::generate(at),
                 provider: "bank".parse().unwrap(),
@@ -238,24 +261,25 @@ async fn a_day_longer_than_a_page_per_shard_merges_in_order() {
                 depositor_name: None,
                 amount: Krw::new(1_000 + n),
                 deposits: 1,
+                fee_terms: None,
             }
         })
         .collect();
     for chunk in entries.chunks(100) {
         t.table.transact(chunk.iter().map(|e| put_entry(e).unwrap()).collect()).await.unwrap();
     }
-    let mut expected: Vec<(i64, String)> = entries.iter().map(|e| (e.at.timestamp_millis(), e.deposit_id.to_string())).collect();
+    let mut expected: Vec<(i64, String)> = entries.iter().map(|e| (e.recorded_at.timestamp_millis(), e.deposit_id.to_string())).collect();
     expected.sort();
     let mut read = DayEntries::new(t.table.as_ref(), &merchant, day("2026-11-24"));
     let mut seen = Vec::new();
     while let Some(e) = read.next().await.unwrap() {
-        seen.push((e.at.timestamp_millis(), e.deposit_id.to_string()));
+        seen.push((e.recorded_at.timestamp_millis(), e.deposit_id.to_string()));
     }
     assert_eq!(seen, expected);
     assert!(DayEntries::new(t.table.as_ref(), &merchant, day("2026-11-25")).next().await.unwrap().is_none(), "another day is empty");
 }
 
-async fn a_late_notice_revises_its_settled_day_at_the_next_nightly_run(backend: Backend) {
+async fn a_late_notice_settles_on_the_day_it_is_recorded_and_the_settled_day_stays_as_it_was(backend: Backend) {
     let w = world(backend).await;
     let fixed = issue(&w, &w.mall, "FIXED", AccountType::Fixed, None, false).await;
     deposit(&w, "T-1", &fixed, 10_000, t0()).await;
@@ -269,16 +293,85 @@ async fn a_late_notice_revises_its_settled_day_at_the_next_nightly_run(backend: 
     deposit(&w, "T-LATE", &fixed, 5_000, parse_rfc3339("2026-11-24T23:59:30+09:00").unwrap()).await;
     w.clock.set(parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
     assert_eq!(w.settlements.run_due().await.unwrap(), [day("2026-11-25")]);
-    let revised = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
-    assert_eq!((revised.version, revised.id.clone()), (2, first.id.clone()), "the same settlement, revised");
-    assert_eq!((revised.totals.deposit_count, revised.totals.gross.won()), (2, 15_000));
+    let settled = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    assert_eq!(settled, first, "the 24th is final");
+    let late = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-25")).await.unwrap().unwrap();
+    assert_eq!((late.totals.deposit_count, late.totals.gross.won()), (1, 5_000));
     let announced = repo::outbox::all_for(w.service.table.as_ref(), w.mall.as_str()).await.unwrap();
-    let for_the_24th = announced.iter().filter(|e| e.kind == EventType::SettlementExported && e.data["settlement"]["date"] == "2026-11-24").count();
-    assert_eq!(for_the_24th, 2, "the revision is announced");
+    let dates: Vec<&serde_json::Value> = announced.iter().filter(|e| e.kind == EventType::SettlementExported).map(|e| &e.data["settlement"]["date"]).collect();
+    assert_eq!(dates, ["2026-11-24", "2026-11-25"], "each day announced once");
+}
 
-    // Nothing late the next night: the 24th and 25th stay as they are.
-    w.clock.set(parse_rfc3339("2026-11-27T00:30:00+09:00").unwrap());
-    w.settlements.run_due().await.unwrap();
-    let again = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
-    assert_eq!(again.version, 2);
+/// Σ of the gross of every settlement the merchant has.
+async fn settled_gross(w: &World) -> i64 {
+    let all = w.settlements.list(&w.mall, day("2026-11-01"), day("2026-12-31"), 100, None).await.unwrap();
+    all.items.iter().map(|s| s.totals.gross.won()).sum()
+}
+
+async fn nightly_at(w: &World, at: &str) -> Vec<NaiveDate> {
+    w.clock.set(parse_rfc3339(at).unwrap());
+    w.settlements.run_due().await.unwrap()
+}
+
+async fn a_notice_for_a_long_settled_day_settles_on_the_day_it_is_recorded(backend: Backend) {
+    let w = world(backend).await;
+    let fixed = issue(&w, &w.mall, "FIXED", AccountType::Fixed, None, false).await;
+    deposit(&w, "T-1", &fixed, 10_000, t0()).await;
+    nightly_at(&w, "2026-11-25T00:30:00+09:00").await;
+    // Four days later the provider finally delivers a deposit made on the 24th.
+    w.clock.set(parse_rfc3339("2026-11-28T10:00:00+09:00").unwrap());
+    deposit(&w, "T-LATE", &fixed, 5_000, parse_rfc3339("2026-11-24T11:00:00+09:00").unwrap()).await;
+    assert_eq!(nightly_at(&w, "2026-11-29T00:30:00+09:00").await, [day("2026-11-25"), day("2026-11-26"), day("2026-11-27"), day("2026-11-28")]);
+    let recorded = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-28")).await.unwrap().unwrap();
+    assert_eq!((recorded.totals.deposit_count, recorded.totals.gross.won()), (1, 5_000), "settled on the day vaccount recorded it");
+    assert_eq!(settled_gross(&w).await, 15_000, "every credited won is in exactly one settlement");
+}
+
+async fn an_exported_day_never_changes_and_a_movement_after_it_goes_to_the_next_day(backend: Backend) {
+    let w = world(backend).await;
+    let fixed = issue(&w, &w.mall, "FIXED", AccountType::Fixed, None, false).await;
+    deposit(&w, "T-1", &fixed, 10_000, t0()).await;
+    nightly_at(&w, "2026-11-25T00:30:00+09:00").await;
+    let exported = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    // The clock steps back past midnight, or a transaction begun on the 24th commits late: the
+    // movement cannot join the 24th, which was already paid out on its file.
+    w.clock.set(parse_rfc3339("2026-11-24T23:59:59+09:00").unwrap());
+    deposit(&w, "T-2", &fixed, 7_000, t0()).await;
+    reverse(&w, "T-1R", "T-1", t0()).await;
+    w.clock.set(parse_rfc3339("2026-11-25T09:00:00+09:00").unwrap());
+    let again = w.settlements.export_day(&w.mall, day("2026-11-24")).await.unwrap();
+    assert_eq!(again, exported, "an exported day is final");
+    let stored = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    assert_eq!(stored, exported);
+    nightly_at(&w, "2026-11-26T00:30:00+09:00").await;
+    let next = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-25")).await.unwrap().unwrap();
+    assert_eq!((next.totals.rows, next.totals.deposit_count, next.totals.gross.won()), (2, 0, -3_000), "the deposit and the reversal, on the next open day");
+    assert_eq!(settled_gross(&w).await, 7_000);
+    let announced = repo::outbox::all_for(w.service.table.as_ref(), w.mall.as_str()).await.unwrap();
+    assert_eq!(announced.iter().filter(|e| e.kind == EventType::SettlementExported).count(), 2, "one announcement a day");
+    let today = w.settlements.export_day(&w.mall, day("2026-11-26")).await;
+    assert!(matches!(today, Err(vaccount::app::AppError::Invalid { .. })), "a day is settled once it is over: {today:?}");
+}
+
+async fn fees_are_the_terms_in_force_when_the_movement_was_recorded(backend: Backend) {
+    let w = world(backend).await;
+    let fixed = issue(&w, &w.mall, "FIXED", AccountType::Fixed, None, false).await;
+    deposit(&w, "T-1", &fixed, 10_000, t0()).await; // at 300 won
+    // The merchant's terms change before the 24th is exported.
+    w.clock.set(parse_rfc3339("2026-11-24T18:00:00+09:00").unwrap());
+    let table = w.service.table.as_ref();
+    let mut merchant = repo::merchants::get_merchant(table, &w.mall).await.unwrap().unwrap();
+    let version = merchant.version;
+    merchant.fee = Fee::PerDeposit(Krw::new(500));
+    merchant.version += 1;
+    table.transact(vec![repo::merchants::put_merchant(&merchant, vaccount::ports::Condition::VersionIs(version)).unwrap()]).await.unwrap();
+    deposit(&w, "T-2", &fixed, 10_000, w.clock.now()).await; // at 500 won
+    nightly_at(&w, "2026-11-25T00:30:00+09:00").await;
+    w.clock.set(parse_rfc3339("2026-11-25T10:00:00+09:00").unwrap());
+    reverse(&w, "T-1R", "T-1", w.clock.now()).await; // gives back the 300 it was charged
+    nightly_at(&w, "2026-11-26T00:30:00+09:00").await;
+    let first = repo::settlements::get_settlement(table, &w.mall, day("2026-11-24")).await.unwrap().unwrap().totals;
+    assert_eq!((first.fee.won(), first.vat.won(), first.net.won()), (800, 80, 19_120), "300 then 500, each at its own terms");
+    let second = repo::settlements::get_settlement(table, &w.mall, day("2026-11-25")).await.unwrap().unwrap().totals;
+    assert_eq!((second.fee.won(), second.vat.won(), second.net.won()), (-300, -30, -9_670), "the reversal mirrors the fee it undoes");
 }

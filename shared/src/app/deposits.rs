@@ -7,13 +7,14 @@
 //! redelivered notice fails at the notice item and is answered from it; a deposit that raced
 //! another one to the same account fails at the account and is judged again on a fresh read.
 
+use super::settlements::{Booking, book};
 use super::{AppError, Service};
 use crate::domain::deposit::{
     self, Deposit, DepositNotice, DepositStatus, Judgement, Reversal, ReversalError, ReversalNotice,
 };
 use crate::domain::settlement;
 use crate::domain::view::{AccountView, DepositView};
-use crate::domain::{DepositId, EventType, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
+use crate::domain::{DepositId, EventType, Fee, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
 use crate::ports::{Condition, Cursor, StoreError, Write};
 use crate::repo::deposits::{DepositFilter, NoticeRecord, ReversalClaim};
 use crate::repo::{self, Listing};
@@ -44,6 +45,10 @@ impl NoticeAnswer {
         NoticeAnswer { result: "ok", deposit_id: Some(deposit.id.clone()), status: Some(deposit.status) }
     }
 
+    fn of_reversal(claim: &ReversalClaim) -> NoticeAnswer {
+        NoticeAnswer { result: "ok", deposit_id: Some(claim.deposit_id.clone()), status: Some(DepositStatus::Reversed) }
+    }
+
     fn ignored() -> NoticeAnswer {
         NoticeAnswer { result: "ignored", deposit_id: None, status: None }
     }
@@ -67,13 +72,15 @@ async fn back_off(attempt: usize) {
 impl Service {
     /// A provider's callback, as received: the provider is looked up, its source address
     /// checked against its allowlist, the notice verified and parsed by the provider's kind,
-    /// then recorded. An unknown provider and a bad signature get the same answer.
+    /// then recorded. An unknown provider, an address the provider does not send from and a
+    /// bad signature all get the same answer, so provider ids cannot be found by probing.
     pub async fn receive_notice(&self, provider: &str, source: Option<IpAddr>, signature: Option<&str>, body: &[u8]) -> Result<NoticeAnswer, AppError> {
         let denied = AppError::Unauthorized("unknown provider or invalid signature");
         let Ok(id) = provider.parse::<ProviderId>() else { return Err(denied) };
         let Some(provider) = repo::merchants::get_provider(self.table.as_ref(), &id).await? else { return Err(denied) };
         if !provider.allowed_ips.is_empty() && !source.is_some_and(|ip| provider.allowed_ips.contains(&ip)) {
-            return Err(AppError::Forbidden("this address may not send notices for this provider"));
+            tracing::warn!(provider = %provider.id, source = ?source, "notice from an address outside the provider's allowlist");
+            return Err(denied);
         }
         let notice = match provider.kind {
             ProviderKind::Generic => providers::generic::read(&provider.id, &provider.secret, signature, body)?,
@@ -139,6 +146,8 @@ impl Service {
     /// Records a deposit notice and its effect, exactly once per (provider, transaction id).
     pub async fn record_deposit(&self, notice: DepositNotice) -> Result<NoticeAnswer, AppError> {
         self.ensure_writable()?;
+        let mut not_before = None;
+        let mut terms = None;
         for attempt in 0..NOTICE_ATTEMPTS {
             let now = self.clock.now();
             // A number is ours through the provider that handed it out: another provider's
@@ -146,11 +155,16 @@ impl Service {
             let account = repo::accounts::latest_on_number(self.table.as_ref(), notice.bank_code, &notice.account_number)
                 .await?
                 .filter(|a| a.provider == notice.provider);
-            let judgement = deposit::match_deposit(DepositId::generate(now), account.as_ref(), notice.clone(), now);
-            let writes = self.deposit_writes(account.as_ref(), &judgement, now)?;
+            let mut judgement = deposit::match_deposit(DepositId::generate(now), account.as_ref(), notice.clone(), now);
+            if let Some(after) = judgement.account.as_ref().filter(|_| judgement.deposit.credited.is_positive()) {
+                let fee = self.fee_terms(&mut terms, &after.merchant_id).await?;
+                judgement.deposit.fee_terms = Some(fee);
+            }
+            let (writes, booking) = self.deposit_writes(account.as_ref(), &judgement, now, not_before)?;
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&judgement.deposit)),
                 Err(StoreError::ConditionFailed { index: 0 }) => return self.answer_again(&notice.provider, &notice.transaction_id).await,
+                Err(StoreError::ConditionFailed { index }) if booking.next_open_day(index).is_some() => not_before = booking.next_open_day(index),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => back_off(attempt).await,
                 Err(e) => return Err(e.into()),
             }
@@ -158,14 +172,32 @@ impl Service {
         Err(AppError::Unavailable("the account kept changing while recording a deposit".into()))
     }
 
-    fn deposit_writes(&self, before: Option<&VirtualAccount>, judgement: &Judgement, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<Write>, AppError> {
+    /// The merchant's fee terms now, read once per notice (`cached`): a movement settles at
+    /// the terms in force when it is recorded.
+    pub(crate) async fn fee_terms(&self, cached: &mut Option<(MerchantId, Fee)>, merchant: &MerchantId) -> Result<Fee, AppError> {
+        if let Some((id, fee)) = cached.as_ref()
+            && id == merchant
+        {
+            return Ok(*fee);
+        }
+        let fee = repo::merchants::get_merchant(self.table.as_ref(), merchant).await?.ok_or(AppError::NotFound)?.fee;
+        *cached = Some((merchant.clone(), fee));
+        Ok(fee)
+    }
+
+    fn deposit_writes(
+        &self,
+        before: Option<&VirtualAccount>,
+        judgement: &Judgement,
+        now: chrono::DateTime<chrono::Utc>,
+        not_before: Option<chrono::NaiveDate>,
+    ) -> Result<(Vec<Write>, Booking), AppError> {
         let deposit = &judgement.deposit;
         let mut writes = repo::deposits::create_deposit(deposit)?;
+        let mut entries = Vec::new();
         if let (Some(before), Some(after)) = (before, &judgement.account) {
             writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
-            if let Some(entry) = settlement::entry_of_match(deposit, after) {
-                writes.push(repo::settlements::put_entry(&entry)?);
-            }
+            entries.extend(deposit.fee_terms.and_then(|terms| settlement::entry_of_match(deposit, after, terms, now)));
         }
         let shown = judgement.account.as_ref().or(before);
         let data = deposit_event_data(deposit, shown)?;
@@ -173,17 +205,25 @@ impl Service {
         if let Some(kind) = judgement.account_event {
             writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
         }
-        Ok(writes)
+        let booking = book(&mut writes, entries, now, not_before)?;
+        Ok((writes, booking))
     }
 
-    /// A notice seen before: answered from what it left behind, with no new effect.
+    /// A deposit notice seen before: answered from what it left behind, with no new effect.
     async fn answer_again(&self, provider: &ProviderId, transaction: &TransactionId) -> Result<NoticeAnswer, AppError> {
         match repo::deposits::get_notice(self.table.as_ref(), provider, transaction).await? {
             Some(NoticeRecord::Deposit(d)) => Ok(NoticeAnswer::of(&d)),
-            Some(NoticeRecord::Reversal(claim)) => {
-                Ok(NoticeAnswer { result: "ok", deposit_id: Some(claim.deposit_id), status: Some(DepositStatus::Reversed) })
-            }
+            // Recorded before reversals had records of their own.
+            Some(NoticeRecord::Reversal(claim)) => Ok(NoticeAnswer::of_reversal(&claim)),
             None => Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
+        }
+    }
+
+    /// A reversal notice seen before: answered from its record.
+    async fn answer_reversal_again(&self, provider: &ProviderId, transaction: &TransactionId) -> Result<NoticeAnswer, AppError> {
+        match repo::deposits::get_reversal_claim(self.table.as_ref(), provider, transaction).await? {
+            Some(claim) => Ok(NoticeAnswer::of_reversal(&claim)),
+            None => Err(AppError::Unavailable("a reversal failed its condition but is not stored".into())),
         }
     }
 
@@ -193,11 +233,12 @@ impl Service {
     pub async fn reverse_deposit(&self, notice: ReversalNotice) -> Result<NoticeAnswer, AppError> {
         self.ensure_writable()?;
         let table = self.table.as_ref();
+        let mut not_before = None;
         for attempt in 0..NOTICE_ATTEMPTS {
             let now = self.clock.now();
             let Some(original) = repo::deposits::get_by_transaction(table, &notice.provider, &notice.original_transaction_id).await? else {
-                if repo::deposits::get_notice(table, &notice.provider, &notice.transaction_id).await?.is_some() {
-                    return self.answer_again(&notice.provider, &notice.transaction_id).await;
+                if repo::deposits::get_reversal_claim(table, &notice.provider, &notice.transaction_id).await?.is_some() {
+                    return self.answer_reversal_again(&notice.provider, &notice.transaction_id).await;
                 }
                 return Err(AppError::Conflict(format!(
                     "no deposit {} from provider {}; send the reversal after its deposit",
@@ -222,7 +263,7 @@ impl Service {
                 // Reversed before, by another reversal notice: this one is recorded, and changes nothing.
                 Err(ReversalError::AlreadyReversed(_)) => {
                     return match table.transact(writes).await {
-                        Ok(()) | Err(StoreError::ConditionFailed { .. }) => self.answer_again(&notice.provider, &notice.transaction_id).await,
+                        Ok(()) | Err(StoreError::ConditionFailed { .. }) => self.answer_reversal_again(&notice.provider, &notice.transaction_id).await,
                         Err(e) => Err(e.into()),
                     };
                 }
@@ -232,7 +273,9 @@ impl Service {
             if let (Some(before), Some(after)) = (&own, &effect.account) {
                 writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
             }
-            let mut assigned = None;
+            // The account an assignment had credited: the deposit's own (taken back above, in
+            // the same change of it), or another one, debited here.
+            let mut assigned = own.clone().filter(|a| original.assigned_to() == Some(&a.id));
             if let Some((target, amount)) = &effect.assigned_debit {
                 let account = repo::accounts::get(table, target)
                     .await?
@@ -241,14 +284,14 @@ impl Service {
                 writes.push(repo::accounts::put_account(&debited, Condition::VersionIs(account.version))?);
                 assigned = Some(account);
             }
-            for entry in settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), notice.occurred_at) {
-                writes.push(repo::settlements::put_entry(&entry)?);
-            }
             let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
             writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data, now))?);
+            let entries = settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now);
+            let booking = book(&mut writes, entries, now, not_before)?;
             match table.transact(writes).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&effect.deposit)),
-                Err(StoreError::ConditionFailed { index: 0 }) => return self.answer_again(&notice.provider, &notice.transaction_id).await,
+                Err(StoreError::ConditionFailed { index: 0 }) => return self.answer_reversal_again(&notice.provider, &notice.transaction_id).await,
+                Err(StoreError::ConditionFailed { index }) if booking.next_open_day(index).is_some() => not_before = booking.next_open_day(index),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => back_off(attempt).await,
                 Err(e) => return Err(e.into()),
             }

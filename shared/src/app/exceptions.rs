@@ -3,6 +3,7 @@
 //! it. A resolution that takes effect writes the deposit, any credited account and the
 //! `exception.resolved` event in one transaction.
 
+use super::settlements::{Booking, book};
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Resolution};
 use crate::domain::settlement;
@@ -10,7 +11,7 @@ use crate::domain::{EventType, ExceptionId, MerchantId, OperatorName, OutboxEven
 use crate::ports::{Condition, Cursor, Key, StoreError, Write};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
 use crate::repo::{self, ItemBuilder, Listing, data_of};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -108,6 +109,7 @@ impl Service {
         if !self.operator_exists(operator).await? {
             return Err(AppError::field("operator", format!("no operator {operator}; add one with `vaccount operator add`")));
         }
+        let mut not_before = None;
         for _ in 0..ATTEMPTS {
             let now = self.clock.now();
             let deposit = repo::deposits::get(self.table.as_ref(), &id.deposit()).await?.filter(|d| d.exception.is_some()).ok_or(AppError::NotFound)?;
@@ -119,9 +121,10 @@ impl Service {
                 ExceptionAction::Approve => deposit.approve(operator.clone(), now)?,
                 ExceptionAction::Reject => deposit.reject(operator.clone())?,
             };
-            let (next, writes) = self.resolution_writes(&deposit, next, now).await?;
+            let (next, writes, booking) = self.resolution_writes(&deposit, next, now, not_before).await?;
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(next),
+                Err(StoreError::ConditionFailed { index }) if booking.next_open_day(index).is_some() => not_before = booking.next_open_day(index),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -149,13 +152,21 @@ impl Service {
 
     /// The writes of one step: the deposit, and once a resolution takes effect, the credited
     /// account and the events.
-    async fn resolution_writes(&self, before: &Deposit, mut next: Deposit, now: DateTime<Utc>) -> Result<(Deposit, Vec<Write>), AppError> {
+    async fn resolution_writes(
+        &self,
+        before: &Deposit,
+        mut next: Deposit,
+        now: DateTime<Utc>,
+        not_before: Option<NaiveDate>,
+    ) -> Result<(Deposit, Vec<Write>, Booking), AppError> {
         let resolved = next.exception.as_ref().is_some_and(|e| e.state == ExceptionState::Resolved);
         if !resolved {
-            let write = repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?;
-            return Ok((next, vec![write]));
+            let mut writes = vec![repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?];
+            let booking = book(&mut writes, Vec::new(), now, not_before)?;
+            return Ok((next, writes, booking));
         }
         let mut writes = Vec::new();
+        let mut entries = Vec::new();
         let mut credited = None;
         if let Some(target) = next.assigned_to().cloned() {
             let account = repo::accounts::get(self.table.as_ref(), &target).await?.ok_or_else(|| AppError::field("account", format!("no virtual account {target}")))?;
@@ -163,10 +174,14 @@ impl Service {
                 return Err(AppError::Conflict("an exception is assigned to an account of the same merchant".into()));
             }
             let amount = next.exception.as_ref().map(|e| e.amount).unwrap_or_default();
-            let after = deposit::credit_assigned(&account, amount, now)?;
+            let after = deposit::credit_assigned(&next, &account, now)?;
+            let terms = self.fee_terms(&mut None, &after.merchant_id).await?;
             next.assign_owner(&after);
+            if let Some(exception) = next.exception.as_mut() {
+                exception.fee_terms = Some(terms);
+            }
             writes.push(repo::accounts::put_account(&after, Condition::VersionIs(account.version))?);
-            writes.push(repo::settlements::put_entry(&settlement::entry_of_assignment(&next, &after, amount, now))?);
+            entries.push(settlement::entry_of_assignment(&next, &after, amount, terms, now));
             credited = Some(after);
         }
         writes.insert(0, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
@@ -175,6 +190,7 @@ impl Service {
         if let Some(kind) = credited.as_ref().and_then(|a| deposit::balance_event(a.status)) {
             writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
         }
-        Ok((next, writes))
+        let booking = book(&mut writes, entries, now, not_before)?;
+        Ok((next, writes, booking))
     }
 }

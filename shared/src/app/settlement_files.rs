@@ -23,10 +23,12 @@ pub const ROWS_PER_SHEET: u32 = 1_048_575;
 
 const SHEET_NAME: &str = "정산내역";
 
-/// The columns, with their XLSX widths. Amount columns are the last five.
-const COLUMNS: [(&str, f64); 16] = [
+/// The columns, with their XLSX widths. Amount columns are the last five. A row settles on the
+/// day it was recorded (기록일시); 입금일시 is when the money moved at the bank.
+const COLUMNS: [(&str, f64); 18] = [
     ("정산일", 11.0),
-    ("거래일시", 20.0),
+    ("입금일시", 20.0),
+    ("기록일시", 20.0),
     ("구분", 14.0),
     ("입금ID", 32.0),
     ("제공사", 10.0),
@@ -36,6 +38,7 @@ const COLUMNS: [(&str, f64); 16] = [
     ("은행코드", 9.0),
     ("계좌번호", 17.0),
     ("입금자명", 10.0),
+    ("수수료 기준", 14.0),
     ("건수", 6.0),
     ("금액", 15.0),
     ("수수료", 12.0),
@@ -53,8 +56,20 @@ pub enum FileError {
 
 /// A row's cells as text (CSV) — the XLSX writes the same values, numbers as numbers.
 struct Cells {
-    text: [String; 11],
+    text: [String; 13],
     numbers: [i64; 5],
+}
+
+fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&kst()).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// How a file names fee terms: `건당 300원`, `1.50%`.
+pub fn terms_label(terms: Fee) -> String {
+    match terms {
+        Fee::PerDeposit(won) => format!("건당 {}원", won.won()),
+        Fee::RateBps(bps) => format!("{}.{:02}%", bps / 100, bps % 100),
+    }
 }
 
 fn cells(row: &Row) -> Cells {
@@ -62,7 +77,9 @@ fn cells(row: &Row) -> Cells {
     Cells {
         text: [
             e.day.to_string(),
-            e.at.with_timezone(&kst()).format("%Y-%m-%d %H:%M:%S").to_string(),
+            // Entries from before `deposited_at` was kept recorded their movement time only.
+            local_time(e.deposited_at.unwrap_or(e.recorded_at)),
+            local_time(e.recorded_at),
             e.kind.label().to_owned(),
             e.deposit_id.to_string(),
             e.provider.to_string(),
@@ -72,6 +89,7 @@ fn cells(row: &Row) -> Cells {
             e.bank_code.to_string(),
             e.account_number.to_string(),
             e.depositor_name.as_deref().map(mask_name).unwrap_or_default(),
+            terms_label(row.terms),
         ],
         numbers: [i64::from(e.deposits), e.amount.won(), row.fee.won(), row.vat.won(), row.net.won()],
     }
@@ -230,7 +248,9 @@ pub struct Manifest<'a> {
     pub merchant_id: &'a str,
     pub date: NaiveDate,
     pub payout_date: NaiveDate,
-    pub fee_terms: Fee,
+    /// The distinct terms of the day's rows, in the order they first appear: each row is
+    /// charged at the merchant's terms in force when it was recorded.
+    pub fee_terms: &'a [Fee],
     pub rounding: &'static str,
     pub row_count: u64,
     pub deposit_count: i64,

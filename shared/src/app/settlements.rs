@@ -4,19 +4,23 @@
 //! and handed over a bounded channel to a blocking thread that writes the CSV and the XLSX
 //! (`settlement_files`), so memory stays flat however many deposits the day had. The files go
 //! to the [`BlobStore`] (S3 in AWS, the data dir in `serve`); then the settlement record and its
-//! `settlement.exported` event are written in one transaction. A re-run over the same entries
-//! writes the same bytes, and finding the record already describing those files, records
-//! nothing and announces nothing.
+//! `settlement.exported` event are written in one transaction.
+//!
+//! An exported day is final (docs/decisions.md, the settlement-day rule): before reading a day
+//! the exporter seals it (`repo::settlements::seal_day`), and every movement's transaction
+//! checks that the day it books into is not sealed ([`book`]), moving to the next day if it is.
+//! So the entries read are all the day will ever have, a payout is never made on a file that
+//! later changes, and a re-run of a day already recorded returns that record untouched.
 
 use super::AppError;
 use super::settlement_files::{self, DayWriter, Manifest};
 use crate::domain::calendar::{self, CalendarError};
-use crate::domain::settlement::{self, Row, Settlement, SettlementFile, Totals};
+use crate::domain::settlement::{self, Row, Settlement, SettlementEntry, SettlementFile, Totals};
 use crate::domain::{EventType, MerchantId, OutboxEvent, SettlementId};
-use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, StoreError, Table};
-use crate::repo;
+use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, Cursor, StoreError, Table, Write};
+use crate::repo::{self, Listing};
 use crate::repo::settlements::DayEntries;
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,9 +30,6 @@ pub const RUN_AT: chrono::NaiveTime = match chrono::NaiveTime::from_hms_opt(0, 3
     Some(t) => t,
     None => chrono::NaiveTime::MIN,
 };
-
-/// How many settled days before the newest the nightly run looks at again for late notices.
-pub const RECHECK_DAYS: i64 = 3;
 
 /// How far back a scheduled run catches up after downtime.
 pub const CATCH_UP_DAYS: i64 = 31;
@@ -81,6 +82,45 @@ impl SettlementView {
     }
 }
 
+/// Where a movement's settlement entries went: the day they were booked into, and where in
+/// the transaction the checks that this day is still open sit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Booking {
+    day: Option<NaiveDate>,
+    checks: std::ops::Range<usize>,
+}
+
+impl Booking {
+    /// The day to try next when the transaction failed at write `index`: after the booked one,
+    /// if its failure was that day's seal (the day was exported meanwhile).
+    pub(crate) fn next_open_day(&self, index: usize) -> Option<NaiveDate> {
+        if self.checks.contains(&index) { self.day.and_then(|d| d.succ_opt()) } else { None }
+    }
+}
+
+/// Books a movement recorded `now` into the settlement: its entries go into the KST day of
+/// `now`, or `not_before` if later (a day found sealed on an earlier attempt), each entry's
+/// write followed by the check that its day's partition is not sealed. If the exporter sealed
+/// the day first, the transaction fails at a check and the caller books into the next day
+/// ([`Booking::next_open_day`]); so no entry ever joins a day already exported.
+pub(crate) fn book(writes: &mut Vec<Write>, entries: Vec<SettlementEntry>, now: DateTime<Utc>, not_before: Option<NaiveDate>) -> Result<Booking, StoreError> {
+    let day = calendar::kst_day(now).max(not_before.unwrap_or(NaiveDate::MIN));
+    let mut checks = Vec::new();
+    for mut entry in entries {
+        entry.day = day;
+        writes.push(repo::settlements::put_entry(&entry)?);
+        let check = repo::settlements::check_open(&entry);
+        // Two entries of one movement may share a partition; a transaction names an item once.
+        if !checks.contains(&check) {
+            checks.push(check);
+        }
+    }
+    let start = writes.len();
+    let booked = (!checks.is_empty()).then_some(day);
+    writes.extend(checks);
+    Ok(Booking { day: booked, checks: start..writes.len() })
+}
+
 /// `settlements/{merchant}/{YYYY}/{MM}/{DD}/{name}`.
 pub fn file_key(merchant: &MerchantId, day: NaiveDate, name: &str) -> Result<BlobKey, AppError> {
     BlobKey::new(format!("settlements/{merchant}/{:04}/{:02}/{:02}/{name}", day.year(), day.month(), day.day()))
@@ -120,30 +160,7 @@ impl Settlements {
             done.push(day);
             day = day.succ_opt().unwrap_or(day);
         }
-        // Notices for a day already settled still arrive: a provider retrying past midnight, a
-        // deposit recovered by the morning's reconciliation. Once a night, the days before are
-        // run again; those whose entries changed get new files, a new version and a new
-        // `settlement.exported`; the others are left as they are.
-        if let Some(&newest) = done.last() {
-            for back in (1..=RECHECK_DAYS).rev() {
-                let earlier = newest - chrono::Duration::days(back);
-                if !done.contains(&earlier) {
-                    self.recheck_all(earlier).await?;
-                }
-            }
-        }
         Ok(done)
-    }
-
-    /// Runs `day` again for every merchant that has a settlement of it (a day never settled is
-    /// not the recheck's business).
-    async fn recheck_all(&self, day: NaiveDate) -> Result<(), AppError> {
-        for merchant in repo::merchants::list_merchants(self.table.as_ref()).await? {
-            if repo::settlements::get_settlement(self.table.as_ref(), &merchant.id, day).await?.is_some() {
-                self.export_day(&merchant.id, day).await?;
-            }
-        }
-        Ok(())
     }
 
     /// Settles every merchant's `day`. One merchant's failure does not stop the others; the
@@ -164,21 +181,31 @@ impl Settlements {
         if failed.is_empty() { Ok(done) } else { Err(AppError::Unavailable(format!("settlement of {day} failed for {}", failed.join("; ")))) }
     }
 
-    /// Settles one merchant's `day`: writes and stores the files, records the settlement.
+    /// Settles one merchant's `day`: seals it, writes and stores the files, records the
+    /// settlement. A day already recorded is final and returned as it is; a day not yet over
+    /// cannot be settled (sealing it would push the rest of its movements to the next day).
     pub async fn export_day(&self, merchant_id: &MerchantId, day: NaiveDate) -> Result<Settlement, AppError> {
+        if let Some(done) = repo::settlements::get_settlement(self.table.as_ref(), merchant_id, day).await? {
+            return Ok(done);
+        }
+        if day >= calendar::kst_day(self.clock.now()) {
+            return Err(AppError::field("date", format!("{day} is not over yet; a day is settled once it has ended (KST)")));
+        }
         let merchant = repo::merchants::get_merchant(self.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
         let payout_date = calendar::payout_date(day, merchant.payout_days).map_err(calendar_error)?;
+        // From here on no movement can join the day: what is read below is all it will hold.
+        repo::settlements::seal_day(self.table.as_ref(), merchant_id, day).await?;
         std::fs::create_dir_all(&self.work_dir).map_err(io_error)?;
         let dir = tempfile::Builder::new().prefix("settle-").tempdir_in(&self.work_dir).map_err(io_error)?;
         let [csv_name, xlsx_name, manifest_name] = settlement::file_names(day);
 
-        let (totals, mut files) = self.write_files(merchant_id, merchant.fee, day, dir.path(), &csv_name, &xlsx_name).await?;
+        let (totals, fee_terms, mut files) = self.write_files(merchant_id, merchant.fee, day, dir.path(), &csv_name, &xlsx_name).await?;
         let manifest_path = dir.path().join(&manifest_name);
         let manifest = Manifest {
             merchant_id: merchant_id.as_str(),
             date: day,
             payout_date,
-            fee_terms: merchant.fee,
+            fee_terms: &fee_terms,
             rounding: settlement_files::ROUNDING,
             row_count: totals.rows,
             deposit_count: totals.deposit_count,
@@ -190,30 +217,22 @@ impl Settlements {
         };
         settlement_files::write_manifest(&manifest_path, &manifest).map_err(io_error)?;
         files.push(settlement_files::describe(&manifest_path, &manifest_name).map_err(io_error)?);
-
-        // The same files as the record says: nothing to store again (a versioned bucket would
-        // keep a copy of each identical upload) and nothing to announce.
-        let previous = repo::settlements::get_settlement(self.table.as_ref(), merchant_id, day).await?;
-        if let Some(previous) = previous.as_ref().filter(|p| p.files == files) {
-            return Ok(previous.clone());
-        }
         for name in [&csv_name, &xlsx_name, &manifest_name] {
             let key = file_key(merchant_id, day, name)?;
             self.blobs.put_file(&key, &dir.path().join(name), content_type_of(name)).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
         }
         let now = self.clock.now();
         let settlement = Settlement {
-            id: previous.as_ref().map_or_else(|| SettlementId::generate(now), |p| p.id.clone()),
+            id: SettlementId::generate(now),
             merchant_id: merchant_id.clone(),
             date: day,
             totals,
             payout_date,
-            fee_terms: merchant.fee,
             files,
             exported_at: now,
-            version: previous.as_ref().map_or(1, |p| p.version + 1),
+            version: 1,
         };
-        self.record(settlement, previous.map(|p| p.version)).await
+        self.record(settlement).await
     }
 
     /// Streams the day's rows into the CSV and XLSX; the totals and the two files' descriptions.
@@ -225,7 +244,7 @@ impl Settlements {
         dir: &Path,
         csv_name: &str,
         xlsx_name: &str,
-    ) -> Result<(Totals, Vec<SettlementFile>), AppError> {
+    ) -> Result<(Totals, Vec<crate::domain::Fee>, Vec<SettlementFile>), AppError> {
         let (rows, mut incoming) = tokio::sync::mpsc::channel::<Row>(ROW_BUFFER);
         let (dir_owned, csv_owned, xlsx_owned, per_sheet) = (dir.to_owned(), csv_name.to_owned(), xlsx_name.to_owned(), self.rows_per_sheet);
         let writer = tokio::task::spawn_blocking(move || -> Result<(Totals, Vec<SettlementFile>), settlement_files::FileError> {
@@ -237,9 +256,16 @@ impl Settlements {
             Ok((totals, vec![settlement_files::describe(&csv, &csv_owned)?, settlement_files::describe(&xlsx, &xlsx_owned)?]))
         });
         let mut entries = DayEntries::new(self.table.as_ref(), merchant, day);
+        // The distinct terms of the day's rows, for the manifest: a handful at most.
+        let mut fee_terms = Vec::new();
         let read = async {
             while let Some(entry) = entries.next().await? {
-                if rows.send(Row::of(entry, terms)).await.is_err() {
+                let row = Row::of(entry, terms);
+                let row_terms = row.entry.fee_terms.unwrap_or(terms);
+                if !fee_terms.contains(&row_terms) {
+                    fee_terms.push(row_terms);
+                }
+                if rows.send(row).await.is_err() {
                     // The writer stopped; its own error says why.
                     break;
                 }
@@ -248,39 +274,38 @@ impl Settlements {
         }
         .await;
         drop(rows);
-        let written = writer.await.map_err(io_error)?.map_err(io_error);
+        let (totals, files) = writer.await.map_err(io_error)?.map_err(io_error)?;
         read?;
-        written
+        Ok((totals, fee_terms, files))
     }
 
-    /// Writes the changed settlement and its `settlement.exported` in one transaction, over the
-    /// version `previous` that was read (none: the first export of the day).
-    async fn record(&self, settlement: Settlement, previous: Option<u64>) -> Result<Settlement, AppError> {
+    /// Writes the settlement and its `settlement.exported` in one transaction, once per day.
+    async fn record(&self, settlement: Settlement) -> Result<Settlement, AppError> {
         let (merchant, day) = (&settlement.merchant_id, settlement.date);
-        let condition = previous.map_or(Condition::NotExists, Condition::VersionIs);
         let data = serde_json::json!({ "settlement": SettlementView::of(&settlement) });
         let event = OutboxEvent::new(EventType::SettlementExported, Some(merchant.clone()), data, settlement.exported_at);
-        let writes = vec![repo::settlements::put_settlement(&settlement, condition)?, repo::outbox::put_event(&event)?];
+        let writes = vec![repo::settlements::put_settlement(&settlement, Condition::NotExists)?, repo::outbox::put_event(&event)?];
         match self.table.transact(writes).await {
             Ok(()) => Ok(settlement),
-            // Another run of the same day got there first; fine if it wrote what we did.
+            // Another run of the same day got there first. The day was sealed before either
+            // read it, so both wrote the same files; theirs is the record.
             Err(StoreError::ConditionFailed { .. }) => match repo::settlements::get_settlement(self.table.as_ref(), merchant, day).await? {
                 Some(theirs) if theirs.same_files(&settlement) => Ok(theirs),
-                _ => Err(AppError::Conflict(format!("the settlement of {day} changed while it was exported; run it again"))),
+                _ => Err(AppError::Conflict(format!("the settlement of {day} was recorded with other files; check the ledger"))),
             },
             Err(e) => Err(e.into()),
         }
     }
 
-    /// A merchant's settlements from `from` to `to`, oldest first.
-    pub async fn list(&self, merchant: &MerchantId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Settlement>, AppError> {
+    /// A page of a merchant's settlements from `from` to `to`, oldest first.
+    pub async fn list(&self, merchant: &MerchantId, from: NaiveDate, to: NaiveDate, limit: usize, after: Option<Cursor>) -> Result<Listing<Settlement>, AppError> {
         if to < from {
             return Err(AppError::field("to", "must not be before `from`"));
         }
         if (to - from).num_days() >= MAX_LIST_DAYS {
             return Err(AppError::field("to", format!("at most {MAX_LIST_DAYS} days from `from`")));
         }
-        Ok(repo::settlements::list_settlements(self.table.as_ref(), merchant, from, to, MAX_LIST_DAYS as usize).await?)
+        Ok(repo::settlements::list_settlements(self.table.as_ref(), merchant, from, to, limit, after).await?)
     }
 
     /// One of a settlement's files, for download. Only names the settlement lists are served.

@@ -7,7 +7,7 @@
 //! storing them (atomically, conditional on versions) is the use case's business.
 
 use super::{
-    AccountNumber, AccountType, BankCode, DepositId, EventType, ExceptionId, Krw, MerchantId, NameMismatchPolicy,
+    AccountNumber, AccountType, BankCode, DepositId, EventType, ExceptionId, Fee, Krw, MerchantId, NameMismatchPolicy,
     OperatorName, ProviderId, Status, TransactionId, VirtualAccount, VirtualAccountId,
 };
 use chrono::{DateTime, Utc};
@@ -139,6 +139,10 @@ pub struct DepositException {
     pub resolved_by: Vec<OperatorName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
+    /// The merchant's fee terms its assignment was settled at, so a reversal gives back
+    /// exactly that fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_terms: Option<Fee>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +176,10 @@ pub struct Deposit {
     #[serde(default)]
     pub reversal: Option<Reversal>,
     pub version: u64,
+    /// The merchant's fee terms its credit was settled at, so a reversal gives back exactly
+    /// that fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_terms: Option<Fee>,
 }
 
 /// The outcome of matching one deposit.
@@ -229,6 +237,7 @@ pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: De
         name_mismatch: false,
         reversal: None,
         version: 1,
+        fee_terms: None,
     };
     let hold = |mut deposit: Deposit, reason: ExceptionReason| {
         let amount = deposit.amount;
@@ -282,6 +291,7 @@ fn new_exception(deposit: &DepositId, reason: ExceptionReason, amount: Krw) -> D
         resolution: None,
         resolved_by: Vec::new(),
         resolved_at: None,
+        fee_terms: None,
     }
 }
 
@@ -326,25 +336,30 @@ pub struct ReversalEffect {
 
 /// Undoes a deposit's effect: its credit and its overpayment leave the account (whose status
 /// is recomputed), an unresolved exception is closed as `reversed`, and an amount an operator
-/// had assigned elsewhere must be taken back from that account (`assigned_debit`).
+/// had assigned elsewhere must be taken back from that account (`assigned_debit`). An amount
+/// assigned back to the deposit's own account is taken back in the same change of it.
 pub fn reverse(deposit: &Deposit, account: Option<&VirtualAccount>, reversal: Reversal, now: DateTime<Utc>) -> Result<ReversalEffect, ReversalError> {
     if deposit.status == DepositStatus::Reversed {
         return Err(ReversalError::AlreadyReversed(deposit.id.clone()));
     }
-    let excess = match &deposit.exception {
-        Some(e) if e.reason == ExceptionReason::Overpaid => e.amount,
-        _ => Krw::ZERO,
-    };
-    let account = if deposit.credited.is_positive() || excess.is_positive() {
-        let account = account.ok_or_else(|| ReversalError::AccountNeeded(deposit.id.clone()))?;
-        Some(account.with_balances(sub(account.paid_amount, deposit.credited), sub(account.excess, excess), now))
-    } else {
-        None
-    };
-    let assigned_debit = match (deposit.assigned_to(), &deposit.exception) {
+    let assigned = match (deposit.assigned_to(), &deposit.exception) {
         (Some(target), Some(e)) => Some((target.clone(), e.amount)),
         _ => None,
     };
+    let assigned_back = assigned.as_ref().filter(|(target, _)| Some(target) == deposit.virtual_account_id.as_ref()).map(|(_, amount)| *amount);
+    // An excess assigned back to its own account already left `excess` for `paid_amount`.
+    let excess = match &deposit.exception {
+        Some(e) if e.reason == ExceptionReason::Overpaid && assigned_back.is_none() => e.amount,
+        _ => Krw::ZERO,
+    };
+    let taken = add(deposit.credited, assigned_back.unwrap_or(Krw::ZERO));
+    let account = if taken.is_positive() || excess.is_positive() {
+        let account = account.ok_or_else(|| ReversalError::AccountNeeded(deposit.id.clone()))?;
+        Some(account.with_balances(sub(account.paid_amount, taken), sub(account.excess, excess), now))
+    } else {
+        None
+    };
+    let assigned_debit = assigned.filter(|_| assigned_back.is_none());
     let mut reversed = deposit.clone();
     reversed.status = DepositStatus::Reversed;
     reversed.reversal = Some(reversal);
@@ -451,9 +466,13 @@ fn settle(exception: &mut DepositException, resolution: Resolution, by: Vec<Oper
     exception.resolved_at = Some(now);
 }
 
-/// Credits an exception's amount to an account an operator chose. A one-time account takes at
-/// most what it still expects; a closed one takes nothing.
-pub fn credit_assigned(account: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> Result<VirtualAccount, ExceptionError> {
+/// Credits the exception of `deposit` to the account an operator chose. A one-time account
+/// takes at most what it still expects; a closed one takes nothing. An overpayment's excess
+/// assigned back to its own account moves from `excess` to `paid_amount`: the same won is
+/// never counted as both.
+pub fn credit_assigned(deposit: &Deposit, account: &VirtualAccount, now: DateTime<Utc>) -> Result<VirtualAccount, ExceptionError> {
+    let exception = deposit.exception.as_ref().ok_or(ExceptionError::NoException)?;
+    let amount = exception.amount;
     let refuse = |why| Err(ExceptionError::CannotAssign(account.id.clone(), amount, why));
     if account.status == Status::Closed {
         return refuse("it is closed");
@@ -461,7 +480,9 @@ pub fn credit_assigned(account: &VirtualAccount, amount: Krw, now: DateTime<Utc>
     if account.remaining().is_some_and(|remaining| amount > remaining) {
         return refuse("it expects less than that; refund the difference instead");
     }
-    Ok(account.with_balances(add(account.paid_amount, amount), account.excess, now))
+    let own_excess = exception.reason == ExceptionReason::Overpaid && deposit.virtual_account_id.as_ref() == Some(&account.id);
+    let excess = if own_excess { sub(account.excess, amount) } else { account.excess };
+    Ok(account.with_balances(add(account.paid_amount, amount), excess, now))
 }
 
 /// Takes back an assigned amount when the deposit it came from is reversed.

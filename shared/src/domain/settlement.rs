@@ -1,20 +1,26 @@
 //! Settlement arithmetic: what a merchant is owed for a KST day.
 //!
 //! Every movement of money into or back out of a merchant's hands is a [`SettlementEntry`],
-//! written in the same transaction as the change that caused it and never changed after:
+//! written in the same transaction as the change that caused it and never changed after. A
+//! movement settles on the KST day vaccount **records** it (`recorded_at`), whatever day the
+//! money moved at the bank (`deposited_at`, shown beside it), so a notice that arrives days late
+//! still lands in a day not yet exported. A day once exported is final: the use case books a
+//! movement that would fall into an exported day into the next open one (`app::settlements`).
 //!
-//! | entry | when | settles on the KST day of | amount | deposits |
-//! |---|---|---|---|---|
-//! | `deposit` | a deposit credits an account | the deposit's `deposited_at` | what it credited | +1 |
-//! | `assigned` | an operator assigns an exception to an account | the resolution | the exception's amount | +1, or 0 for an overpayment's excess (its deposit already counted) |
-//! | `deposit_reversal`, `assigned_reversal` | the provider reverses a deposit | the reversal's `occurred_at` | minus the entry it undoes | minus that entry's |
+//! | entry | when | amount | deposits |
+//! |---|---|---|---|
+//! | `deposit` | a deposit credits an account | what it credited | +1 |
+//! | `assigned` | an operator assigns an exception to an account | the exception's amount | +1, or 0 for an overpayment's excess (its deposit already counted) |
+//! | `deposit_reversal`, `assigned_reversal` | the provider reverses a deposit | minus the entry it undoes | minus that entry's |
 //!
-//! A day's settlement is its entries in order, each made a [`Row`] with the merchant's fee
-//! terms, and their [`Totals`]. Rounding: the fee of a row is truncated to the won (원 미만
-//! 절사) — a flat fee is already whole won, a rate is `⌊|amount| × bps / 10 000⌋` — and VAT is
-//! 10 % of the row's fee, truncated the same way; both carry the sign of the row, so a
-//! reversal gives back exactly what its entry was charged. `net = amount − fee − vat` per row,
-//! and every total is the sum of its column.
+//! Each entry carries the merchant's fee terms in force when it was recorded, and a reversal
+//! carries the terms of the entry it undoes, so changing a merchant's terms never rewrites a
+//! past row. A day's settlement is its entries in order, each made a [`Row`], and their
+//! [`Totals`]. Rounding: the fee of a row is truncated to the won (원 미만 절사) — a flat fee is
+//! already whole won, a rate is `⌊|amount| × bps / 10 000⌋` — and VAT is 10 % of the row's fee,
+//! truncated the same way; both carry the sign of the row, so a reversal gives back exactly
+//! what its entry was charged. `net = amount − fee − vat` per row, and every total is the sum
+//! of its column.
 
 use super::calendar::kst_day;
 use super::{
@@ -58,10 +64,16 @@ impl EntryKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettlementEntry {
     pub merchant_id: MerchantId,
-    /// The KST day it settles on.
+    /// The KST day it settles on: the day it was recorded, or the next day not yet exported.
     pub day: NaiveDate,
-    #[serde(with = "super::time::kst_serde")]
-    pub at: DateTime<Utc>,
+    /// When vaccount recorded the movement. Entries written before the recording-day rule
+    /// stored their movement time as `at`.
+    #[serde(with = "super::time::kst_serde", alias = "at")]
+    pub recorded_at: DateTime<Utc>,
+    /// When the money moved at the bank (the deposit's `deposited_at`); absent on entries
+    /// written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposited_at: Option<DateTime<Utc>>,
     pub kind: EntryKind,
     pub deposit_id: DepositId,
     pub provider: ProviderId,
@@ -75,13 +87,19 @@ pub struct SettlementEntry {
     pub amount: Krw,
     /// What the entry adds to the day's deposit count: 1, 0 or -1.
     pub deposits: i8,
+    /// The merchant's terms in force when the movement was recorded (a reversal: the terms of
+    /// the entry it undoes). `None` only on entries written before terms were kept; those are
+    /// charged at the merchant's terms when their day is exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_terms: Option<Fee>,
 }
 
-fn entry(deposit: &Deposit, account: &VirtualAccount, kind: EntryKind, at: DateTime<Utc>, amount: Krw, deposits: i8) -> SettlementEntry {
+fn entry(deposit: &Deposit, account: &VirtualAccount, kind: EntryKind, recorded_at: DateTime<Utc>, amount: Krw, deposits: i8, fee_terms: Option<Fee>) -> SettlementEntry {
     SettlementEntry {
         merchant_id: account.merchant_id.clone(),
-        day: kst_day(at),
-        at,
+        day: kst_day(recorded_at),
+        recorded_at,
+        deposited_at: Some(deposit.deposited_at),
         kind,
         deposit_id: deposit.id.clone(),
         provider: deposit.provider.clone(),
@@ -93,33 +111,37 @@ fn entry(deposit: &Deposit, account: &VirtualAccount, kind: EntryKind, at: DateT
         depositor_name: deposit.depositor_name.clone(),
         amount,
         deposits,
+        fee_terms,
     }
 }
 
-/// The entry of a deposit just matched to `account`, if it credited anything.
-pub fn entry_of_match(deposit: &Deposit, account: &VirtualAccount) -> Option<SettlementEntry> {
-    deposit.credited.is_positive().then(|| entry(deposit, account, EntryKind::Deposit, deposit.deposited_at, deposit.credited, 1))
+/// The entry of a deposit just matched to `account` and recorded `now`, if it credited
+/// anything; `terms` are the merchant's terms now (the deposit keeps them, for its reversal).
+pub fn entry_of_match(deposit: &Deposit, account: &VirtualAccount, terms: Fee, now: DateTime<Utc>) -> Option<SettlementEntry> {
+    deposit.credited.is_positive().then(|| entry(deposit, account, EntryKind::Deposit, now, deposit.credited, 1, Some(terms)))
 }
 
-/// The entry of an exception's `amount` assigned to `account` at `at`. An overpayment's excess
-/// belongs to a deposit that already counted; anything else is a deposit counted now.
-pub fn entry_of_assignment(deposit: &Deposit, account: &VirtualAccount, amount: Krw, at: DateTime<Utc>) -> SettlementEntry {
+/// The entry of an exception's `amount` assigned to `account` at `now`, at `terms`. An
+/// overpayment's excess belongs to a deposit that already counted; anything else is a deposit
+/// counted now.
+pub fn entry_of_assignment(deposit: &Deposit, account: &VirtualAccount, amount: Krw, terms: Fee, now: DateTime<Utc>) -> SettlementEntry {
     let deposits = if deposit.credited.is_positive() { 0 } else { 1 };
-    entry(deposit, account, EntryKind::Assigned, at, amount, deposits)
+    entry(deposit, account, EntryKind::Assigned, now, amount, deposits, Some(terms))
 }
 
-/// The entries that undo what `before` (the deposit as it was) had put in merchants' hands:
-/// its own credit (on `own`, its account) and an assigned exception (on `assigned`).
-pub fn entries_of_reversal(before: &Deposit, own: Option<&VirtualAccount>, assigned: Option<&VirtualAccount>, at: DateTime<Utc>) -> Vec<SettlementEntry> {
+/// The entries, recorded `now`, that undo what `before` (the deposit as it was) had put in
+/// merchants' hands: its own credit (on `own`, its account) and an assigned exception (on
+/// `assigned`), each at the terms it was charged.
+pub fn entries_of_reversal(before: &Deposit, own: Option<&VirtualAccount>, assigned: Option<&VirtualAccount>, now: DateTime<Utc>) -> Vec<SettlementEntry> {
     let mut undone = Vec::new();
     if let Some(account) = own
         && before.credited.is_positive()
     {
-        undone.push(entry(before, account, EntryKind::DepositReversal, at, negate(before.credited), -1));
+        undone.push(entry(before, account, EntryKind::DepositReversal, now, negate(before.credited), -1, before.fee_terms));
     }
     if let (Some(account), Some(exception)) = (assigned, before.assigned_to().and(before.exception.as_ref())) {
         let deposits = if before.credited.is_positive() { 0 } else { -1 };
-        undone.push(entry(before, account, EntryKind::AssignedReversal, at, negate(exception.amount), deposits));
+        undone.push(entry(before, account, EntryKind::AssignedReversal, now, negate(exception.amount), deposits, exception.fee_terms));
     }
     undone
 }
@@ -152,17 +174,22 @@ pub fn vat_of(fee: Krw) -> Krw {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub entry: SettlementEntry,
+    /// The terms its fee was computed at.
+    pub terms: Fee,
     pub fee: Krw,
     pub vat: Krw,
     pub net: Krw,
 }
 
 impl Row {
-    pub fn of(entry: SettlementEntry, terms: Fee) -> Row {
+    /// The row of `entry` at its own terms; `fallback` (the merchant's terms at export) only
+    /// for entries written before terms were kept.
+    pub fn of(entry: SettlementEntry, fallback: Fee) -> Row {
+        let terms = entry.fee_terms.unwrap_or(fallback);
         let fee = fee_of(terms, entry.amount, entry.deposits);
         let vat = vat_of(fee);
         let net = Krw::new(entry.amount.won().saturating_sub(fee.won()).saturating_sub(vat.won()));
-        Row { entry, fee, vat, net }
+        Row { entry, terms, fee, vat, net }
     }
 }
 
@@ -206,8 +233,6 @@ pub struct Settlement {
     pub date: NaiveDate,
     pub totals: Totals,
     pub payout_date: NaiveDate,
-    /// The terms the fees were computed with.
-    pub fee_terms: Fee,
     /// The CSV, the XLSX and the manifest.
     pub files: Vec<SettlementFile>,
     #[serde(with = "super::time::kst_serde")]
@@ -238,7 +263,8 @@ mod tests {
         SettlementEntry {
             merchant_id: "mch_01JD0000000000000000000000".parse().unwrap(),
             day: kst_day(at),
-            at,
+            recorded_at: at,
+            deposited_at: Some(at),
             kind: if amount < 0 { EntryKind::DepositReversal } else { EntryKind::Deposit },
             deposit_id: "dep_01JD0000000000000000000000".parse().unwrap(),
             provider: "bank".parse().unwrap(),
@@ -250,6 +276,7 @@ mod tests {
             depositor_name: Some("홍길동".into()),
             amount: Krw::new(amount),
             deposits,
+            fee_terms: None,
         }
     }
 
@@ -267,6 +294,15 @@ mod tests {
         // An overpayment's excess assigned later: no second flat fee.
         let row = Row::of(sample(5_000, 0), Fee::PerDeposit(Krw::new(300)));
         assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (0, 0, 5_000));
+    }
+
+    #[test]
+    fn an_entry_is_charged_at_its_own_terms_not_the_merchants_current_ones() {
+        let entry = SettlementEntry { fee_terms: Some(Fee::PerDeposit(Krw::new(300))), ..sample(35_000, 1) };
+        let row = Row::of(entry, Fee::RateBps(500));
+        assert_eq!((row.terms, row.fee.won()), (Fee::PerDeposit(Krw::new(300)), 300));
+        let legacy = Row::of(sample(35_000, 1), Fee::RateBps(100));
+        assert_eq!((legacy.terms, legacy.fee.won()), (Fee::RateBps(100), 350), "an entry without terms: the fallback");
     }
 
     fn terms() -> impl Strategy<Value = Fee> {

@@ -425,29 +425,20 @@ pub fn decode_cursor(text: &str) -> Result<Cursor, FieldError> {
 
 /// `GET /v1/settlements?from=&to=`: KST days (`2026-11-24`); `to` defaults to `today`, `from`
 /// to 30 days before `to`.
-pub fn parse_settlement_query(query: Option<&str>, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, chrono::NaiveDate), AppError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-        .map_err(|_| AppError::invalid("the query string is malformed", vec![]))?;
-    let mut f = Fields::default();
+pub fn parse_settlement_query(query: Option<&str>, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, chrono::NaiveDate, Paging), AppError> {
     let (mut from, mut to) = (None, None);
-    for (name, value) in &pairs {
-        let slot = match name.as_str() {
+    let (f, paging) = listing_query(query, |f, name, value| {
+        let slot = match name {
             "from" => &mut from,
             "to" => &mut to,
-            other => {
-                f.fail(other, "unknown query parameter");
-                continue;
-            }
+            _ => return false,
         };
-        if slot.is_some() {
-            f.fail(name, "must be given at most once");
-            continue;
-        }
         *slot = parse_day(value).map_err(|e| f.errors.push(FieldError::new(name, e))).ok();
-    }
+        true
+    })?;
     let to = to.unwrap_or(today);
     let from = from.unwrap_or(to - chrono::Duration::days(30));
-    f.done((from, to))
+    f.done((from, to, paging))
 }
 
 /// A KST calendar day as the API writes it.

@@ -1,8 +1,11 @@
 //! Deposits and reversal claims.
 //!
-//! Every provider notice, deposit or reversal, owns the item `TX#{provider}#{transaction}` /
-//! `NOTICE`, created with `attribute_not_exists`: that item *is* the notice's idempotency
-//! record, so a redelivered notice fails its condition and is answered from what is stored.
+//! Every provider notice owns one item, created with `attribute_not_exists`: that item *is* the
+//! notice's idempotency record, so a redelivered notice fails its condition and is answered
+//! from what is stored. A deposit notice owns `TX#{provider}#{transaction}` / `NOTICE`, a
+//! reversal notice `TX#{provider}#{transaction}` / `REVERSAL`: providers number deposits and
+//! reversals independently (some report a cancellation under the deposit's own id), so the two
+//! kinds never take each other's record.
 //! A `DEP#{id}` reference resolves deposit ids. Deposit items carry three listings: the
 //! merchant's (gsi1, write-sharded), the merchant's by status (gsi2, write-sharded), and the
 //! account's (gsi3), each sorted by deposit time then id.
@@ -45,6 +48,11 @@ struct DepositRef {
 
 pub fn notice_key(provider: &ProviderId, transaction: &TransactionId) -> Key {
     Key::new(format!("TX#{provider}#{transaction}"), "NOTICE")
+}
+
+/// A reversal notice's record. Reversals recorded before it existed sit under [`notice_key`].
+fn reversal_key(provider: &ProviderId, transaction: &TransactionId) -> Key {
+    Key::new(format!("TX#{provider}#{transaction}"), "REVERSAL")
 }
 
 fn ref_key(id: &DepositId) -> Key {
@@ -101,7 +109,7 @@ pub fn create_deposit(deposit: &Deposit) -> Result<Vec<Write>, StoreError> {
 }
 
 pub fn put_reversal_claim(claim: &ReversalClaim) -> Result<Write, StoreError> {
-    Ok(ItemBuilder::new(&notice_key(&claim.provider, &claim.transaction_id), "reversal")
+    Ok(ItemBuilder::new(&reversal_key(&claim.provider, &claim.transaction_id), "reversal")
         .version(1)
         .data(&NoticeRecord::Reversal(claim.clone()))?
         .put(Condition::NotExists))
@@ -109,6 +117,20 @@ pub fn put_reversal_claim(claim: &ReversalClaim) -> Result<Write, StoreError> {
 
 pub async fn get_notice(table: &dyn Table, provider: &ProviderId, transaction: &TransactionId) -> Result<Option<NoticeRecord>, StoreError> {
     table.get(&notice_key(provider, transaction)).await?.as_ref().map(data_of).transpose()
+}
+
+/// The reversal notice a provider sent under `transaction`, if any.
+pub async fn get_reversal_claim(table: &dyn Table, provider: &ProviderId, transaction: &TransactionId) -> Result<Option<ReversalClaim>, StoreError> {
+    if let Some(item) = table.get(&reversal_key(provider, transaction)).await? {
+        return match data_of(&item)? {
+            NoticeRecord::Reversal(claim) => Ok(Some(claim)),
+            NoticeRecord::Deposit(_) => Err(StoreError::Unavailable("corrupt item: a deposit under a reversal key".into())),
+        };
+    }
+    Ok(match get_notice(table, provider, transaction).await? {
+        Some(NoticeRecord::Reversal(claim)) => Some(claim),
+        _ => None,
+    })
 }
 
 /// The deposit a provider reported under `transaction`, if that notice was a deposit.

@@ -4,6 +4,12 @@
 //! of the change, under `STL#{merchant}#{day}#{shard}`: a busy merchant's day is spread over
 //! [`ENTRY_SHARDS`] partitions, and [`DayEntries`] merges them back in sort-key order, a page
 //! per shard at a time, so a day of any size is read in bounded memory.
+//!
+//! Each of those partitions also holds its **seal** (`SEALED`), written by the exporter before
+//! it reads the day. Every entry's transaction carries a check that its partition is not
+//! sealed ([`check_open`]), so once the seal is in, no entry can join the day: the store, not a
+//! timing assumption, makes an exported day final. The seal sits in the entries' own partition
+//! so the check reads spread over the same shards as the writes.
 
 use super::{ItemBuilder, data_of, time_key, version_of};
 use crate::domain::settlement::{Settlement, SettlementEntry};
@@ -23,14 +29,45 @@ fn entry_partition(merchant: &MerchantId, day: NaiveDate, shard: u8) -> String {
     format!("STL#{merchant}#{day}#{shard}")
 }
 
+/// Entry sort keys start with a 13-digit time; the seal's (`SEALED`) sorts after every one of
+/// them, outside [`ENTRY_RANGE`].
+const SEAL_SORT_KEY: &str = "SEALED";
+
+/// The sort keys of entries: from the first digit up to (not including) any letter.
+fn entry_range() -> SortRange {
+    SortRange::Between("0".into(), "9~".into())
+}
+
+fn shard_of_entry(entry: &SettlementEntry) -> u8 {
+    super::shard_of(entry.deposit_id.as_str(), ENTRY_SHARDS)
+}
+
+fn seal_key(merchant: &MerchantId, day: NaiveDate, shard: u8) -> Key {
+    Key::new(entry_partition(merchant, day, shard), SEAL_SORT_KEY)
+}
+
+/// The condition an entry's transaction carries: its day's partition is not sealed.
+pub fn check_open(entry: &SettlementEntry) -> Write {
+    Write::Check { key: seal_key(&entry.merchant_id, entry.day, shard_of_entry(entry)), condition: Condition::NotExists }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Seal {
+    day: NaiveDate,
+}
+
+/// Seals one shard of a merchant's day: after this, no entry can be added to it.
+pub fn put_seal(merchant: &MerchantId, day: NaiveDate, shard: u8) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&seal_key(merchant, day, shard), "settlement_seal").version(1).data(&Seal { day })?.put(Condition::NotExists))
+}
+
 /// Time, deposit, kind: the order of a day's rows, and unique per entry.
 fn entry_sort_key(entry: &SettlementEntry) -> String {
-    format!("{}#{}", time_key(entry.at, entry.deposit_id.as_str()), entry.kind.as_str())
+    format!("{}#{}", time_key(entry.recorded_at, entry.deposit_id.as_str()), entry.kind.as_str())
 }
 
 pub fn put_entry(entry: &SettlementEntry) -> Result<Write, StoreError> {
-    let shard = super::shard_of(entry.deposit_id.as_str(), ENTRY_SHARDS);
-    let key = Key::new(entry_partition(&entry.merchant_id, entry.day, shard), entry_sort_key(entry));
+    let key = Key::new(entry_partition(&entry.merchant_id, entry.day, shard_of_entry(entry)), entry_sort_key(entry));
     Ok(ItemBuilder::new(&key, "settlement_entry").data(entry)?.put(Condition::NotExists))
 }
 
@@ -60,7 +97,7 @@ impl<'a> DayEntries<'a> {
             // A page may come back empty with more to read (DynamoDB may stop early), so read
             // until the shard has a head or is done: the merge needs every shard's head.
             while shard.buffered.is_empty() && !shard.exhausted {
-                let query = Query::table(shard.partition.clone()).range(SortRange::All).limit(PAGE).after(shard.after.take());
+                let query = Query::table(shard.partition.clone()).range(entry_range()).limit(PAGE).after(shard.after.take());
                 let page = self.table.query(&query).await?;
                 for item in &page.items {
                     let sk = Key::of(item).map(|k| k.sk).ok_or_else(|| StoreError::Unavailable("settlement entry without a key".into()))?;
@@ -93,11 +130,44 @@ pub async fn get_settlement(table: &dyn Table, merchant: &MerchantId, day: Naive
     Ok(Some(settlement))
 }
 
-/// A merchant's settlements from `from` to `to` (inclusive), oldest first, at most `limit`.
-pub async fn list_settlements(table: &dyn Table, merchant: &MerchantId, from: NaiveDate, to: NaiveDate, limit: usize) -> Result<Vec<Settlement>, StoreError> {
+/// A page of a merchant's settlements from `from` to `to` (inclusive), oldest first.
+pub async fn list_settlements(
+    table: &dyn Table,
+    merchant: &MerchantId,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: usize,
+    after: Option<Cursor>,
+) -> Result<super::Listing<Settlement>, StoreError> {
     let range = SortRange::Between(format!("STL#{from}"), format!("STL#{to}"));
-    let page = table.query(&Query::table(format!("MCH#{merchant}")).range(range).limit(limit)).await?;
-    page.items.iter().map(data_of).collect()
+    let query = Query::table(format!("MCH#{merchant}")).range(range);
+    let mut items = Vec::new();
+    let mut cursor = after;
+    // A page may stop short of `limit` (DynamoDB's 1 MB) with more to come: read on.
+    loop {
+        let page = table.query(&query.clone().limit(limit - items.len()).after(cursor)).await?;
+        for item in &page.items {
+            let mut settlement: Settlement = data_of(item)?;
+            settlement.version = version_of(item).unwrap_or(settlement.version);
+            items.push(settlement);
+        }
+        cursor = page.next;
+        if cursor.is_none() || items.len() >= limit {
+            return Ok(super::Listing { items, next: cursor });
+        }
+    }
+}
+
+/// Every shard of a merchant's day sealed: no entry can join it any more. Idempotent.
+pub async fn seal_day(table: &dyn Table, merchant: &MerchantId, day: NaiveDate) -> Result<(), StoreError> {
+    for shard in 0..ENTRY_SHARDS {
+        match table.transact(vec![put_seal(merchant, day, shard)?]).await {
+            // Sealed by an earlier run of the same day.
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn run_key() -> Key {

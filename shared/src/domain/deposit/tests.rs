@@ -184,9 +184,34 @@ fn maker_checker_needs_a_second_operator() {
 #[test]
 fn an_assignment_never_overfills_a_one_time_account() {
     let a = one_time(35_000, false, AccountPolicy::default());
-    assert!(credit_assigned(&a, Krw::new(35_001), t0()).is_err());
-    assert_eq!(credit_assigned(&a, Krw::new(35_000), t0()).unwrap().status, Status::Paid);
-    assert!(credit_assigned(&a.close(t0()).unwrap(), Krw::new(1), t0()).is_err());
+    let stray = |amount| match_deposit(DepositId::generate(t0()), None, notice("T-STRAY", amount, "홍길동", t0()), t0()).deposit;
+    assert!(credit_assigned(&stray(35_001), &a, t0()).is_err());
+    assert_eq!(credit_assigned(&stray(35_000), &a, t0()).unwrap().status, Status::Paid);
+    assert!(credit_assigned(&stray(1), &a.close(t0()).unwrap(), t0()).is_err());
+}
+
+#[test]
+fn an_excess_assigned_back_to_its_own_account_is_counted_once_and_reversed_in_one_change() {
+    // 35,000 expected, partial allowed: 20,000, then 20,000 (15,000 credited, 5,000 excess).
+    let a = one_time(35_000, true, AccountPolicy::default());
+    let first = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-1", 20_000, "홍길동", t0()), t0());
+    let a = first.account.unwrap();
+    let second = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-2", 20_000, "홍길동", t0()), t0());
+    let a = second.account.unwrap();
+    assert_eq!((a.paid_amount.won(), a.excess.won(), a.status), (35_000, 5_000, Status::Overpaid));
+    // The first is taken back by the bank, so the account expects 20,000 again ...
+    let undo = reverse(&first.deposit, Some(&a), Reversal { transaction_id: "T-1R".parse().unwrap(), reversed_at: t0() }, t0()).unwrap();
+    let a = undo.account.unwrap();
+    // ... and an operator assigns the second's excess back to it.
+    let kim: OperatorName = "kim".parse().unwrap();
+    let assigned = second.deposit.propose(Resolution::Assign { account: a.id.clone() }, kim, false, t0()).unwrap();
+    let a = credit_assigned(&assigned, &a, t0()).unwrap();
+    assert_eq!((a.paid_amount.won(), a.excess.won(), a.status), (20_000, 0, Status::PartiallyPaid), "the excess is now credit, not both");
+    // Reversing the second takes its credit and the assigned excess back in one change.
+    let undo = reverse(&assigned, Some(&a), Reversal { transaction_id: "T-2R".parse().unwrap(), reversed_at: t0() }, t0()).unwrap();
+    assert_eq!(undo.assigned_debit, None, "no second write of the same account");
+    let a = undo.account.unwrap();
+    assert_eq!((a.paid_amount.won(), a.excess.won(), a.status), (0, 0, Status::Waiting));
 }
 
 // ---------------------------------------------------------------- invariants under random play
@@ -294,11 +319,13 @@ impl World {
             }
             Op::Assign { tx, to } => {
                 let Some(deposit) = self.deposits.get(&tx).cloned() else { return };
-                let Some(amount) = deposit.exception.as_ref().map(|e| e.amount) else { return };
+                if deposit.exception.is_none() {
+                    return;
+                }
                 let target = self.accounts[to].clone();
                 let resolution = Resolution::Assign { account: target.id.clone() };
                 let (Ok(resolved), Ok(credited)) =
-                    (deposit.propose(resolution, "kim".parse().unwrap(), false, self.now), credit_assigned(&target, amount, self.now))
+                    (deposit.propose(resolution, "kim".parse().unwrap(), false, self.now), credit_assigned(&deposit, &target, self.now))
                 else {
                     return;
                 };
@@ -343,8 +370,9 @@ impl World {
             let own: i64 = live.clone().filter(|d| d.virtual_account_id.as_ref() == Some(&a.id)).map(|d| d.credited.won()).sum();
             let assigned: i64 =
                 live.clone().filter(|d| d.assigned_to() == Some(&a.id)).map(|d| d.exception.as_ref().map_or(0, |e| e.amount.won())).sum();
+            // An excess assigned back to its own account is credit, no longer excess.
             let excess: i64 = live
-                .filter(|d| d.virtual_account_id.as_ref() == Some(&a.id))
+                .filter(|d| d.virtual_account_id.as_ref() == Some(&a.id) && d.assigned_to() != Some(&a.id))
                 .filter_map(|d| d.exception.as_ref().filter(|e| e.reason == ExceptionReason::Overpaid))
                 .map(|e| e.amount.won())
                 .sum();
