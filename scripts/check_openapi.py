@@ -224,7 +224,7 @@ def check_notices(call, demo, setup):
     call("POST", notices, deposit("SPEC-T9", paid["account_number"], 35000) | {"memo": "x"}, signer=bank, expect=400)
     early = {"type": "reversal", "transaction_id": "SPEC-R0", "original_transaction_id": "SPEC-NEVER", "occurred_at": occurred}
     call("POST", notices, early, signer=bank, expect=409)
-    call("POST", "/v1/providers/walled/notifications", deposit("SPEC-W1", paid["account_number"], 35000), signer=provider_signer(setup["walled_secret"]), expect=403)
+    call("POST", "/v1/providers/walled/notifications", deposit("SPEC-W1", paid["account_number"], 35000), signer=provider_signer(setup["walled_secret"]), expect=401)
     # The Toss Payments format: a malformed callback, and one whose secret proves nothing.
     call("POST", "/v1/providers/toss/notifications", {"status": "PAID", "orderId": paid["id"]}, signer=unsigned, expect=400)
     toss = {"createdAt": now.strftime("%Y-%m-%dT%H:%M:%S.000000"), "secret": "ps_wrong", "status": "DONE",
@@ -321,6 +321,10 @@ def check_settlements(call, demo, setup):
     for f in day["files"]:
         got = call("GET", f"/v1/settlements/2026-11-24/files/{f['name']}", signer=mall, expect=200)
         require(len(got.content) == f["bytes"] and hashlib.sha256(got.content).hexdigest() == f["sha256"], f"{f['name']} is what the listing says")
+    paged = call("GET", "/v1/settlements?from=2026-11-01&to=2026-11-24&limit=1", signer=mall, expect=200).json()
+    require([s["date"] for s in paged["data"]] == ["2026-11-24"], f"a page of one: {paged}")
+    call("GET", "/v1/settlements?limit=0", signer=mall, expect=400)
+    call("GET", "/v1/settlements?cursor=garbage", signer=mall, expect=400)
     call("GET", "/v1/settlements?from=2026-11-30&to=2026-11-01", signer=mall, expect=400)
     call("GET", "/v1/settlements?from=yesterday", signer=mall, expect=400)
     call("GET", "/v1/settlements?colour=red", signer=mall, expect=400)

@@ -61,8 +61,9 @@ async fn the_allowlist_is_checked_against_api_gateways_source_ip() {
     seed_fixture_account(&service).await;
     seed_fixture_provider(&service, vec!["198.51.100.7".parse().unwrap()]).await;
     let (status, _, body) = invoke(router(service.clone()), "deposit-callback/deposit.json").await;
-    assert_eq!(status, 403, "{body}");
-    assert_eq!(body["code"], "forbidden");
+    // The answer of an unknown provider: an allowlist does not tell a prober the id exists.
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "unauthorized");
     // The fixture's requestContext.http.sourceIp.
     seed_fixture_provider(&service, vec!["203.0.113.10".parse().unwrap()]).await;
     let (status, _, body) = invoke(router(service), "deposit-callback/deposit.json").await;
