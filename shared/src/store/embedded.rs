@@ -82,6 +82,13 @@ impl EmbeddedTable {
         EmbeddedTable::open_inner(path, Some(stream_sk.to_owned()))
     }
 
+    /// The same store held in memory, for property tests that run many thousands of short
+    /// histories: the same transactions, conditions and indexes, without a file.
+    pub fn in_memory() -> Result<EmbeddedTable, StoreError> {
+        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new()).map_err(unavailable)?;
+        EmbeddedTable::start(db, None)
+    }
+
     fn open_inner(path: &Path, stream_sk: Option<String>) -> Result<EmbeddedTable, StoreError> {
         let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Unavailable(format!(
@@ -90,6 +97,11 @@ impl EmbeddedTable {
             )),
             other => unavailable(other),
         })?;
+        EmbeddedTable::start(db, stream_sk)
+    }
+
+    /// Creates the tables and starts the writer thread.
+    fn start(db: Database, stream_sk: Option<String>) -> Result<EmbeddedTable, StoreError> {
         let txn = db.begin_write().map_err(unavailable)?;
         txn.open_table(ITEMS).map_err(unavailable)?;
         for def in GSI.into_iter().chain([EXPIRY]) {
