@@ -10,6 +10,7 @@
 //! on `webhook-id`). The message comes back when the earliest pending retry is due.
 
 use super::consumer::{Consumer, Outcome, Received};
+use super::idempotency::Receipt;
 use super::{AppError, Service};
 use crate::domain::address::is_public;
 use crate::domain::webhook::{
@@ -45,6 +46,18 @@ impl Service {
     /// webhooks are allowed, a host name must resolve to public addresses only; the
     /// connect-time guard (`net`) covers a name that changes its answer later.
     pub async fn create_webhook_endpoint(&self, merchant: &MerchantId, url: &str, event_types: Option<Vec<EventType>>) -> Result<WebhookEndpoint, AppError> {
+        self.create_webhook_endpoint_with(merchant, url, event_types, &Receipt::none()).await
+    }
+
+    /// [`Service::create_webhook_endpoint`], its answer (the secret included) committed with the
+    /// endpoint (`receipt`): a retry gets this endpoint and secret, never a second endpoint.
+    pub async fn create_webhook_endpoint_with(
+        &self,
+        merchant: &MerchantId,
+        url: &str,
+        event_types: Option<Vec<EventType>>,
+        receipt: &Receipt<'_, WebhookEndpoint>,
+    ) -> Result<WebhookEndpoint, AppError> {
         self.ensure_writable()?;
         let allow_private = self.settings.allow_private_webhooks;
         let url = WebhookUrl::parse(url, allow_private).map_err(|e| AppError::field("url", e))?;
@@ -62,7 +75,7 @@ impl Service {
             let mut next = Roster { endpoints: roster.endpoints.clone(), version: roster.version + 1 };
             next.endpoints.push(endpoint.id.clone());
             let writes = vec![repo::webhooks::put_roster(merchant, &next, &roster)?, repo::webhooks::put_endpoint(&endpoint, Condition::NotExists)?];
-            match self.table.transact(writes).await {
+            match self.commit_with_receipt(writes, receipt, &endpoint).await? {
                 Ok(()) => return Ok(endpoint),
                 // Another create or delete moved the roster: count again.
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
@@ -99,14 +112,21 @@ impl Service {
 
     /// A new signing secret; the current one keeps signing beside it for 24 hours.
     pub async fn rotate_webhook_secret(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<RotatedSecret, AppError> {
+        self.rotate_webhook_secret_with(merchant, id, &Receipt::none()).await
+    }
+
+    /// [`Service::rotate_webhook_secret`], its answer committed with the rotation (`receipt`):
+    /// a retry is told the same new secret, and the one the merchant still uses keeps signing.
+    pub async fn rotate_webhook_secret_with(&self, merchant: &MerchantId, id: &WebhookEndpointId, receipt: &Receipt<'_, RotatedSecret>) -> Result<RotatedSecret, AppError> {
         self.ensure_writable()?;
         for _ in 0..UPDATE_ATTEMPTS {
             let endpoint = self.webhook_endpoint(merchant, id).await?;
             let secret = WebhookSecret::generate();
             let (rotated, previous_secret_expires_at) = endpoint.rotate(secret.clone(), self.clock.now());
             let write = repo::webhooks::put_endpoint(&rotated, Condition::VersionIs(endpoint.version))?;
-            match self.table.transact(vec![write]).await {
-                Ok(()) => return Ok(RotatedSecret { endpoint_id: id.clone(), secret, previous_secret_expires_at }),
+            let answer = RotatedSecret { endpoint_id: id.clone(), secret, previous_secret_expires_at };
+            match self.commit_with_receipt(vec![write], receipt, &answer).await? {
+                Ok(()) => return Ok(answer),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -124,6 +144,12 @@ impl Service {
     /// `webhook.resend_requested` event, which the webhook consumer acts on. The answer is
     /// that request.
     pub async fn resend_event(&self, merchant: &MerchantId, event_id: &EventId) -> Result<OutboxEvent, AppError> {
+        self.resend_event_with(merchant, event_id, &Receipt::none()).await
+    }
+
+    /// [`Service::resend_event`], its answer committed with the request (`receipt`): a retry
+    /// queues no second round.
+    pub async fn resend_event_with(&self, merchant: &MerchantId, event_id: &EventId, receipt: &Receipt<'_, OutboxEvent>) -> Result<OutboxEvent, AppError> {
         self.ensure_writable()?;
         match repo::outbox::get_event(self.table.as_ref(), event_id).await? {
             Some(event) if event.merchant_id.as_ref() == Some(merchant) && event.kind.is_merchant_event() => {}
@@ -131,7 +157,7 @@ impl Service {
         }
         let now = self.clock.now();
         let request = OutboxEvent::new(EventType::WebhookResendRequested, Some(merchant.clone()), serde_json::json!({ "event_id": event_id }), now);
-        self.table.transact(vec![repo::outbox::put_event(&request)?]).await?;
+        self.commit_with_receipt(vec![repo::outbox::put_event(&request)?], receipt, &request).await??;
         Ok(request)
     }
 
