@@ -12,7 +12,7 @@
 use super::consumer::{Consumer, Outcome, Received};
 use super::idempotency::Receipt;
 use super::{AppError, Service};
-use crate::domain::address::is_public;
+use crate::domain::address::webhook_may_reach;
 use crate::domain::webhook::{
     ATTEMPT_TIMEOUT, AttemptResult, Delivery, DeliveryState, MAX_ENDPOINTS_PER_MERCHANT, WebhookAttempt, WebhookEndpoint, WebhookSecret,
     WebhookUrl, signature_header,
@@ -42,9 +42,10 @@ pub struct RotatedSecret {
 }
 
 impl Service {
-    /// Registers an endpoint with a fresh secret (in the answer, shown once). Unless private
-    /// webhooks are allowed, a host name must resolve to public addresses only; the
-    /// connect-time guard (`net`) covers a name that changes its answer later.
+    /// Registers an endpoint with a fresh secret (in the answer, shown once). A host name must
+    /// resolve to addresses a webhook may reach (public ones; with private webhooks allowed,
+    /// anything but link-local and metadata); the connect-time guard (`net`) covers a name that
+    /// changes its answer later.
     pub async fn create_webhook_endpoint(&self, merchant: &MerchantId, url: &str, event_types: Option<Vec<EventType>>) -> Result<WebhookEndpoint, AppError> {
         self.create_webhook_endpoint_with(merchant, url, event_types, &Receipt::none()).await
     }
@@ -61,9 +62,7 @@ impl Service {
         self.ensure_writable()?;
         let allow_private = self.settings.allow_private_webhooks;
         let url = WebhookUrl::parse(url, allow_private).map_err(|e| AppError::field("url", e))?;
-        if !allow_private {
-            refuse_private_names(&url).await?;
-        }
+        refuse_unreachable_names(&url, allow_private).await?;
         let now = self.clock.now();
         let endpoint = WebhookEndpoint::new(WebhookEndpointId::generate(now), merchant.clone(), url, event_types, WebhookSecret::generate(), now)
             .map_err(|e| AppError::field("event_types", e))?;
@@ -182,19 +181,22 @@ impl Service {
     }
 }
 
-/// Resolves the URL's host name and refuses it if any address is not public.
-async fn refuse_private_names(url: &WebhookUrl) -> Result<(), AppError> {
+/// Resolves the URL's host name and refuses it if any address is one a webhook may not reach.
+/// With private webhooks allowed, a name that does not resolve is let through (a developer's
+/// receiver may not be up yet); the connect-time guard still applies.
+async fn refuse_unreachable_names(url: &WebhookUrl, allow_private: bool) -> Result<(), AppError> {
     let Some((host, port)) = url.domain_and_port() else { return Ok(()) };
     let unresolved = || AppError::field("url", format!("the host {host} does not resolve"));
     let addresses: Vec<std::net::SocketAddr> = match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await {
         Ok(Ok(found)) => found.collect(),
+        _ if allow_private => return Ok(()),
         _ => return Err(unresolved()),
     };
-    if addresses.is_empty() {
+    if addresses.is_empty() && !allow_private {
         return Err(unresolved());
     }
-    if addresses.iter().any(|a| !is_public(a.ip())) {
-        return Err(AppError::field("url", format!("the host {host} resolves to an address that is not public")));
+    if addresses.iter().any(|a| !webhook_may_reach(a.ip(), allow_private)) {
+        return Err(AppError::field("url", format!("the host {host} resolves to an address a webhook may not reach")));
     }
     Ok(())
 }
