@@ -1,13 +1,14 @@
 //! Outbound HTTP: the [`HttpSender`] port on `reqwest` (rustls). Two flavours:
 //!
 //! - [`OutboundHttp::guarded`] for merchant-chosen URLs (webhooks): every address a name
-//!   resolves to is checked with [`crate::domain::address::is_public`] by the resolver the
+//!   resolves to is checked with [`crate::domain::address::webhook_may_reach`] by the resolver the
 //!   connection itself uses, so a name that resolves to a private address later (DNS
 //!   rebinding) still cannot be reached. Redirects are not followed (a redirect could point
-//!   anywhere). With `allow_private` (local development only) the check is off.
+//!   anywhere). With `allow_private` (local development only) loopback and private addresses
+//!   and `http` pass; link-local and metadata addresses never do.
 //! - [`OutboundHttp::trusted`] for URLs from our own configuration (messaging provider, Slack).
 
-use crate::domain::address::is_public;
+use crate::domain::address::webhook_may_reach;
 use crate::ports::{HttpError, HttpRequest, HttpResponse, HttpSender};
 use async_trait::async_trait;
 use std::net::{IpAddr, SocketAddr};
@@ -19,20 +20,27 @@ const KEEP_BODY_BYTES: usize = 4096;
 #[derive(Clone)]
 pub struct OutboundHttp {
     client: reqwest::Client,
-    guarded: bool,
+    /// `Some(allow_private)` for merchant-chosen URLs; `None` for our own configuration.
+    guard: Option<bool>,
 }
 
-/// Resolves with the system resolver, then drops every address that is not public.
-struct PublicOnly;
+/// How the resolver's refusal reads; `classify` recognises it in the connect error.
+const UNREACHABLE: &str = "resolves to no address a webhook may reach";
 
-impl reqwest::dns::Resolve for PublicOnly {
+/// Resolves with the system resolver, then drops every address a webhook may not reach.
+struct Reachable {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for Reachable {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
+        let allow_private = self.allow_private;
         Box::pin(async move {
             let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = resolved.into_iter().filter(|a| is_public(a.ip())).collect();
+            let allowed: Vec<SocketAddr> = resolved.into_iter().filter(|a| webhook_may_reach(a.ip(), allow_private)).collect();
             if allowed.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
+                return Err(format!("{host} {UNREACHABLE}").into());
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
@@ -42,31 +50,32 @@ impl reqwest::dns::Resolve for PublicOnly {
 impl OutboundHttp {
     /// For merchant-chosen URLs.
     pub fn guarded(allow_private: bool) -> Result<OutboundHttp, HttpError> {
-        let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy();
-        let builder = if allow_private { builder } else { builder.dns_resolver(Arc::new(PublicOnly)).https_only(true) };
+        let builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(Reachable { allow_private }))
+            .https_only(!allow_private);
         let client = builder.build().map_err(|e| HttpError::Connect(e.to_string()))?;
-        Ok(OutboundHttp { client, guarded: !allow_private })
+        Ok(OutboundHttp { client, guard: Some(allow_private) })
     }
 
     /// For URLs from our own configuration.
     pub fn trusted() -> Result<OutboundHttp, HttpError> {
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| HttpError::Connect(e.to_string()))?;
-        Ok(OutboundHttp { client, guarded: false })
+        Ok(OutboundHttp { client, guard: None })
     }
 
     /// Refuses what the resolver cannot see: a URL whose host is an address literal.
     fn check_literal(&self, url: &reqwest::Url) -> Result<(), HttpError> {
-        if !self.guarded {
-            return Ok(());
-        }
+        let Some(allow_private) = self.guard else { return Ok(()) };
         let literal = match url.host() {
             Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
             Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
             _ => None,
         };
         match literal {
-            Some(ip) if !is_public(ip) => Err(HttpError::Refused(format!("{ip} is not a public address"))),
+            Some(ip) if !webhook_may_reach(ip, allow_private) => Err(HttpError::Refused(format!("{ip} is not an address a webhook may reach"))),
             _ => Ok(()),
         }
     }
@@ -111,7 +120,7 @@ fn classify(error: reqwest::Error) -> HttpError {
         text = format!("{text}: {inner}");
         source = inner.source();
     }
-    if text.contains("resolves to no public address") {
+    if text.contains(UNREACHABLE) {
         HttpError::Refused(text)
     } else {
         HttpError::Connect(text)

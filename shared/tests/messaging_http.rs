@@ -106,3 +106,28 @@ async fn settings_choose_the_provider_the_file_sink_or_refuse() {
     alerts.post(&AlertMessage { severity: Severity::Page, title: "t".into(), text: "x".into() }).await.unwrap();
     assert!(std::fs::read_to_string(dir.path().join("alerts.jsonl")).unwrap().contains("\"page\""));
 }
+
+#[tokio::test]
+async fn file_sinks_are_owner_only_and_carry_no_clear_contacts() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let none = |_: &str| None;
+    let file = messenger_from_lookup(none, http(), Some(dir.path())).unwrap();
+    file.send_sms("01012345678", &SmsMessage { text: "hello".into() }).await.unwrap();
+    file.send_email("kim@example.com", &vaccount::domain::notice::EmailMessage { subject: "s".into(), body: "b".into() }).await.unwrap();
+    let alerts = alert_channel_from_lookup(none, http(), Some(file), Some(dir.path())).unwrap();
+    let text = "messaging failed for 010-1234-5678 and kim@example.com";
+    alerts.post(&AlertMessage { severity: Severity::Page, title: "notice.failed".into(), text: text.into() }).await.unwrap();
+
+    for name in ["notices.jsonl", "alerts.jsonl"] {
+        let path = dir.path().join(name);
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "{name} is the owner's only");
+        let written = std::fs::read_to_string(&path).unwrap();
+        for clear in ["01012345678", "1234-5678", "kim@example.com"] {
+            assert!(!written.contains(clear), "{name} holds {clear}: {written}");
+        }
+    }
+    let notices: Vec<serde_json::Value> =
+        std::fs::read_to_string(dir.path().join("notices.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!((notices[0]["to"].as_str(), notices[1]["to"].as_str()), (Some("010-****-5678"), Some("k***@example.com")));
+}

@@ -49,6 +49,14 @@ async fn private_addresses_pass_only_when_allowed() {
 }
 
 #[tokio::test]
+async fn metadata_and_link_local_are_refused_even_when_private_is_allowed() {
+    let lenient = OutboundHttp::guarded(true).unwrap();
+    for never in ["http://169.254.169.254/latest/meta-data", "http://[fe80::1]/", "http://[fd00:ec2::254]/"] {
+        assert!(matches!(lenient.post(post(never, Duration::from_secs(2))).await, Err(HttpError::Refused(_))), "{never}");
+    }
+}
+
+#[tokio::test]
 async fn a_slow_answer_is_a_timeout() {
     let url = local_server(200, Duration::from_secs(3)).await;
     let result = OutboundHttp::trusted().unwrap().post(post(&url, Duration::from_millis(200))).await;

@@ -1,5 +1,6 @@
 //! Issuing, reading, listing and closing virtual accounts.
 
+use super::idempotency::Receipt;
 use super::{AppError, Service};
 use crate::domain::{
     AccountRequest, BankCode, EventType, MerchantId, OutboxEvent, PoolNumber, VirtualAccount, VirtualAccountId,
@@ -25,13 +26,24 @@ impl Service {
     /// `virtual_account.issued` event.
     ///
     /// `idempotency_key` is recorded on the order claim: when a retry under the same key meets
-    /// its own earlier, committed attempt (whose answer was lost), it gets that account back
-    /// instead of a conflict.
+    /// its own earlier, committed attempt after the idempotency record is gone (24 h), it gets
+    /// that account back instead of a conflict.
     pub async fn issue_account(
         &self,
         merchant: &MerchantId,
         idempotency_key: Option<&str>,
         request: AccountRequest,
+    ) -> Result<VirtualAccount, AppError> {
+        self.issue_account_with(merchant, idempotency_key, request, &Receipt::none()).await
+    }
+
+    /// [`Service::issue_account`], its answer committed with the account (`receipt`).
+    pub async fn issue_account_with(
+        &self,
+        merchant: &MerchantId,
+        idempotency_key: Option<&str>,
+        request: AccountRequest,
+        receipt: &Receipt<'_, VirtualAccount>,
     ) -> Result<VirtualAccount, AppError> {
         self.ensure_writable()?;
         let bank = request.bank_code;
@@ -66,7 +78,7 @@ impl Service {
             let mut writes = vec![repo::pool::put_number(&claimed, Condition::VersionIs(number.version))?];
             writes.extend(repo::accounts::create_account(&account, idempotency_key)?);
             writes.push(repo::outbox::put_event(&event)?);
-            match self.table.transact(writes).await {
+            match self.commit_with_receipt(writes, receipt, &account).await? {
                 Ok(()) => {
                     if shard_len < self.low_probe() {
                         // The account exists now: a failure here must not turn it into an error.
@@ -218,6 +230,12 @@ impl Service {
     /// The merchant cancels: the account closes, its number starts its cooldown, and
     /// `virtual_account.closed` is recorded, all in one transaction.
     pub async fn close_account(&self, merchant: &MerchantId, id: &VirtualAccountId) -> Result<VirtualAccount, AppError> {
+        self.close_account_with(merchant, id, &Receipt::none()).await
+    }
+
+    /// [`Service::close_account`], its answer committed with the close (`receipt`): a retry of
+    /// a committed close is replayed, where running it again would meet a closed account.
+    pub async fn close_account_with(&self, merchant: &MerchantId, id: &VirtualAccountId, receipt: &Receipt<'_, VirtualAccount>) -> Result<VirtualAccount, AppError> {
         self.ensure_writable()?;
         for _ in 0..UPDATE_ATTEMPTS {
             let account = self.get_account(merchant, id).await?;
@@ -235,7 +253,7 @@ impl Service {
                 repo::pool::put_number(&released, Condition::VersionIs(number.version))?,
                 repo::outbox::put_event(&event)?,
             ];
-            match self.table.transact(writes).await {
+            match self.commit_with_receipt(writes, receipt, &closed).await? {
                 Ok(()) => return Ok(closed),
                 // The account or its number changed since we read them: read again and decide again.
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,

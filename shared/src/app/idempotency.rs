@@ -1,19 +1,25 @@
-//! `Idempotency-Key` semantics (API.md): replay a finished request, refuse one in flight,
-//! refuse the same key with a different body. A holder that crashed loses the key when its
-//! lease runs out; if it had already done its work, the retry meets that work (an order id
-//! already taken), never a second copy of it.
+//! `Idempotency-Key` semantics (docs/openapi.yaml): replay a finished request, refuse one in
+//! flight, refuse the same key with a different body.
+//!
+//! A request that changes something finishes its key in the transaction of the change: the
+//! use case takes a [`Receipt`] and commits the answer a retry will get beside its own writes
+//! (docs/decisions.md, decision 20). So a committed effect always has its answer stored, even
+//! when the process dies or the client hangs up right after the commit; and a holder whose
+//! lease ran out while it worked cannot commit at all, because its record moved on.
 
 use super::{AppError, Service};
 use crate::domain::MerchantId;
-use crate::ports::{Condition, StoreError};
+use crate::ports::{Condition, StoreError, Write};
 use crate::repo::idempotency::{self, IdempotencyRecord, Progress};
 use sha2::{Digest, Sha256};
+use std::sync::Mutex;
 
 pub const MAX_KEY_LEN: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// Run the request, then call [`Service::finish_idempotent`] with the held record.
+    /// Run the request: hand a [`Receipt`] over the record to the use case, then, if it
+    /// committed nothing, call [`Service::finish_idempotent`].
     Proceed(IdempotencyRecord),
     /// Answer with the stored response.
     Replay { status: u16, body: String },
@@ -36,7 +42,82 @@ pub fn validate_key(key: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A request's hold on its key while it runs, and the answer it committed, if it did.
+#[derive(Debug)]
+pub struct Hold {
+    record: IdempotencyRecord,
+    committed: Mutex<Option<(u16, String)>>,
+}
+
+impl Hold {
+    pub fn new(record: IdempotencyRecord) -> Hold {
+        Hold { record, committed: Mutex::new(None) }
+    }
+
+    pub fn record(&self) -> &IdempotencyRecord {
+        &self.record
+    }
+
+    /// The answer stored with the request's effect: the one to send, byte for byte what a
+    /// retry will be replayed.
+    pub fn committed_answer(&self) -> Option<(u16, String)> {
+        self.committed.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// How a use case's result reads as an HTTP answer (status, body). The mapping lives in `http`;
+/// the use case only runs it to store the answer with its effect.
+pub type Answer<'a, T> = dyn Fn(&T) -> Result<(u16, String), AppError> + Send + Sync + 'a;
+
+/// What a use case that changes something needs to finish its request's key in the same
+/// transaction: the hold (none for a request without a key) and how its result is answered.
+pub struct Receipt<'a, T> {
+    held: Option<(&'a Hold, &'a Answer<'a, T>)>,
+}
+
+impl<'a, T> Receipt<'a, T> {
+    /// For callers without an `Idempotency-Key` (setup commands, tests, requests without one).
+    pub fn none() -> Receipt<'a, T> {
+        Receipt { held: None }
+    }
+
+    pub fn new(hold: Option<&'a Hold>, answer: &'a Answer<'a, T>) -> Receipt<'a, T> {
+        Receipt { held: hold.map(|h| (h, answer)) }
+    }
+}
+
 impl Service {
+    /// Commits a use case's `writes` together with the receipt's finished record for `value`.
+    ///
+    /// The outer error is the key lost: its lease ran out and another request holds it now, so
+    /// nothing was written and that request's answer is the one that counts. The inner result
+    /// is the store's verdict on the use case's own writes, whose failed conditions keep the
+    /// positions the use case gave them (the record goes last).
+    pub(crate) async fn commit_with_receipt<T>(
+        &self,
+        mut writes: Vec<Write>,
+        receipt: &Receipt<'_, T>,
+        value: &T,
+    ) -> Result<Result<(), StoreError>, AppError> {
+        let Some((hold, answer)) = receipt.held else { return Ok(self.table.transact(writes).await) };
+        let (status, body) = answer(value)?;
+        let held = &hold.record;
+        let done = IdempotencyRecord { progress: Progress::Done { status, body: body.clone() }, version: held.version + 1, ..held.clone() };
+        let record_at = writes.len();
+        writes.push(idempotency::put(&done, Condition::VersionIs(held.version))?);
+        match self.table.transact(writes).await {
+            Ok(()) => {
+                *hold.committed.lock().unwrap_or_else(|e| e.into_inner()) = Some((status, body));
+                Ok(Ok(()))
+            }
+            Err(StoreError::ConditionFailed { index }) if index == record_at => {
+                tracing::warn!(key = %held.key, "idempotency lease lost before the request committed; nothing written");
+                Err(AppError::IdempotencyInFlight)
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
     pub async fn claim_idempotent(&self, merchant: &MerchantId, key: &str, fingerprint: String) -> Result<Claim, AppError> {
         validate_key(key)?;
         // Two reads at most: a lost race for a fresh key means the winner's record is there now.
@@ -73,7 +154,9 @@ impl Service {
         Err(AppError::IdempotencyInFlight)
     }
 
-    /// Stores the answer to replay. A 5xx is not stored: the key is freed so a retry runs again.
+    /// Stores the answer of a request that committed no effect (a refusal, a validation error),
+    /// after it was decided: losing this write costs a retry only a second, equally harmless
+    /// run. A 5xx is not stored: the key is freed so a retry runs again.
     pub async fn finish_idempotent(&self, held: IdempotencyRecord, status: u16, body: String) -> Result<(), AppError> {
         let write = if status >= 500 {
             idempotency::delete(&held)

@@ -10,8 +10,9 @@
 //! on `webhook-id`). The message comes back when the earliest pending retry is due.
 
 use super::consumer::{Consumer, Outcome, Received};
+use super::idempotency::Receipt;
 use super::{AppError, Service};
-use crate::domain::address::is_public;
+use crate::domain::address::webhook_may_reach;
 use crate::domain::webhook::{
     ATTEMPT_TIMEOUT, AttemptResult, Delivery, DeliveryState, MAX_ENDPOINTS_PER_MERCHANT, WebhookAttempt, WebhookEndpoint, WebhookSecret,
     WebhookUrl, signature_header,
@@ -41,16 +42,27 @@ pub struct RotatedSecret {
 }
 
 impl Service {
-    /// Registers an endpoint with a fresh secret (in the answer, shown once). Unless private
-    /// webhooks are allowed, a host name must resolve to public addresses only; the
-    /// connect-time guard (`net`) covers a name that changes its answer later.
+    /// Registers an endpoint with a fresh secret (in the answer, shown once). A host name must
+    /// resolve to addresses a webhook may reach (public ones; with private webhooks allowed,
+    /// anything but link-local and metadata); the connect-time guard (`net`) covers a name that
+    /// changes its answer later.
     pub async fn create_webhook_endpoint(&self, merchant: &MerchantId, url: &str, event_types: Option<Vec<EventType>>) -> Result<WebhookEndpoint, AppError> {
+        self.create_webhook_endpoint_with(merchant, url, event_types, &Receipt::none()).await
+    }
+
+    /// [`Service::create_webhook_endpoint`], its answer (the secret included) committed with the
+    /// endpoint (`receipt`): a retry gets this endpoint and secret, never a second endpoint.
+    pub async fn create_webhook_endpoint_with(
+        &self,
+        merchant: &MerchantId,
+        url: &str,
+        event_types: Option<Vec<EventType>>,
+        receipt: &Receipt<'_, WebhookEndpoint>,
+    ) -> Result<WebhookEndpoint, AppError> {
         self.ensure_writable()?;
         let allow_private = self.settings.allow_private_webhooks;
         let url = WebhookUrl::parse(url, allow_private).map_err(|e| AppError::field("url", e))?;
-        if !allow_private {
-            refuse_private_names(&url).await?;
-        }
+        refuse_unreachable_names(&url, allow_private).await?;
         let now = self.clock.now();
         let endpoint = WebhookEndpoint::new(WebhookEndpointId::generate(now), merchant.clone(), url, event_types, WebhookSecret::generate(), now)
             .map_err(|e| AppError::field("event_types", e))?;
@@ -62,7 +74,7 @@ impl Service {
             let mut next = Roster { endpoints: roster.endpoints.clone(), version: roster.version + 1 };
             next.endpoints.push(endpoint.id.clone());
             let writes = vec![repo::webhooks::put_roster(merchant, &next, &roster)?, repo::webhooks::put_endpoint(&endpoint, Condition::NotExists)?];
-            match self.table.transact(writes).await {
+            match self.commit_with_receipt(writes, receipt, &endpoint).await? {
                 Ok(()) => return Ok(endpoint),
                 // Another create or delete moved the roster: count again.
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
@@ -99,14 +111,21 @@ impl Service {
 
     /// A new signing secret; the current one keeps signing beside it for 24 hours.
     pub async fn rotate_webhook_secret(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<RotatedSecret, AppError> {
+        self.rotate_webhook_secret_with(merchant, id, &Receipt::none()).await
+    }
+
+    /// [`Service::rotate_webhook_secret`], its answer committed with the rotation (`receipt`):
+    /// a retry is told the same new secret, and the one the merchant still uses keeps signing.
+    pub async fn rotate_webhook_secret_with(&self, merchant: &MerchantId, id: &WebhookEndpointId, receipt: &Receipt<'_, RotatedSecret>) -> Result<RotatedSecret, AppError> {
         self.ensure_writable()?;
         for _ in 0..UPDATE_ATTEMPTS {
             let endpoint = self.webhook_endpoint(merchant, id).await?;
             let secret = WebhookSecret::generate();
             let (rotated, previous_secret_expires_at) = endpoint.rotate(secret.clone(), self.clock.now());
             let write = repo::webhooks::put_endpoint(&rotated, Condition::VersionIs(endpoint.version))?;
-            match self.table.transact(vec![write]).await {
-                Ok(()) => return Ok(RotatedSecret { endpoint_id: id.clone(), secret, previous_secret_expires_at }),
+            let answer = RotatedSecret { endpoint_id: id.clone(), secret, previous_secret_expires_at };
+            match self.commit_with_receipt(vec![write], receipt, &answer).await? {
+                Ok(()) => return Ok(answer),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -124,6 +143,12 @@ impl Service {
     /// `webhook.resend_requested` event, which the webhook consumer acts on. The answer is
     /// that request.
     pub async fn resend_event(&self, merchant: &MerchantId, event_id: &EventId) -> Result<OutboxEvent, AppError> {
+        self.resend_event_with(merchant, event_id, &Receipt::none()).await
+    }
+
+    /// [`Service::resend_event`], its answer committed with the request (`receipt`): a retry
+    /// queues no second round.
+    pub async fn resend_event_with(&self, merchant: &MerchantId, event_id: &EventId, receipt: &Receipt<'_, OutboxEvent>) -> Result<OutboxEvent, AppError> {
         self.ensure_writable()?;
         match repo::outbox::get_event(self.table.as_ref(), event_id).await? {
             Some(event) if event.merchant_id.as_ref() == Some(merchant) && event.kind.is_merchant_event() => {}
@@ -131,7 +156,7 @@ impl Service {
         }
         let now = self.clock.now();
         let request = OutboxEvent::new(EventType::WebhookResendRequested, Some(merchant.clone()), serde_json::json!({ "event_id": event_id }), now);
-        self.table.transact(vec![repo::outbox::put_event(&request)?]).await?;
+        self.commit_with_receipt(vec![repo::outbox::put_event(&request)?], receipt, &request).await??;
         Ok(request)
     }
 
@@ -156,19 +181,22 @@ impl Service {
     }
 }
 
-/// Resolves the URL's host name and refuses it if any address is not public.
-async fn refuse_private_names(url: &WebhookUrl) -> Result<(), AppError> {
+/// Resolves the URL's host name and refuses it if any address is one a webhook may not reach.
+/// With private webhooks allowed, a name that does not resolve is let through (a developer's
+/// receiver may not be up yet); the connect-time guard still applies.
+async fn refuse_unreachable_names(url: &WebhookUrl, allow_private: bool) -> Result<(), AppError> {
     let Some((host, port)) = url.domain_and_port() else { return Ok(()) };
     let unresolved = || AppError::field("url", format!("the host {host} does not resolve"));
     let addresses: Vec<std::net::SocketAddr> = match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await {
         Ok(Ok(found)) => found.collect(),
+        _ if allow_private => return Ok(()),
         _ => return Err(unresolved()),
     };
-    if addresses.is_empty() {
+    if addresses.is_empty() && !allow_private {
         return Err(unresolved());
     }
-    if addresses.iter().any(|a| !is_public(a.ip())) {
-        return Err(AppError::field("url", format!("the host {host} resolves to an address that is not public")));
+    if addresses.iter().any(|a| !webhook_may_reach(a.ip(), allow_private)) {
+        return Err(AppError::field("url", format!("the host {host} resolves to an address a webhook may not reach")));
     }
     Ok(())
 }

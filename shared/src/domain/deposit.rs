@@ -22,6 +22,8 @@ pub struct DepositNotice {
     pub bank_code: BankCode,
     pub account_number: AccountNumber,
     pub amount: Krw,
+    /// The name as the provider sent it (at most [`MAX_DEPOSITOR_RAW_BYTES`]): never a reason
+    /// to refuse the money. [`match_deposit`] cleans it.
     pub depositor_name: Option<String>,
     pub deposited_at: DateTime<Utc>,
 }
@@ -163,7 +165,12 @@ pub struct Deposit {
     pub bank_code: BankCode,
     pub account_number: AccountNumber,
     pub amount: Krw,
+    /// Cleaned ([`clean_depositor_name`]): what merchants see and matching compares.
     pub depositor_name: Option<String>,
+    /// The name exactly as the provider sent it, when that differs from `depositor_name`: for
+    /// operators (a bank's odd record), never shown to merchants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depositor_name_raw: Option<String>,
     pub deposited_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub status: DepositStatus,
@@ -210,6 +217,32 @@ impl Deposit {
     }
 }
 
+/// The longest depositor name kept for merchants and matching, in characters: banks print
+/// 10 to 30, a company's full name runs longer. Beyond it the name is cut; the raw keeps it.
+pub const MAX_DEPOSITOR_NAME_CHARS: usize = 100;
+/// The most of a name as received that is kept, in bytes (cut at a character boundary): an
+/// operator sees what the bank sent without a provider being able to bloat the record.
+pub const MAX_DEPOSITOR_RAW_BYTES: usize = 1024;
+
+/// A depositor's name as merchants see it: control characters count as spaces, runs of white
+/// space fold into one space, the ends are trimmed, and at most [`MAX_DEPOSITOR_NAME_CHARS`]
+/// are kept. Nothing left is no name.
+pub fn clean_depositor_name(raw: &str) -> Option<String> {
+    let words: Vec<&str> = raw.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect();
+    let cleaned: String = words.join(" ").chars().take(MAX_DEPOSITOR_NAME_CHARS).collect();
+    let cleaned = cleaned.trim_end();
+    (!cleaned.is_empty()).then(|| cleaned.to_owned())
+}
+
+/// `raw` cut to at most [`MAX_DEPOSITOR_RAW_BYTES`], at a character boundary.
+pub fn bounded_raw_name(raw: &str) -> String {
+    let mut end = raw.len().min(MAX_DEPOSITOR_RAW_BYTES);
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    raw[..end].to_owned()
+}
+
 /// Names as banks print them vary in spacing and case; anything else is a different name.
 fn same_name(a: &str, b: &str) -> bool {
     let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect::<String>();
@@ -219,6 +252,8 @@ fn same_name(a: &str, b: &str) -> bool {
 /// Matches a deposit to the newest account on its number (DESIGN §5). `account` is that
 /// account, or `None` when the number is unknown to us (or belongs to another provider).
 pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: DepositNotice, now: DateTime<Utc>) -> Judgement {
+    let cleaned = notice.depositor_name.as_deref().and_then(clean_depositor_name);
+    let depositor_name_raw = notice.depositor_name.filter(|raw| cleaned.as_deref() != Some(raw.as_str())).map(|raw| bounded_raw_name(&raw));
     let mut deposit = Deposit {
         exception: None,
         id,
@@ -229,7 +264,8 @@ pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: De
         bank_code: notice.bank_code,
         account_number: notice.account_number,
         amount: notice.amount,
-        depositor_name: notice.depositor_name,
+        depositor_name: cleaned,
+        depositor_name_raw,
         deposited_at: notice.deposited_at,
         received_at: now,
         status: DepositStatus::Matched,

@@ -2,7 +2,7 @@
 //! endpoint record with its rotating secrets, and the delivery rules (when to try again, when
 //! to give up). Pure: the sending, the storage and the clock live in `app::webhooks`.
 
-use super::address::is_public;
+use super::address::webhook_may_reach;
 use super::time::kst_serde;
 use super::{EventId, EventType, MerchantId, WebhookEndpointId};
 use base64::Engine;
@@ -41,7 +41,8 @@ pub enum WebhookUrlError {
 }
 
 /// A URL we may POST a merchant's events to. `https` only, and an address literal must be
-/// public; with private webhooks allowed (local development) `http` and any address pass.
+/// public; with private webhooks allowed (local development) `http` and loopback or private
+/// addresses pass too, link-local and metadata addresses never.
 /// Names are checked when resolved (`app::webhooks` on registration, `net` on every connect).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookUrl(url::Url);
@@ -69,7 +70,7 @@ impl WebhookUrl {
             Some(url::Host::Domain(_)) => None,
             None => return Err(WebhookUrlError::Malformed("no host".into())),
         };
-        if let Some(ip) = literal.filter(|ip| !allow_private && !is_public(*ip)) {
+        if let Some(ip) = literal.filter(|ip| !webhook_may_reach(*ip, allow_private)) {
             return Err(WebhookUrlError::NotPublic(ip));
         }
         Ok(WebhookUrl(url))
@@ -425,14 +426,25 @@ mod tests {
         assert_eq!(WebhookUrl::parse("ftp://hooks.example.com/", true), Err(WebhookUrlError::NotHttp));
         assert_eq!(WebhookUrl::parse("https://u:p@hooks.example.com/", false), Err(WebhookUrlError::Userinfo));
         assert_eq!(WebhookUrl::parse("https://hooks.example.com/#top", false), Err(WebhookUrlError::Fragment));
-        for private in ["https://127.0.0.1/", "https://10.0.0.8/", "https://169.254.169.254/", "https://[::1]/", "https://[fd00:ec2::254]/"] {
+        for private in ["https://127.0.0.1/", "https://10.0.0.8/", "https://[::1]/", "https://[fd12::1]/"] {
             assert!(matches!(WebhookUrl::parse(private, false), Err(WebhookUrlError::NotPublic(_))), "{private}");
             assert!(WebhookUrl::parse(private, true).is_ok(), "{private} with private allowed");
+        }
+        for metadata in ["https://169.254.169.254/", "https://[fd00:ec2::254]/"] {
+            assert!(matches!(WebhookUrl::parse(metadata, false), Err(WebhookUrlError::NotPublic(_))), "{metadata}");
         }
         assert!(WebhookUrl::parse("http://127.0.0.1:8080/hook", true).is_ok());
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
         assert_eq!(WebhookUrl::parse(&long, false), Err(WebhookUrlError::TooLong));
         assert!(matches!(WebhookUrl::parse("not a url", true), Err(WebhookUrlError::Malformed(_))));
+    }
+
+    #[test]
+    fn metadata_and_link_local_are_refused_even_with_private_webhooks_allowed() {
+        for never in ["http://169.254.169.254/latest/meta-data", "https://169.254.1.1/", "http://[fe80::1]/", "http://[fd00:ec2::254]/", "http://[::ffff:169.254.169.254]/"] {
+            assert!(matches!(WebhookUrl::parse(never, true), Err(WebhookUrlError::NotPublic(_))), "{never}");
+        }
+        assert!(WebhookUrl::parse("http://10.0.0.8:8080/hook", true).is_ok(), "private test receivers stay allowed");
     }
 
     #[test]

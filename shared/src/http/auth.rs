@@ -4,13 +4,14 @@
 
 use super::problem::{Problem, raw_response};
 use super::AppState;
-use crate::app::idempotency::{Claim, fingerprint};
+use crate::app::idempotency::{Claim, Hold, fingerprint};
 use crate::app::{AppError, Service};
 use crate::domain::Merchant;
 use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
+use std::sync::Arc;
 
 /// Request bodies larger than this are refused before any parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -75,40 +76,46 @@ impl FromRequest<AppState> for Signed {
 }
 
 /// Runs a mutating request under its `Idempotency-Key`, if it has one: a replay answers from
-/// the stored response with `Idempotent-Replayed: true`; otherwise `run` decides the answer,
-/// which is stored before it is sent.
+/// the stored response with `Idempotent-Replayed: true`; otherwise `run` gets the hold on the
+/// key, hands it to its use case in a [`Receipt`](crate::app::idempotency::Receipt), and decides
+/// the answer. An answer committed with the request's effect is already stored; any other is
+/// stored here before it is sent.
 pub async fn idempotent<F, Fut>(service: &Service, signed: &Signed, run: F) -> Response
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<(StatusCode, String), AppError>>,
+    F: FnOnce(Option<Arc<Hold>>) -> Fut,
+    Fut: Future<Output = Result<(u16, String), AppError>>,
 {
-    let render = |outcome: Result<(StatusCode, String), AppError>| match outcome {
+    let render = |outcome: Result<(u16, String), AppError>| match outcome {
         Ok(ok) => ok,
         Err(e) => {
             let problem = Problem::from(e);
-            (problem.status(), problem.body())
+            (problem.status().as_u16(), problem.body())
         }
     };
+    let respond = |status: u16, body: String| raw_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
     let Some(key) = &signed.idempotency_key else {
-        let (status, body) = render(run().await);
-        return raw_response(status, body);
+        let (status, body) = render(run(None).await);
+        return respond(status, body);
     };
     let fp = fingerprint(&signed.method, &signed.path_and_query, &signed.body);
-    let held = match service.claim_idempotent(&signed.merchant.id, key, fp).await {
-        Ok(Claim::Proceed(held)) => held,
+    let hold = match service.claim_idempotent(&signed.merchant.id, key, fp).await {
+        Ok(Claim::Proceed(record)) => Arc::new(Hold::new(record)),
         Ok(Claim::Replay { status, body }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let mut response = raw_response(status, body);
+            let mut response = respond(status, body);
             response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             return response;
         }
         Err(e) => return Problem::from(e).into_response(),
     };
-    let (status, body) = render(run().await);
-    if let Err(e) = service.finish_idempotent(held, status.as_u16(), body.clone()).await {
-        // The work is done; failing to record it only costs a later retry a 409 or a
-        // repeated read, never a second effect. Answer with the real outcome.
+    let outcome = render(run(Some(hold.clone())).await);
+    if let Some((status, body)) = hold.committed_answer() {
+        return respond(status, body);
+    }
+    let (status, body) = outcome;
+    if let Err(e) = service.finish_idempotent(hold.record().clone(), status, body.clone()).await {
+        // Nothing was changed; failing to record the answer only costs a retry a second run
+        // of a request without effect. Answer with the real outcome.
         tracing::error!(error = %e, "could not store the idempotent response");
     }
-    raw_response(status, body)
+    respond(status, body)
 }

@@ -10,8 +10,9 @@ pub mod problem;
 pub mod settlements;
 pub mod webhooks;
 
+use crate::app::idempotency::Receipt;
 use crate::app::{AppError, Service};
-use crate::domain::VirtualAccountId;
+use crate::domain::{VirtualAccount, VirtualAccountId};
 use crate::domain::view::AccountView;
 use auth::{Signed, idempotent};
 use axum::Router;
@@ -168,12 +169,19 @@ fn parse_account_id(id: Result<Path<String>, PathRejection>) -> Result<VirtualAc
     id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)
 }
 
+/// The answer to an issue or a close: the account as the merchant sees it.
+fn account_answer(status: StatusCode) -> impl Fn(&VirtualAccount) -> Result<(u16, String), AppError> + Send + Sync {
+    move |account| Ok((status.as_u16(), body_of(&AccountView::from(account))?))
+}
+
 async fn issue_account(State(state): State<AppState>, signed: Signed) -> Response {
-    let service = &state.service;
-    idempotent(service, &signed, || async {
+    let (service, signed) = (&state.service, &signed);
+    idempotent(service, signed, move |hold| async move {
         let request = dto::parse_issue_request(&signed.body, service.clock.now(), &signed.merchant.policy)?;
-        let account = service.issue_account(&signed.merchant.id, signed.idempotency_key.as_deref(), request).await?;
-        Ok((StatusCode::CREATED, body_of(&AccountView::from(&account))?))
+        let answer = account_answer(StatusCode::CREATED);
+        let receipt = Receipt::new(hold.as_deref(), &answer);
+        let account = service.issue_account_with(&signed.merchant.id, signed.idempotency_key.as_deref(), request, &receipt).await?;
+        answer(&account)
     })
     .await
 }
@@ -203,11 +211,13 @@ async fn list_accounts(State(state): State<AppState>, uri: Uri, signed: Signed) 
 }
 
 async fn close_account(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Response {
-    let service = &state.service;
-    idempotent(service, &signed, || async {
+    let (service, signed) = (&state.service, &signed);
+    idempotent(service, signed, move |hold| async move {
         dto::parse_empty(&signed.body)?;
-        let account = service.close_account(&signed.merchant.id, &parse_account_id(id)?).await?;
-        Ok((StatusCode::OK, body_of(&AccountView::from(&account))?))
+        let answer = account_answer(StatusCode::OK);
+        let receipt = Receipt::new(hold.as_deref(), &answer);
+        let account = service.close_account_with(&signed.merchant.id, &parse_account_id(id)?, &receipt).await?;
+        answer(&account)
     })
     .await
 }

@@ -56,6 +56,9 @@ struct ExceptionCase<'a> {
     merchant_id: Option<&'a MerchantId>,
     #[serde(flatten)]
     deposit: DepositView,
+    /// The depositor's name as the provider sent it, when it was cleaned for `depositor_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    depositor_name_raw: Option<&'a str>,
     proposal: Option<&'a crate::domain::deposit::Proposal>,
     resolution_detail: Option<&'a crate::domain::deposit::Resolution>,
 }
@@ -65,6 +68,7 @@ fn case(d: &Deposit) -> ExceptionCase<'_> {
     ExceptionCase {
         merchant_id: d.merchant_id.as_ref(),
         deposit: DepositView::from(d),
+        depositor_name_raw: d.depositor_name_raw.as_deref(),
         proposal: e.and_then(|e| e.proposal.as_ref()),
         resolution_detail: e.and_then(|e| e.resolution.as_ref()),
     }

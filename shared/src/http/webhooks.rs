@@ -4,10 +4,12 @@
 use super::auth::{Signed, idempotent};
 use super::dto::{self, Fields};
 use super::{AppState, ListBody, body_of, finish, json};
+use crate::app::idempotency::Receipt;
+use crate::app::webhooks::RotatedSecret;
 use crate::app::{AppError, Service};
 use crate::domain::time::kst_serde;
 use crate::domain::webhook::{WebhookAttempt, WebhookEndpoint};
-use crate::domain::{EventId, EventType, WebhookEndpointId};
+use crate::domain::{EventId, EventType, OutboxEvent, WebhookEndpointId};
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -113,11 +115,13 @@ fn parse_create(body: &[u8]) -> Result<(String, Option<Vec<EventType>>), AppErro
 }
 
 async fn create_endpoint(State(state): State<AppState>, signed: Signed) -> Response {
-    let service = &state.service;
-    idempotent(service, &signed, || async {
+    let (service, signed) = (&state.service, &signed);
+    idempotent(service, signed, move |hold| async move {
         let (url, event_types) = parse_create(&signed.body)?;
-        let endpoint = service.create_webhook_endpoint(&signed.merchant.id, &url, event_types).await?;
-        Ok((StatusCode::CREATED, body_of(&EndpointView::of(&endpoint, true))?))
+        let answer = |endpoint: &WebhookEndpoint| Ok((StatusCode::CREATED.as_u16(), body_of(&EndpointView::of(endpoint, true))?));
+        let receipt = Receipt::new(hold.as_deref(), &answer);
+        let endpoint = service.create_webhook_endpoint_with(&signed.merchant.id, &url, event_types, &receipt).await?;
+        answer(&endpoint)
     })
     .await
 }
@@ -147,12 +151,16 @@ struct RotatedView {
 }
 
 async fn rotate_secret(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Response {
-    let service = &state.service;
-    idempotent(service, &signed, || async {
+    let (service, signed) = (&state.service, &signed);
+    idempotent(service, signed, move |hold| async move {
         dto::parse_empty(&signed.body)?;
-        let rotated = service.rotate_webhook_secret(&signed.merchant.id, &parse_endpoint_id(id)?).await?;
-        let view = RotatedView { id: rotated.endpoint_id, secret: rotated.secret.to_string(), previous_secret_expires_at: rotated.previous_secret_expires_at };
-        Ok((StatusCode::OK, body_of(&view)?))
+        let answer = |rotated: &RotatedSecret| {
+            let view = RotatedView { id: rotated.endpoint_id.clone(), secret: rotated.secret.to_string(), previous_secret_expires_at: rotated.previous_secret_expires_at };
+            Ok((StatusCode::OK.as_u16(), body_of(&view)?))
+        };
+        let receipt = Receipt::new(hold.as_deref(), &answer);
+        let rotated = service.rotate_webhook_secret_with(&signed.merchant.id, &parse_endpoint_id(id)?, &receipt).await?;
+        answer(&rotated)
     })
     .await
 }
@@ -172,12 +180,14 @@ struct ResendView {
 }
 
 async fn resend_event(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Response {
-    let service = &state.service;
-    idempotent(service, &signed, || async {
+    let (service, signed) = (&state.service, &signed);
+    idempotent(service, signed, move |hold| async move {
         dto::parse_empty(&signed.body)?;
         let event_id = parse_event_id(id)?;
-        let request = service.resend_event(&signed.merchant.id, &event_id).await?;
-        Ok((StatusCode::ACCEPTED, body_of(&ResendView { event_id, resend_id: request.id })?))
+        let answer = |request: &OutboxEvent| Ok((StatusCode::ACCEPTED.as_u16(), body_of(&ResendView { event_id: event_id.clone(), resend_id: request.id.clone() })?));
+        let receipt = Receipt::new(hold.as_deref(), &answer);
+        let request = service.resend_event_with(&signed.merchant.id, &event_id, &receipt).await?;
+        answer(&request)
     })
     .await
 }

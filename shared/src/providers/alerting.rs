@@ -69,7 +69,8 @@ impl AlertChannel for EmailAlertChannel {
     }
 }
 
-/// Appends each alert as one JSON line: `{"severity", "title", "text", "at"}`.
+/// Appends each alert as one JSON line: `{"severity", "title", "text", "at"}`, phone numbers
+/// and email addresses in the title and text masked (an alert may quote a provider's error).
 pub struct FileAlertChannel {
     path: PathBuf,
     lock: Arc<std::sync::Mutex<()>>,
@@ -84,8 +85,9 @@ impl FileAlertChannel {
 #[async_trait]
 impl AlertChannel for FileAlertChannel {
     async fn post(&self, alert: &AlertMessage) -> Result<(), AlertError> {
+        use crate::domain::notice::redact_contacts;
         let line = json!({
-            "severity": alert.severity, "title": alert.title, "text": alert.text,
+            "severity": alert.severity, "title": redact_contacts(&alert.title), "text": redact_contacts(&alert.text),
             "at": crate::domain::time::to_kst_string(chrono::Utc::now()),
         });
         append_line(&self.lock, &self.path, &line).await.map_err(AlertError::Sink)

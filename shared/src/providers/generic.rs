@@ -4,15 +4,13 @@
 
 use super::ProviderNotice;
 use crate::app::AppError;
-use crate::domain::deposit::{DepositNotice, ReversalNotice};
+use crate::domain::deposit::{DepositNotice, ReversalNotice, bounded_raw_name};
 use crate::domain::signing::{sign_hex, verify_hex};
 use crate::domain::{AccountNumber, BankCode, ProviderId, TransactionId};
-use crate::http::dto::{Fields, amount, bounded_text, object_lenient, only, parsed, required_time, string};
+use crate::http::dto::{Fields, amount, object_lenient, only, parsed, required_time};
+use serde_json::Value;
 
 pub const SIGNATURE_HEADER: &str = "x-provider-signature";
-
-/// The longest depositor name a bank prints on a transfer record, with room to spare.
-pub(crate) const MAX_DEPOSITOR_CHARS: usize = 30;
 
 /// The signature a provider sends with `body`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
@@ -43,7 +41,13 @@ pub fn parse(provider: &ProviderId, body: &[u8]) -> Result<ProviderNotice, AppEr
             if amount.is_none() && !f.errors.iter().any(|e| e.field == "amount") {
                 f.fail("amount", "is required");
             }
-            let depositor_name = string(&mut f, &map, "depositor_name").and_then(|s| bounded_text(&mut f, "depositor_name", s, MAX_DEPOSITOR_CHARS));
+            // Whatever the bank printed, the money is the money: the name is kept as sent and
+            // cleaned by the deposit, never refused (docs/providers.md).
+            let depositor_name = match map.get("depositor_name") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(name)) => Some(bounded_raw_name(name)),
+                Some(other) => Some(bounded_raw_name(&other.to_string())),
+            };
             let deposited_at = required_time(&mut f, &map, "occurred_at");
             match (transaction_id, bank_code, account_number, amount, deposited_at) {
                 (Some(transaction_id), Some(bank_code), Some(account_number), Some(amount), Some(deposited_at)) if f.errors.is_empty() => {
@@ -97,6 +101,21 @@ mod tests {
     fn a_bad_or_missing_signature_is_unauthorized() {
         assert!(matches!(read(&provider(), "s3cret", Some(&sign("other", DEPOSIT.as_bytes())), DEPOSIT.as_bytes()), Err(AppError::Unauthorized(_))));
         assert!(matches!(read(&provider(), "s3cret", None, DEPOSIT.as_bytes()), Err(AppError::Unauthorized(_))));
+    }
+
+    #[test]
+    fn a_deposit_is_read_whatever_its_depositor_name() {
+        for name in ["", "   ", &"가".repeat(31), "홍길동\u{7}", "Kim\tJr\n", &"김".repeat(300)] {
+            let body = DEPOSIT.replace("\"홍길동\"", &serde_json::to_string(name).unwrap());
+            let Ok(ProviderNotice::Deposit(d)) = parse(&provider(), body.as_bytes()) else { panic!("{name:?} must be read") };
+            assert_eq!(d.depositor_name.as_deref(), Some(name), "the name as sent; the deposit cleans it");
+        }
+        let huge = DEPOSIT.replace("\"홍길동\"", &serde_json::to_string(&"김".repeat(2000)).unwrap());
+        let Ok(ProviderNotice::Deposit(d)) = parse(&provider(), huge.as_bytes()) else { panic!("a huge name is read too") };
+        assert_eq!(d.depositor_name.unwrap(), "김".repeat(341), "kept up to 1 KiB, cut at a character");
+        let number = DEPOSIT.replace("\"홍길동\"", "12345");
+        let Ok(ProviderNotice::Deposit(d)) = parse(&provider(), number.as_bytes()) else { panic!("a name that is not a string is read too") };
+        assert_eq!(d.depositor_name.as_deref(), Some("12345"));
     }
 
     #[test]

@@ -129,7 +129,10 @@ impl CustomerMessenger for NhnMessenger {
     }
 }
 
-/// Appends one JSON line per message: `{"channel", "to", "message", "message_id", "at"}`.
+/// Appends one JSON line per message: `{"channel", "to", "message", "message_id", "at"}`, the
+/// recipient masked (`010-****-5678`, `k***@example.com`): the file is a developer's stand-in
+/// for the provider, and a copy of customers' contacts on disk would be a leak waiting to
+/// happen.
 pub struct FileMessenger {
     path: PathBuf,
     // Lines from concurrent sends must not interleave.
@@ -144,6 +147,7 @@ impl FileMessenger {
     async fn append(&self, channel: &str, to: &str, message: Value) -> Result<ProviderMessageId, MessagingError> {
         let now = chrono::Utc::now();
         let id = format!("file_{}", ulid::Ulid::new());
+        let to = if channel == "email" { crate::domain::notice::mask_email(to) } else { crate::domain::notice::mask_phone(to) };
         let line = json!({
             "channel": channel, "to": to, "message": message, "message_id": id,
             "at": crate::domain::time::to_kst_string(now),
@@ -153,8 +157,9 @@ impl FileMessenger {
     }
 }
 
-/// Appends `value` and a newline to `path` in one write, creating the file if needed. The
-/// file work runs on the blocking pool: a slow disk must not stall the runtime's workers.
+/// Appends `value` and a newline to `path` in one write, creating the file owner-only (0600)
+/// if needed and narrowing an existing one. The file work runs on the blocking pool: a slow
+/// disk must not stall the runtime's workers.
 pub(crate) async fn append_line(lock: &Arc<std::sync::Mutex<()>>, path: &Path, value: &Value) -> Result<(), String> {
     use std::io::Write;
     let mut text = serde_json::to_string(value).map_err(|e| e.to_string())?;
@@ -162,8 +167,21 @@ pub(crate) async fn append_line(lock: &Arc<std::sync::Mutex<()>>, path: &Path, v
     let (lock, path) = (lock.clone(), path.to_owned());
     tokio::task::spawn_blocking(move || {
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        file.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+        let failed = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(0o600);
+            let file = options.open(&path).map_err(failed)?;
+            let permissions = file.metadata().map_err(failed)?.permissions();
+            if permissions.mode() & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(failed)?;
+            }
+        }
+        let mut file = options.open(&path).map_err(failed)?;
+        file.write_all(text.as_bytes()).map_err(failed)
     })
     .await
     .map_err(|e| e.to_string())?

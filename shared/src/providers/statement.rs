@@ -227,14 +227,9 @@ fn entry(provider: &ProviderId, record: &Record, at: &[usize; 8], errors: &mut V
                     None
                 }
             };
-            let depositor_name = match name {
-                "" => None,
-                text if text.trim().is_empty() || text.chars().count() > super::generic::MAX_DEPOSITOR_CHARS || text.chars().any(char::is_control) => {
-                    fail("depositor_name", format!("must be 1-{} printable characters, or empty", super::generic::MAX_DEPOSITOR_CHARS));
-                    None
-                }
-                text => Some(text.to_owned()),
-            };
+            // Never a reason to refuse the row (and with it the whole day): kept as printed,
+            // cleaned by the deposit.
+            let depositor_name = (!name.is_empty()).then(|| crate::domain::deposit::bounded_raw_name(name));
             match (transaction_id, bank_code, account_number, won, occurred_at) {
                 (Some(transaction_id), Some(bank_code), Some(account_number), Some(amount), Some(deposited_at)) => {
                     Some(StatementEntry::Deposit(DepositNotice { provider: provider.clone(), transaction_id, bank_code, account_number, amount, depositor_name, deposited_at }))
@@ -438,11 +433,10 @@ mod tests {
 
     #[test]
     fn messages_never_quote_a_depositors_name() {
-        let long = "가".repeat(31);
-        let row = format!("deposit,T-1,,004,12345678901234,1000,{long},2026-11-24T10:00:00+09:00");
-        let error = parse(&bank(), &statement(&[&row], "\n")).unwrap_err();
-        assert_eq!((error.errors[0].line, error.errors[0].field.as_str()), (2, "depositor_name"));
-        assert!(!error.to_string().contains('가'), "{error}");
+        let row = "deposit,T-1,,004,12345678901234,1000원,홍길동,2026-11-24T10:00:00+09:00";
+        let error = parse(&bank(), &statement(&[row], "\n")).unwrap_err();
+        assert_eq!((error.errors[0].line, error.errors[0].field.as_str()), (2, "amount"));
+        assert!(!error.to_string().contains("홍길동"), "{error}");
     }
 
     #[test]
@@ -474,9 +468,11 @@ mod tests {
     }
 
     #[test]
-    fn a_line_break_inside_quotes_is_data_and_a_name_may_not_hold_one() {
+    fn a_line_break_inside_quotes_is_data() {
         let row = "deposit,T-1,,004,12345678901234,1000,\"Kim\r\nLee\",2026-11-24T10:00:00+09:00";
-        assert_eq!(refused(&statement(&[row, "deposit,T-2,,004,12345678901234,1000,,2026-11-24T10:00:00+09:00"], "\r\n")), [(2, "depositor_name".to_owned())]);
+        let entries = parse(&bank(), &statement(&[row, "deposit,T-2,,004,12345678901234,1000,,2026-11-24T10:00:00+09:00"], "\r\n")).unwrap();
+        let StatementEntry::Deposit(first) = &entries[0] else { panic!("a deposit") };
+        assert_eq!((entries.len(), first.depositor_name.as_deref()), (2, Some("Kim\r\nLee")));
     }
 
     #[test]
