@@ -164,6 +164,7 @@ fn bench_entry(merchant: &MerchantId, day: NaiveDate, at: chrono::DateTime<chron
         amount: Krw::new(10_000 + (n % 90) as i64 * 1_000),
         deposits: 1,
         fee_terms: Some(vaccount::domain::Fee::PerDeposit(Krw::new(300))),
+        credit_before: None,
     }
 }
 

@@ -34,6 +34,8 @@ on_both_backends!(
     a_reversal_under_another_deposits_transaction_id_reverses_its_original,
     an_excess_assigned_back_to_its_account_is_credited_once_and_reverses_cleanly,
     a_fenced_provider_and_an_unknown_one_get_the_same_answer,
+    a_toss_cancellation_finds_its_deposit_though_the_index_lags,
+    a_toss_partial_cancellation_takes_back_only_the_cancelled_amount,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -460,4 +462,80 @@ async fn a_fenced_provider_and_an_unknown_one_get_the_same_answer(backend: Backe
     let fenced = w.service.receive_notice("fenced", elsewhere, Some("00"), body).await.unwrap_err();
     let unknown = w.service.receive_notice("nobody", elsewhere, Some("00"), body).await.unwrap_err();
     assert_eq!(format!("{fenced:?}"), format!("{unknown:?}"), "provider ids cannot be enumerated");
+}
+
+/// An index that has not caught up with the last writes (DynamoDB's GSIs are eventually
+/// consistent): queries of the account's deposit listing come back empty.
+struct LaggingIndex(Arc<dyn Table>);
+
+#[async_trait::async_trait]
+impl Table for LaggingIndex {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.0.get(key).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        if query.index.is_some() && query.pk.starts_with("VADEP#") {
+            return Ok(Page::default());
+        }
+        self.0.query(query).await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.0.transact(writes).await
+    }
+}
+
+/// A Toss provider, an account issued through it, and a callback body maker.
+async fn toss_account(w: &World) -> (VirtualAccount, impl Fn(&str, &str, serde_json::Value) -> String) {
+    w.service.add_provider("toss".parse().unwrap(), ProviderKind::Tosspayments, vec![]).await.unwrap();
+    w.service.add_pool_range(&"toss".parse().unwrap(), BankCode::Shinhan, &"56000000000000".parse().unwrap(), 5).await.unwrap();
+    let mut order = request("TOSS-1", AccountType::OneTime, Some(35_000), true);
+    order.bank_code = BankCode::Shinhan;
+    let account = w.service.issue_account(&w.merchant, None, order).await.unwrap();
+    let (secret, id) = (account.provider_secret.clone().unwrap(), account.id.to_string());
+    let callback = move |status: &str, key: &str, extra: serde_json::Value| {
+        let mut body = serde_json::json!({"createdAt": "2026-11-24T10:05:00.000000", "secret": secret, "status": status, "transactionKey": key, "orderId": id});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        body.to_string()
+    };
+    (account, callback)
+}
+
+async fn a_toss_cancellation_finds_its_deposit_though_the_index_lags(backend: Backend) {
+    let t = table(backend).await;
+    let clock = FixedClock::new(t0());
+    let lagging: Arc<dyn Table> = Arc::new(LaggingIndex(vaccount::testing::sealed(t.table.clone())));
+    let service = Arc::new(Service::new(lagging, clock.clone(), Settings::default()));
+    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, DepositPolicy::default()).await.unwrap().merchant_id;
+    let w = World { _t: t, clock, service, calls: Arc::new(Calls::default()), merchant, secret: String::new() };
+    let (account, callback) = toss_account(&w).await;
+    let done = w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", serde_json::json!({})).as_bytes()).await.unwrap();
+    let cancelled = w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-2", serde_json::json!({})).as_bytes()).await.unwrap();
+    assert_eq!((cancelled.deposit_id, cancelled.status), (done.deposit_id, Some(DepositStatus::Reversed)), "not `ignored`: Toss would stop retrying");
+    assert_eq!(account_now(&w, &account).await.paid_amount, Krw::ZERO);
+}
+
+async fn a_toss_partial_cancellation_takes_back_only_the_cancelled_amount(backend: Backend) {
+    let w = world(backend, DepositPolicy::default()).await;
+    let (account, callback) = toss_account(&w).await;
+    let done = w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", serde_json::json!({})).as_bytes()).await.unwrap();
+    let cancels = serde_json::json!({"cancels": [{"transactionKey": "TK-2", "cancelAmount": 5000}]});
+    let partial = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-2", cancels.clone()).as_bytes()).await.unwrap();
+    assert_eq!(partial.deposit_id, done.deposit_id);
+    let a = account_now(&w, &account).await;
+    assert_eq!((a.status, a.paid_amount.won()), (Status::PartiallyPaid, 30_000), "only the cancelled 5,000 left the account");
+    let d = w.service.get_deposit(&w.merchant, done.deposit_id.as_ref().unwrap()).await.unwrap();
+    assert_eq!((d.status, d.credited.won(), d.cancelled.won()), (DepositStatus::Matched, 30_000, 5_000));
+    let again = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-2", cancels).as_bytes()).await.unwrap();
+    assert_eq!(again.deposit_id, partial.deposit_id, "a redelivered callback changes nothing");
+    assert_eq!(account_now(&w, &account).await.paid_amount.won(), 30_000);
+    // The rest cancelled: the whole deposit is reversed.
+    w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-3", serde_json::json!({})).as_bytes()).await.unwrap();
+    let a = account_now(&w, &account).await;
+    assert_eq!((a.status, a.paid_amount.won()), (Status::Waiting, 0));
+    let missing = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-4", serde_json::json!({})).as_bytes()).await;
+    assert!(matches!(missing, Err(AppError::Invalid { .. })), "no amount, no guess: {missing:?}");
 }

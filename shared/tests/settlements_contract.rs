@@ -262,6 +262,7 @@ async fn a_day_longer_than_a_page_per_shard_merges_in_order() {
                 amount: Krw::new(1_000 + n),
                 deposits: 1,
                 fee_terms: None,
+                credit_before: None,
             }
         })
         .collect();

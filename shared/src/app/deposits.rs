@@ -14,7 +14,7 @@ use crate::domain::deposit::{
 };
 use crate::domain::settlement;
 use crate::domain::view::{AccountView, DepositView};
-use crate::domain::{DepositId, EventType, Fee, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
+use crate::domain::{DepositId, EventType, Fee, Krw, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
 use crate::ports::{Condition, Cursor, StoreError, Write};
 use crate::repo::deposits::{DepositFilter, NoticeRecord, ReversalClaim};
 use crate::repo::{self, Listing};
@@ -89,6 +89,7 @@ impl Service {
         match notice {
             ProviderNotice::Deposit(deposit) => self.record_deposit(deposit).await,
             ProviderNotice::Reversal(reversal) => self.reverse_deposit(reversal).await,
+            ProviderNotice::PartialReversal(reversal, amount) => self.reverse(reversal, Some(amount)).await,
             ProviderNotice::Ignored => Ok(NoticeAnswer::ignored()),
         }
     }
@@ -124,23 +125,38 @@ impl Service {
                     deposited_at: callback.created_at,
                 }))
             }
-            TossStatus::Canceled | TossStatus::WaitingForDeposit => {
-                let credited = repo::deposits::for_account(self.table.as_ref(), &account.id, 20, None)
-                    .await?
-                    .items
-                    .into_iter()
-                    .find(|d| d.provider == provider.id && d.status != DepositStatus::Reversed);
-                Ok(match credited {
-                    Some(d) => ProviderNotice::Reversal(ReversalNotice {
-                        provider: provider.id.clone(),
-                        transaction_id: callback.transaction_key,
-                        original_transaction_id: d.transaction_id,
-                        occurred_at: callback.created_at,
-                    }),
-                    None => ProviderNotice::Ignored,
+            TossStatus::Canceled | TossStatus::WaitingForDeposit | TossStatus::PartialCanceled => {
+                let Some(credited) = self.latest_credited(&account).await? else { return Ok(ProviderNotice::Ignored) };
+                let notice = ReversalNotice {
+                    provider: provider.id.clone(),
+                    transaction_id: callback.transaction_key,
+                    original_transaction_id: credited.transaction_id,
+                    occurred_at: callback.created_at,
+                };
+                Ok(match (callback.status, callback.cancel_amount) {
+                    (TossStatus::PartialCanceled, Some(amount)) => ProviderNotice::PartialReversal(notice, amount),
+                    _ => ProviderNotice::Reversal(notice),
                 })
             }
         }
+    }
+
+    /// The newest unreversed deposit from the account's provider on `account`, found by
+    /// consistent reads of the deposits the account remembers (a cancellation must not be
+    /// missed because an index has not caught up). Accounts from before that memory, or a
+    /// deposit that was held without moving the balance, are looked up in the account's
+    /// deposit listing.
+    async fn latest_credited(&self, account: &VirtualAccount) -> Result<Option<Deposit>, AppError> {
+        let table = self.table.as_ref();
+        for transaction in account.recent_deposits.iter().rev() {
+            if let Some(d) = repo::deposits::get_by_transaction(table, &account.provider, transaction).await?
+                && d.status != DepositStatus::Reversed
+            {
+                return Ok(Some(d));
+            }
+        }
+        let listed = repo::deposits::for_account(table, &account.id, 20, None).await?.items;
+        Ok(listed.into_iter().find(|d| d.provider == account.provider && d.status != DepositStatus::Reversed))
     }
 
     /// Records a deposit notice and its effect, exactly once per (provider, transaction id).
@@ -231,6 +247,11 @@ impl Service {
     /// reversal transaction id. A reversal of a deposit we never heard of is refused (409), so
     /// the provider delivers it again after the deposit.
     pub async fn reverse_deposit(&self, notice: ReversalNotice) -> Result<NoticeAnswer, AppError> {
+        self.reverse(notice, None).await
+    }
+
+    /// A reversal of the whole deposit, or of `part` of its credit.
+    async fn reverse(&self, notice: ReversalNotice, part: Option<Krw>) -> Result<NoticeAnswer, AppError> {
         self.ensure_writable()?;
         let table = self.table.as_ref();
         let mut not_before = None;
@@ -258,7 +279,11 @@ impl Service {
                 None => None,
             };
             let reversal = Reversal { transaction_id: notice.transaction_id.clone(), reversed_at: notice.occurred_at };
-            let effect = match deposit::reverse(&original, own.as_ref(), reversal, now) {
+            let reversed = match part {
+                Some(amount) => deposit::reverse_part(&original, own.as_ref(), amount, reversal, now),
+                None => deposit::reverse(&original, own.as_ref(), reversal, now),
+            };
+            let effect = match reversed {
                 Ok(effect) => effect,
                 // Reversed before, by another reversal notice: this one is recorded, and changes nothing.
                 Err(ReversalError::AlreadyReversed(_)) => {
@@ -285,8 +310,18 @@ impl Service {
                 assigned = Some(account);
             }
             let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
-            writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data, now))?);
-            let entries = settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now);
+            writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data.clone(), now))?);
+            let entries = match (&own, effect.deposit.status) {
+                // Part of the credit taken back: the deposit still stands, with what is left.
+                (Some(own), status) if status != DepositStatus::Reversed => {
+                    let taken = Krw::new(original.credited.won() - effect.deposit.credited.won());
+                    if let Some(kind) = effect.account.as_ref().and_then(|a| deposit::balance_event(a.status)) {
+                        writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
+                    }
+                    vec![settlement::entry_of_partial_reversal(&original, own, taken, now)]
+                }
+                _ => settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now),
+            };
             let booking = book(&mut writes, entries, now, not_before)?;
             match table.transact(writes).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&effect.deposit)),

@@ -172,6 +172,12 @@ pub struct VirtualAccount {
     /// back with them. Never shown to merchants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_secret: Option<String>,
+    /// The transaction ids of the latest deposits that moved this account's balance, oldest
+    /// first, at most [`VirtualAccount::RECENT_DEPOSITS`]: a provider that cancels "the payment
+    /// of this order" (Toss Payments) names no transaction, and this finds it by consistent
+    /// reads, where the account's deposit listing (an index) may not show it yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_deposits: Vec<crate::domain::TransactionId>,
 }
 
 /// What to do when the depositor's name differs from the expected one.
@@ -333,7 +339,18 @@ impl VirtualAccount {
             excess: Krw::ZERO,
             number_released: false,
             provider_secret: None,
+            recent_deposits: Vec::new(),
         }
+    }
+
+    pub const RECENT_DEPOSITS: usize = 20;
+
+    /// Remembers a deposit that moved this account's balance.
+    pub fn remember_deposit(&mut self, transaction: &crate::domain::TransactionId) {
+        if self.recent_deposits.len() == VirtualAccount::RECENT_DEPOSITS {
+            self.recent_deposits.remove(0);
+        }
+        self.recent_deposits.push(transaction.clone());
     }
 
     /// What is still expected: the amount less what was credited. `None` for fixed accounts.

@@ -153,6 +153,14 @@ pub struct Reversal {
     pub reversed_at: DateTime<Utc>,
 }
 
+/// A part of a deposit's credit the provider took back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialReversal {
+    #[serde(flatten)]
+    pub reversal: Reversal,
+    pub amount: Krw,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deposit {
     pub id: DepositId,
@@ -187,6 +195,12 @@ pub struct Deposit {
     /// that fee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_terms: Option<Fee>,
+    /// What partial cancellations took back of its credit (`credited` is what is left): with
+    /// it, every won of the deposit is still in one bucket.
+    #[serde(default, skip_serializing_if = "Krw::is_zero")]
+    pub cancelled: Krw,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial_reversals: Vec<PartialReversal>,
 }
 
 /// The outcome of matching one deposit.
@@ -274,6 +288,8 @@ pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: De
         reversal: None,
         version: 1,
         fee_terms: None,
+        cancelled: Krw::ZERO,
+        partial_reversals: Vec::new(),
     };
     let hold = |mut deposit: Deposit, reason: ExceptionReason| {
         let amount = deposit.amount;
@@ -312,7 +328,8 @@ pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: De
         deposit.status = DepositStatus::Exception;
         deposit.exception = Some(new_exception(&deposit.id, ExceptionReason::Overpaid, excess));
     }
-    let updated = account.with_balances(add(account.paid_amount, credited), add(account.excess, excess), now);
+    let mut updated = account.with_balances(add(account.paid_amount, credited), add(account.excess, excess), now);
+    updated.remember_deposit(&deposit.transaction_id);
     let account_event = balance_event(updated.status);
     Judgement { deposit, account: Some(updated), account_event }
 }
@@ -409,6 +426,26 @@ pub fn reverse(deposit: &Deposit, account: Option<&VirtualAccount>, reversal: Re
         e.resolved_at = Some(now);
     }
     Ok(ReversalEffect { deposit: reversed, account, assigned_debit })
+}
+
+/// Takes back `amount` of a deposit's credit, the provider having cancelled that part of the
+/// payment (Toss Payments' `PARTIAL_CANCELED`). The deposit stays counted with what is left;
+/// taking back all of its credit, or more, is a whole reversal ([`reverse`]).
+pub fn reverse_part(deposit: &Deposit, account: Option<&VirtualAccount>, amount: Krw, reversal: Reversal, now: DateTime<Utc>) -> Result<ReversalEffect, ReversalError> {
+    if amount >= deposit.credited {
+        return reverse(deposit, account, reversal, now);
+    }
+    if deposit.status == DepositStatus::Reversed {
+        return Err(ReversalError::AlreadyReversed(deposit.id.clone()));
+    }
+    let account = account.ok_or_else(|| ReversalError::AccountNeeded(deposit.id.clone()))?;
+    let mut next = deposit.clone();
+    next.credited = sub(deposit.credited, amount);
+    next.cancelled = add(deposit.cancelled, amount);
+    next.partial_reversals.push(PartialReversal { reversal, amount });
+    next.version += 1;
+    let account = account.with_balances(sub(account.paid_amount, amount), account.excess, now);
+    Ok(ReversalEffect { deposit: next, account: Some(account), assigned_debit: None })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -47,6 +47,10 @@ impl Krw {
         self.0.checked_sub(other.0).map(Krw)
     }
 
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     pub fn is_positive(self) -> bool {
         self.0 > 0
     }

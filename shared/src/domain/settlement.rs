@@ -37,6 +37,8 @@ pub enum EntryKind {
     Assigned,
     DepositReversal,
     AssignedReversal,
+    /// Part of a deposit's credit taken back; the deposit still counts.
+    PartialReversal,
 }
 
 impl EntryKind {
@@ -46,6 +48,7 @@ impl EntryKind {
             EntryKind::Assigned => "assigned",
             EntryKind::DepositReversal => "deposit_reversal",
             EntryKind::AssignedReversal => "assigned_reversal",
+            EntryKind::PartialReversal => "partial_reversal",
         }
     }
 
@@ -56,6 +59,7 @@ impl EntryKind {
             EntryKind::Assigned => "예외 반영",
             EntryKind::DepositReversal => "입금 취소",
             EntryKind::AssignedReversal => "예외 반영 취소",
+            EntryKind::PartialReversal => "입금 부분 취소",
         }
     }
 }
@@ -92,6 +96,11 @@ pub struct SettlementEntry {
     /// charged at the merchant's terms when their day is exported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_terms: Option<Fee>,
+    /// A partial reversal's deposit credit before it: its fee is what the credit's fee
+    /// drops by, so the fees of a deposit, its partial reversals and a final whole reversal
+    /// always add up to exactly nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_before: Option<Krw>,
 }
 
 fn entry(deposit: &Deposit, account: &VirtualAccount, kind: EntryKind, recorded_at: DateTime<Utc>, amount: Krw, deposits: i8, fee_terms: Option<Fee>) -> SettlementEntry {
@@ -112,6 +121,7 @@ fn entry(deposit: &Deposit, account: &VirtualAccount, kind: EntryKind, recorded_
         amount,
         deposits,
         fee_terms,
+        credit_before: None,
     }
 }
 
@@ -144,6 +154,15 @@ pub fn entries_of_reversal(before: &Deposit, own: Option<&VirtualAccount>, assig
         undone.push(entry(before, account, EntryKind::AssignedReversal, now, negate(exception.amount), deposits, exception.fee_terms));
     }
     undone
+}
+
+/// The entry, recorded `now`, of `amount` taken back from the credit of `before` (the deposit
+/// as it was) on `own`, its account, at the terms the credit was charged.
+pub fn entry_of_partial_reversal(before: &Deposit, own: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> SettlementEntry {
+    SettlementEntry {
+        credit_before: Some(before.credited),
+        ..entry(before, own, EntryKind::PartialReversal, now, negate(amount), 0, before.fee_terms)
+    }
 }
 
 fn negate(amount: Krw) -> Krw {
@@ -186,8 +205,19 @@ impl Row {
     /// for entries written before terms were kept.
     pub fn of(entry: SettlementEntry, fallback: Fee) -> Row {
         let terms = entry.fee_terms.unwrap_or(fallback);
-        let fee = fee_of(terms, entry.amount, entry.deposits);
-        let vat = vat_of(fee);
+        let (fee, vat) = match entry.credit_before {
+            // A partial reversal gives back what the deposit's fee and VAT drop by.
+            Some(before) => {
+                let after = Krw::new(before.won().saturating_add(entry.amount.won()));
+                let (fee_after, fee_before) = (fee_of(terms, after, 1), fee_of(terms, before, 1));
+                let vat = vat_of(fee_after).won() - vat_of(fee_before).won();
+                (Krw::new(fee_after.won() - fee_before.won()), Krw::new(vat))
+            }
+            None => {
+                let fee = fee_of(terms, entry.amount, entry.deposits);
+                (fee, vat_of(fee))
+            }
+        };
         let net = Krw::new(entry.amount.won().saturating_sub(fee.won()).saturating_sub(vat.won()));
         Row { entry, terms, fee, vat, net }
     }
@@ -277,6 +307,7 @@ mod tests {
             amount: Krw::new(amount),
             deposits,
             fee_terms: None,
+            credit_before: None,
         }
     }
 
@@ -324,6 +355,25 @@ mod tests {
             prop_assert_eq!(there.fee.won() + back.fee.won(), 0);
             prop_assert_eq!(there.vat.won() + back.vat.won(), 0);
             prop_assert_eq!(there.net.won() + back.net.won(), 0);
+        }
+
+        #[test]
+        fn a_deposit_its_partial_reversals_and_its_final_reversal_charge_nothing_in_all(
+            amount in 2i64..=10_000_000_000,
+            cuts in prop::collection::vec(1i64..=1_000_000, 0..5),
+            terms in terms(),
+        ) {
+            let charged = |e: SettlementEntry| { let r = Row::of(SettlementEntry { fee_terms: Some(terms), ..e }, terms); (r.fee.won(), r.vat.won(), r.net.won()) };
+            let mut sum = charged(sample(amount, 1));
+            let mut credit = amount;
+            for cut in cuts.into_iter().filter(|c| *c < amount) {
+                if cut >= credit { break; }
+                let (f, v, n) = charged(SettlementEntry { kind: EntryKind::PartialReversal, credit_before: Some(Krw::new(credit)), ..sample(-cut, 0) });
+                sum = (sum.0 + f, sum.1 + v, sum.2 + n);
+                credit -= cut;
+            }
+            let (f, v, n) = charged(sample(-credit, -1));
+            prop_assert_eq!((sum.0 + f, sum.1 + v, sum.2 + n), (0, 0, 0));
         }
 
         #[test]

@@ -17,6 +17,8 @@ use crate::domain::deposit::{DepositNotice, ReversalNotice};
 pub enum ProviderNotice {
     Deposit(DepositNotice),
     Reversal(ReversalNotice),
+    /// A provider took back part of a deposit's credit.
+    PartialReversal(ReversalNotice, crate::domain::Krw),
     /// Genuine, but nothing for us to record (e.g. Toss telling us an account was issued).
     Ignored,
 }

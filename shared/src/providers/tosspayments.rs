@@ -9,7 +9,8 @@
 use crate::app::AppError;
 use crate::domain::TransactionId;
 use crate::domain::time::kst;
-use crate::http::dto::{Fields, object_lenient, string};
+use crate::domain::Krw;
+use crate::http::dto::{Fields, amount, object_lenient, string};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// A payment status of Toss, as far as a virtual account's deposit goes.
@@ -17,8 +18,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 pub enum TossStatus {
     /// The money arrived.
     Done,
-    /// Cancelled (after or before the deposit), or partly cancelled.
+    /// Cancelled (after or before the deposit).
     Canceled,
+    /// Part of the paid amount cancelled: [`TossCallback::cancel_amount`] says how much.
+    PartialCanceled,
     /// Waiting: at issue, or again after a deposit failed (the bank took it back).
     WaitingForDeposit,
 }
@@ -30,6 +33,23 @@ pub struct TossCallback {
     pub status: TossStatus,
     pub transaction_key: TransactionId,
     pub order_id: String,
+    /// The amount a `PARTIAL_CANCELED` took back: the `cancelAmount` of the entry of `cancels`
+    /// under this callback's `transactionKey` (else the last entry), or a top-level
+    /// `cancelAmount`, as Toss's Payment object carries them. Required for that status.
+    pub cancel_amount: Option<Krw>,
+}
+
+/// The cancelled amount of a partial cancellation, where the body carries one.
+fn cancel_amount(f: &mut Fields, map: &serde_json::Map<String, serde_json::Value>, key: Option<&str>) -> Option<Krw> {
+    let cancels = match map.get("cancels") {
+        Some(serde_json::Value::Array(cancels)) => cancels.iter().filter_map(|c| c.as_object()).collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    let ours = cancels.iter().rev().find(|c| key.is_some() && c.get("transactionKey").and_then(|k| k.as_str()) == key).or(cancels.last());
+    match ours {
+        Some(cancel) => amount(f, cancel, "cancelAmount"),
+        None => amount(f, map, "cancelAmount"),
+    }
 }
 
 /// `createdAt` is a local (KST) time without offset, with up to 6 fractional digits.
@@ -55,7 +75,8 @@ pub fn parse(body: &[u8]) -> Result<TossCallback, AppError> {
     let secret = required(&mut f, "secret");
     let status = required(&mut f, "status").and_then(|s| match s.as_str() {
         "DONE" => Some(TossStatus::Done),
-        "CANCELED" | "PARTIAL_CANCELED" => Some(TossStatus::Canceled),
+        "CANCELED" => Some(TossStatus::Canceled),
+        "PARTIAL_CANCELED" => Some(TossStatus::PartialCanceled),
         "WAITING_FOR_DEPOSIT" => Some(TossStatus::WaitingForDeposit),
         _ => {
             f.fail("status", "must be DONE, CANCELED, PARTIAL_CANCELED or WAITING_FOR_DEPOSIT");
@@ -64,9 +85,13 @@ pub fn parse(body: &[u8]) -> Result<TossCallback, AppError> {
     });
     let transaction_key = required(&mut f, "transactionKey").and_then(|k| k.parse::<TransactionId>().map_err(|e| f.fail("transactionKey", e)).ok());
     let order_id = required(&mut f, "orderId");
+    let cancel_amount = cancel_amount(&mut f, &map, transaction_key.as_ref().map(TransactionId::as_str));
+    if status == Some(TossStatus::PartialCanceled) && cancel_amount.is_none() && !f.errors.iter().any(|e| e.field == "cancelAmount") {
+        f.fail("cancelAmount", "a PARTIAL_CANCELED callback needs the cancelled amount (`cancels[].cancelAmount`)");
+    }
     match (created_at, secret, status, transaction_key, order_id) {
         (Some(created_at), Some(secret), Some(status), Some(transaction_key), Some(order_id)) if f.errors.is_empty() => {
-            Ok(TossCallback { created_at, secret, status, transaction_key, order_id })
+            Ok(TossCallback { created_at, secret, status, transaction_key, order_id, cancel_amount })
         }
         _ => f.done(()).and(Err(AppError::invalid("one or more fields are invalid", vec![]))),
     }
@@ -83,6 +108,20 @@ mod tests {
         assert_eq!(cb.status, TossStatus::Done);
         assert_eq!(cb.created_at.to_rfc3339(), "2021-12-31T15:00:00+00:00");
         assert!(parse(br#"{"createdAt":"2026-01-02T14:46:59.65327","secret":"s","status":"CANCELED","transactionKey":"k","orderId":"o"}"#).is_ok());
+    }
+
+    #[test]
+    fn a_partial_cancellation_carries_its_amount() {
+        let body = br#"{"createdAt":"2026-01-02T14:46:59.65327","secret":"s","status":"PARTIAL_CANCELED","transactionKey":"k2","orderId":"o",
+            "cancels":[{"transactionKey":"k1","cancelAmount":1000},{"transactionKey":"k2","cancelAmount":2500},{"transactionKey":"k3","cancelAmount":7}]}"#;
+        let cb = parse(body).unwrap();
+        assert_eq!((cb.status, cb.cancel_amount), (TossStatus::PartialCanceled, Some(Krw::new(2500))), "the entry of this callback's key");
+        let top = br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"PARTIAL_CANCELED","transactionKey":"k","orderId":"o","cancelAmount":300}"#;
+        assert_eq!(parse(top).unwrap().cancel_amount, Some(Krw::new(300)));
+        let Err(AppError::Invalid { errors, .. }) = parse(br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"PARTIAL_CANCELED","transactionKey":"k","orderId":"o"}"#) else {
+            panic!("a partial cancellation without an amount is refused")
+        };
+        assert_eq!(errors[0].field, "cancelAmount");
     }
 
     #[test]
