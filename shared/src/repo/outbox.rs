@@ -89,7 +89,8 @@ pub async fn merchant_page(
         };
         // One more than `scan`: the `after` event itself may come back and is dropped.
         let query = Query::index(Index::Gsi1, owner_partition(merchant.as_str(), shard)).range(range).limit(scan + 1);
-        let page = table.query(&query).await?;
+        // A shard cut short (DynamoDB's 1 MB) would let the merge run past its unread events.
+        let page = super::query_up_to_limit(table, &query).await?;
         more |= page.next.is_some();
         for item in &page.items {
             let event: OutboxEvent = data_of(item)?;
