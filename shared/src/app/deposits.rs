@@ -169,9 +169,9 @@ impl Service {
         }
         let shown = judgement.account.as_ref().or(before);
         let data = deposit_event_data(deposit, shown)?;
-        writes.push(repo::outbox::put_event(&OutboxEvent::new(deposit.event_type(), deposit.merchant_id.clone(), data.clone(), now))?);
+        writes.extend(repo::outbox::put_event(&OutboxEvent::new(deposit.event_type(), deposit.merchant_id.clone(), data.clone(), now))?);
         if let Some(kind) = judgement.account_event {
-            writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
+            writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
         }
         Ok(writes)
     }
@@ -245,7 +245,7 @@ impl Service {
                 writes.push(repo::settlements::put_entry(&entry)?);
             }
             let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
-            writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data, now))?);
+            writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data, now))?);
             match table.transact(writes).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&effect.deposit)),
                 Err(StoreError::ConditionFailed { index: 0 }) => return self.answer_again(&notice.provider, &notice.transaction_id).await,

@@ -131,7 +131,7 @@ impl Service {
             }
             if let Some(kind) = event {
                 let data = super::accounts::account_event_data(&next)?;
-                writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, Some(next.merchant_id.clone()), data, now))?);
+                writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, Some(next.merchant_id.clone()), data, now))?);
             }
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(Some(event.unwrap_or(EventType::AccountPaid))),

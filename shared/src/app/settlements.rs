@@ -260,7 +260,8 @@ impl Settlements {
         let condition = previous.map_or(Condition::NotExists, Condition::VersionIs);
         let data = serde_json::json!({ "settlement": SettlementView::of(&settlement) });
         let event = OutboxEvent::new(EventType::SettlementExported, Some(merchant.clone()), data, settlement.exported_at);
-        let writes = vec![repo::settlements::put_settlement(&settlement, condition)?, repo::outbox::put_event(&event)?];
+        let mut writes = vec![repo::settlements::put_settlement(&settlement, condition)?];
+        writes.extend(repo::outbox::put_event(&event)?);
         match self.table.transact(writes).await {
             Ok(()) => Ok(settlement),
             // Another run of the same day got there first; fine if it wrote what we did.

@@ -386,6 +386,12 @@ fn commit_group(db: &Database, group: &[Job], stream_sk: Option<&str>) -> Result
     {
         let mut tables = Tables::open(&txn)?;
         for job in group {
+            // Checked as the job is applied, in commit order: a deadline that passed while the
+            // job waited in the queue refuses it, so no late event slips in behind a reader.
+            if crate::ports::commit_deadline(&job.writes).is_some_and(|by| chrono::Utc::now().timestamp_millis() > by) {
+                outcomes.push(Err(StoreError::DeadlinePassed));
+                continue;
+            }
             let failed = first_failed_condition(&tables.items, &job.writes)?;
             if let Some(index) = failed {
                 outcomes.push(Err(StoreError::ConditionFailed { index }));
