@@ -21,6 +21,7 @@ pub const KEYS: &[&str] =
     "due_soon_lead",
     "alert_escalate_after",
     "alert_window",
+    "event_feed_horizon",
     "notice_sink",
     "messaging_url",
     "messaging_app_key",

@@ -29,6 +29,25 @@ pub const SK: &str = "sk";
 pub const VERSION: &str = "version";
 /// Unix seconds after which the store may delete the item (DynamoDB TTL).
 pub const EXPIRES_AT: &str = "expires_at";
+/// Unix milliseconds (wall clock) after which a transaction holding this item must not
+/// commit: the store refuses it with [`StoreError::DeadlinePassed`]. The embedded store checks
+/// it in its writer, just before applying; DynamoDB before sending, with the call cut off at
+/// the deadline (docs/decisions.md, 20).
+pub const COMMIT_BY: &str = "commit_by";
+
+/// The earliest commit deadline among a transaction's puts, if any.
+pub fn commit_deadline(writes: &[Write]) -> Option<i64> {
+    writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Put { item, .. } => match item.get(COMMIT_BY) {
+                Some(Attr::N(ms)) => Some(*ms),
+                _ => None,
+            },
+            _ => None,
+        })
+        .min()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
@@ -203,6 +222,10 @@ pub enum StoreError {
     /// A listing cursor that does not belong to the query it was given to.
     #[error("cursor does not belong to this query")]
     InvalidCursor,
+    /// The transaction reached the store after the commit deadline of one of its items
+    /// ([`COMMIT_BY`]); nothing was written. Retrying means building it again.
+    #[error("transaction refused: its commit deadline passed")]
+    DeadlinePassed,
     /// The store could not be reached or failed; the outcome of a write is unknown.
     #[error("store unavailable: {0}")]
     Unavailable(String),

@@ -131,6 +131,22 @@ pub async fn table(backend: Backend) -> TestTable {
     }
 }
 
+/// The most bytes of items one DynamoDB Query returns (moto keeps the same rule).
+pub const DYNAMODB_PAGE_BYTES: usize = 1_000_000;
+
+/// A fresh table whose queries stop at [`DYNAMODB_PAGE_BYTES`] on both backends: DynamoDB (and
+/// moto) always do, the embedded store only when told to. For tests of code that reads pages.
+pub async fn table_with_short_pages(backend: Backend) -> TestTable {
+    match backend {
+        Backend::Embedded => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let table = EmbeddedTable::open(&dir.path().join("vaccount.redb")).expect("open embedded store").with_page_bytes(DYNAMODB_PAGE_BYTES);
+            TestTable { table: Arc::new(table), _dir: Some(dir), dynamo: None }
+        }
+        Backend::Dynamo => table(backend).await,
+    }
+}
+
 /// The repository's root (the tests of every crate run from their own directory).
 pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

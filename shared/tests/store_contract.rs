@@ -18,6 +18,7 @@ on_both_backends!(
     indexes_are_sparse_and_follow_updates_and_deletes,
     a_cursor_from_another_partition_is_refused,
     concurrent_versioned_increments_lose_no_update,
+    a_transaction_past_its_commit_deadline_is_refused_whole,
 );
 
 fn item(pk: &str, sk: &str, extra: &[(&str, Attr)]) -> Item {
@@ -257,4 +258,16 @@ async fn the_embedded_store_purges_expired_items_and_their_index_entries() {
     assert_eq!(table.purge_expired(20_000, 1).await.unwrap(), 1, "the limit bounds one pass");
     assert_eq!(table.purge_expired(20_000, 100).await.unwrap(), 1);
     assert!(table.get(&Key::new("P", "forever")).await.unwrap().is_some());
+}
+
+async fn a_transaction_past_its_commit_deadline_is_refused_whole(backend: Backend) {
+    let t = table(backend).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let late = item("P", "late", &[(vaccount::ports::COMMIT_BY, Attr::N(now - 1))]);
+    let result = t.table.transact(vec![put(item("P", "other", &[]), Condition::NotExists), put(late, Condition::NotExists)]).await;
+    assert_eq!(result, Err(StoreError::DeadlinePassed));
+    assert_eq!(t.table.get(&Key::new("P", "other")).await.unwrap(), None, "nothing of it was written");
+    let in_time = item("P", "in-time", &[(vaccount::ports::COMMIT_BY, Attr::N(now + 60_000))]);
+    t.table.transact(vec![put(in_time.clone(), Condition::NotExists)]).await.unwrap();
+    assert_eq!(t.table.get(&Key::new("P", "in-time")).await.unwrap(), Some(in_time));
 }

@@ -56,7 +56,14 @@ struct World {
 async fn world(backend: Backend, allow_private: bool) -> World {
     let t = table(backend).await;
     let clock = FixedClock::new(t0());
-    let settings = Settings { allow_private_webhooks: allow_private, webhook_retry_schedule: schedule(), ..Settings::default() };
+    // No feed horizon: these tests write, then list, one at a time (the concurrent feed test
+    // keeps the real rule, event_feed_contract.rs).
+    let settings = Settings {
+        allow_private_webhooks: allow_private,
+        webhook_retry_schedule: schedule(),
+        event_feed_horizon: Duration::zero(),
+        ..Settings::default()
+    };
     let service = Arc::new(Service::new(sealed(t.table.clone()), clock.clone(), settings));
     let created = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
     let consumer = WebhookConsumer::new(service.clone(), Arc::new(OutboundHttp::guarded(allow_private).unwrap()));
@@ -108,7 +115,7 @@ fn header<'a>(hit: &'a Hit, name: &str) -> &'a str {
 /// A merchant event, stored in the outbox as a use case would have written it.
 async fn merchant_event(w: &World, kind: EventType) -> OutboxEvent {
     let event = OutboxEvent::new(kind, Some(w.merchant.clone()), serde_json::json!({"virtual_account": {"id": "va_x", "version": 2}}), w.clock.now());
-    w.service.table.transact(vec![repo::outbox::put_event(&event).unwrap()]).await.unwrap();
+    w.service.table.transact(repo::outbox::put_event(&event).unwrap().to_vec()).await.unwrap();
     event
 }
 
@@ -370,7 +377,7 @@ async fn events_are_listed_oldest_first_across_shards(backend: Backend) {
     assert!(shards.len() > 1, "the events spread over shards");
     let stranger = w.service.create_merchant("Other", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     let theirs = OutboxEvent::new(EventType::AccountPaid, Some(stranger), serde_json::json!({}), t0() + Duration::milliseconds(50));
-    w.service.table.transact(vec![repo::outbox::put_event(&theirs).unwrap()]).await.unwrap();
+    w.service.table.transact(repo::outbox::put_event(&theirs).unwrap().to_vec()).await.unwrap();
 
     let collect = |after: Option<EventId>, kind: Option<EventType>, limit: usize| {
         let (service, merchant) = (w.service.clone(), w.merchant.clone());

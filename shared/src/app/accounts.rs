@@ -77,7 +77,7 @@ impl Service {
             let event = OutboxEvent::new(EventType::AccountIssued, Some(merchant.clone()), account_event_data(&account)?, now);
             let mut writes = vec![repo::pool::put_number(&claimed, Condition::VersionIs(number.version))?];
             writes.extend(repo::accounts::create_account(&account, idempotency_key)?);
-            writes.push(repo::outbox::put_event(&event)?);
+            writes.extend(repo::outbox::put_event(&event)?);
             match self.commit_with_receipt(writes, receipt, &account).await? {
                 Ok(()) => {
                     if shard_len < self.low_probe() {
@@ -185,7 +185,7 @@ impl Service {
         .expires_at((now + chrono::Duration::days(2)).timestamp())
         .put(Condition::NotExists);
         let written = match repo::outbox::put_event(&event) {
-            Ok(event) => self.table.transact(vec![marker, event]).await,
+            Ok(event) => self.table.transact([vec![marker], event.to_vec()].concat()).await,
             Err(e) => Err(e),
         };
         match written {
@@ -248,11 +248,11 @@ impl Service {
                 .release(&account.id, now, self.settings.pool_cooldown)
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
             let event = OutboxEvent::new(EventType::AccountClosed, Some(merchant.clone()), account_event_data(&closed)?, now);
-            let writes = vec![
+            let mut writes = vec![
                 repo::accounts::put_account(&closed, Condition::VersionIs(account.version))?,
                 repo::pool::put_number(&released, Condition::VersionIs(number.version))?,
-                repo::outbox::put_event(&event)?,
             ];
+            writes.extend(repo::outbox::put_event(&event)?);
             match self.commit_with_receipt(writes, receipt, &closed).await? {
                 Ok(()) => return Ok(closed),
                 // The account or its number changed since we read them: read again and decide again.

@@ -217,9 +217,9 @@ impl Service {
         }
         let shown = judgement.account.as_ref().or(before);
         let data = deposit_event_data(deposit, shown)?;
-        writes.push(repo::outbox::put_event(&OutboxEvent::new(deposit.event_type(), deposit.merchant_id.clone(), data.clone(), now))?);
+        writes.extend(repo::outbox::put_event(&OutboxEvent::new(deposit.event_type(), deposit.merchant_id.clone(), data.clone(), now))?);
         if let Some(kind) = judgement.account_event {
-            writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
+            writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
         }
         let booking = book(&mut writes, entries, now, not_before)?;
         Ok((writes, booking))
@@ -310,13 +310,13 @@ impl Service {
                 assigned = Some(account);
             }
             let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
-            writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data.clone(), now))?);
+            writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data.clone(), now))?);
             let entries = match (&own, effect.deposit.status) {
                 // Part of the credit taken back: the deposit still stands, with what is left.
                 (Some(own), status) if status != DepositStatus::Reversed => {
                     let taken = Krw::new(original.credited.won() - effect.deposit.credited.won());
                     if let Some(kind) = effect.account.as_ref().and_then(|a| deposit::balance_event(a.status)) {
-                        writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
+                        writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
                     }
                     vec![settlement::entry_of_partial_reversal(&original, own, taken, now)]
                 }

@@ -186,9 +186,9 @@ impl Service {
         }
         writes.insert(0, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
         let data = super::deposits::deposit_event_data(&next, credited.as_ref())?;
-        writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::ExceptionResolved, next.merchant_id.clone(), data.clone(), now))?);
+        writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::ExceptionResolved, next.merchant_id.clone(), data.clone(), now))?);
         if let Some(kind) = credited.as_ref().and_then(|a| deposit::balance_event(a.status)) {
-            writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
+            writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
         }
         let booking = book(&mut writes, entries, now, not_before)?;
         Ok((next, writes, booking))

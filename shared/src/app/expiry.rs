@@ -60,8 +60,12 @@ impl Service {
         while hour <= now {
             let mut left = false;
             for shard in 0..LISTING_SHARDS {
-                for _ in 0..MAX_PAGES {
-                    let due = repo::accounts::due_by(self.table.as_ref(), hour, shard, now, PAGE).await?;
+                // The cursor, not the page's length, tells whether the partition holds more: a
+                // short page (DynamoDB's 1 MB) taken for the end would move the checkpoint over
+                // accounts never read, which would then never expire.
+                let mut cursor = None;
+                for page in 0..MAX_PAGES {
+                    let (due, next) = repo::accounts::due_by(self.table.as_ref(), hour, shard, now, PAGE, cursor.take()).await?;
                     for account in &due {
                         match self.settle_due(account, now).await {
                             Ok(Some(EventType::AccountExpired)) => report.expired += 1,
@@ -74,8 +78,11 @@ impl Service {
                             }
                         }
                     }
-                    if due.len() < PAGE {
-                        break;
+                    match next {
+                        None => break,
+                        // The rest waits for the next sweep, and so does the checkpoint.
+                        Some(_) if page + 1 == MAX_PAGES => left = true,
+                        Some(next) => cursor = Some(next),
                     }
                 }
             }
@@ -124,7 +131,7 @@ impl Service {
             }
             if let Some(kind) = event {
                 let data = super::accounts::account_event_data(&next)?;
-                writes.push(repo::outbox::put_event(&OutboxEvent::new(kind, Some(next.merchant_id.clone()), data, now))?);
+                writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, Some(next.merchant_id.clone()), data, now))?);
             }
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(Some(event.unwrap_or(EventType::AccountPaid))),

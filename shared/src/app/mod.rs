@@ -49,6 +49,10 @@ pub struct Settings {
     /// This many alerts of one kind about one subject within `alert_window` page the on-call.
     pub alert_escalate_after: u32,
     pub alert_window: Duration,
+    /// The events feed lists only events whose feed position is at least this old: longer
+    /// than any transaction may take to commit (`repo::outbox::commit_window`), plus clock
+    /// skew between servers, so no event can later appear behind a poller (docs/decisions.md, 20).
+    pub event_feed_horizon: Duration,
 }
 
 impl Default for Settings {
@@ -64,6 +68,7 @@ impl Default for Settings {
             due_soon_lead: Duration::hours(24),
             alert_escalate_after: 3,
             alert_window: Duration::minutes(10),
+            event_feed_horizon: Duration::seconds(5).max(crate::repo::outbox::commit_window() + Duration::seconds(2)),
         }
     }
 }
@@ -156,6 +161,18 @@ impl Settings {
             alert_escalate_after: u32::try_from(number("VACCOUNT_ALERT_ESCALATE_AFTER", i64::from(defaults.alert_escalate_after), 1..=1000)?)
                 .unwrap_or(defaults.alert_escalate_after),
             alert_window: duration("VACCOUNT_ALERT_WINDOW", defaults.alert_window)?,
+            event_feed_horizon: match duration("VACCOUNT_EVENT_FEED_HORIZON", defaults.event_feed_horizon)? {
+                horizon if horizon > crate::repo::outbox::commit_window() => horizon,
+                _ => {
+                    return Err(SettingsError {
+                        name: "VACCOUNT_EVENT_FEED_HORIZON".into(),
+                        message: format!(
+                            "must be longer than the {} ms events may take to commit",
+                            crate::repo::outbox::commit_window().num_milliseconds()
+                        ),
+                    });
+                }
+            },
         })
     }
 }

@@ -83,7 +83,7 @@ impl NoticeConsumer {
             NoticeRecord { event_id: event.id.clone(), channel: None, outcome, message_id: None, error: Some(reason), at: self.service.clock.now(), attempts: 0 };
         let mut writes = vec![repo::notices::put_record(&record)?];
         if let Some(alert) = &alert {
-            writes.push(repo::outbox::put_event(alert)?);
+            writes.extend(repo::outbox::put_event(alert)?);
         }
         match self.service.table.transact(writes).await {
             Ok(()) | Err(StoreError::ConditionFailed { index: 0 }) => {}

@@ -416,7 +416,7 @@ impl Reconciler {
                 "recovered": summary.recovered,
                 "report": report_key(&provider, day)?.to_string(),
             });
-            writes.push(repo::outbox::put_event(&OutboxEvent::new(EventType::ReconciliationMismatch, None, data, summary.reconciled_at))?);
+            writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::ReconciliationMismatch, None, data, summary.reconciled_at))?);
         }
         match table.transact(writes).await {
             Ok(()) => Ok(summary),
@@ -530,7 +530,8 @@ impl Reconciler {
         }
         let now = self.service.clock.now();
         let event = OutboxEvent::new(EventType::ReconciliationStatementMissing, None, data, now);
-        let writes = vec![repo::reconciliation::put_problem_marker(provider, day, problem, now)?, repo::outbox::put_event(&event)?];
+        let mut writes = vec![repo::reconciliation::put_problem_marker(provider, day, problem, now)?];
+        writes.extend(repo::outbox::put_event(&event)?);
         match table.transact(writes).await {
             Ok(()) | Err(StoreError::ConditionFailed { index: 0 }) => Ok(()),
             Err(e) => Err(e.into()),

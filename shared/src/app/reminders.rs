@@ -116,14 +116,14 @@ impl Service {
             }
             let data = super::accounts::account_event_data(&account)?;
             let event = OutboxEvent::new(EventType::AccountDueSoon, Some(account.merchant_id.clone()), data, now);
-            let writes = vec![
+            let mut writes = vec![
                 repo::notices::put_reminder_marker(&account, now),
                 Write::Check {
                     key: repo::accounts::account_key(account.bank_code, &account.account_number, &account.id),
                     condition: Condition::VersionIs(account.version),
                 },
-                repo::outbox::put_event(&event)?,
             ];
+            writes.extend(repo::outbox::put_event(&event)?);
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(true),
                 Err(StoreError::ConditionFailed { index: 0 }) => return Ok(false),

@@ -284,7 +284,8 @@ impl Settlements {
         let (merchant, day) = (&settlement.merchant_id, settlement.date);
         let data = serde_json::json!({ "settlement": SettlementView::of(&settlement) });
         let event = OutboxEvent::new(EventType::SettlementExported, Some(merchant.clone()), data, settlement.exported_at);
-        let writes = vec![repo::settlements::put_settlement(&settlement, Condition::NotExists)?, repo::outbox::put_event(&event)?];
+        let mut writes = vec![repo::settlements::put_settlement(&settlement, Condition::NotExists)?];
+        writes.extend(repo::outbox::put_event(&event)?);
         match self.table.transact(writes).await {
             Ok(()) => Ok(settlement),
             // Another run of the same day got there first. The day was sealed before either

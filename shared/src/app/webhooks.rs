@@ -156,7 +156,7 @@ impl Service {
         }
         let now = self.clock.now();
         let request = OutboxEvent::new(EventType::WebhookResendRequested, Some(merchant.clone()), serde_json::json!({ "event_id": event_id }), now);
-        self.commit_with_receipt(vec![repo::outbox::put_event(&request)?], receipt, &request).await??;
+        self.commit_with_receipt(repo::outbox::put_event(&request)?.to_vec(), receipt, &request).await??;
         Ok(request)
     }
 
@@ -175,9 +175,17 @@ impl Service {
             return Err(AppError::field("type", "is not an event type merchants receive"));
         }
         let resumed = cursor.as_ref().map(repo::outbox::cursor_position).transpose()?;
+        let after = match after {
+            None => None,
+            Some(id) => match repo::outbox::position_of(self.table.as_ref(), merchant, &id).await? {
+                Some(at) => Some(at),
+                None => return Err(AppError::field("after", "is not an event of this merchant")),
+            },
+        };
         let start = after.into_iter().chain(resumed).max();
         let scan = if kind.is_some() { EVENT_SCAN } else { limit };
-        Ok(repo::outbox::merchant_page(self.table.as_ref(), merchant, start, kind, limit, scan).await?)
+        let horizon = self.settings.event_feed_horizon;
+        Ok(repo::outbox::merchant_page(self.table.as_ref(), merchant, start, kind, limit, scan, horizon).await?)
     }
 }
 
@@ -373,7 +381,7 @@ async fn attempt(
     let next = delivery.after_attempt(&result, &service.settings.webhook_retry_schedule, now);
     let mut writes = vec![repo::webhooks::put_delivery(&next, Condition::VersionIs(delivery.version), now)?];
     if next.state == DeliveryState::DeadLettered {
-        writes.push(repo::outbox::put_event(&dead_lettered(&endpoint, &event, &next, now))?);
+        writes.extend(repo::outbox::put_event(&dead_lettered(&endpoint, &event, &next, now))?);
     }
     match service.table.transact(writes).await {
         Ok(()) => Ok(next.next_at),

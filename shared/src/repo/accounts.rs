@@ -149,13 +149,24 @@ pub async fn list(
     super::merged_page(table, shards[0].0, &partitions, lo, hi, limit, after).await
 }
 
-/// Accounts of one due-index partition whose due time is at or before `now`, oldest first.
-/// Index reads lag: the sweep re-checks each account with a conditional write.
-pub async fn due_by(table: &dyn Table, hour: DateTime<Utc>, shard: u8, now: DateTime<Utc>, limit: usize) -> Result<Vec<VirtualAccount>, StoreError> {
+/// One page of the accounts of a due-index partition whose due time is at or before `now`,
+/// oldest first, and the cursor of the next page (`None`: the partition holds no more). A
+/// page may be short and still have a cursor (DynamoDB stops at 1 MB). Index reads lag: the
+/// sweep re-checks each account with a conditional write.
+pub async fn due_by(
+    table: &dyn Table,
+    hour: DateTime<Utc>,
+    shard: u8,
+    now: DateTime<Utc>,
+    limit: usize,
+    after: Option<Cursor>,
+) -> Result<(Vec<VirtualAccount>, Option<Cursor>), StoreError> {
     let query = Query::index(Index::Gsi3, due_partition(hour, shard))
         .range(SortRange::Between("0".into(), format!("{}~", super::time_key(now, ""))))
-        .limit(limit);
-    table.query(&query).await?.items.iter().map(data_of).collect()
+        .limit(limit)
+        .after(after);
+    let page = table.query(&query).await?;
+    Ok((page.items.iter().map(data_of).collect::<Result<_, _>>()?, page.next))
 }
 
 /// The account stored under its number, read consistently by key.

@@ -132,6 +132,20 @@ pub fn time_key(at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
     format!("{:013}#{id}", at.timestamp_millis().max(0))
 }
 
+/// Up to `query.limit` items, following the store's cursor across short pages: a DynamoDB
+/// Query stops at 1 MB whatever its limit, so a page shorter than asked for is not the end.
+/// `next` is the store's cursor after the last item returned (`None`: nothing follows).
+pub async fn query_up_to_limit(table: &dyn crate::ports::Table, query: &crate::ports::Query) -> Result<crate::ports::Page, StoreError> {
+    let mut page = table.query(query).await?;
+    while page.items.len() < query.limit {
+        let Some(next) = page.next.take() else { break };
+        let more = table.query(&query.clone().limit(query.limit - page.items.len()).after(Some(next))).await?;
+        page.items.extend(more.items);
+        page.next = more.next;
+    }
+    Ok(page)
+}
+
 /// The cursor key of a merged listing: the sort key of the last record shown.
 const AFTER: &str = "after";
 
@@ -165,7 +179,10 @@ pub async fn merged_page<T: DeserializeOwned>(
     for pk in partitions {
         // Two more than a page: the cursor's own item may come back and is dropped.
         let query = crate::ports::Query::index(index, pk.clone()).range(crate::ports::SortRange::Between(lo.clone(), hi.clone())).descending().limit(limit + 2);
-        for item in table.query(&query).await?.items {
+        // Every shard must yield its full `limit + 2` (or all it has): a shard cut short would
+        // let the merge show older keys of other shards past its unread ones, and the next page,
+        // which resumes below the last key shown, would never see them.
+        for item in query_up_to_limit(table, &query).await?.items {
             let Some(Attr::S(sk)) = item.get(index.sk()) else { continue };
             if after.as_deref() != Some(sk.as_str()) {
                 found.push((sk.clone(), item));

@@ -62,7 +62,9 @@ pub async fn free_candidates(
 ) -> Result<Vec<PoolNumber>, StoreError> {
     let partition = free_partition(bank, shard);
     let upper = Query::index(Index::Gsi3, &partition).range(SortRange::Between(start.to_owned(), "~".into())).limit(limit);
-    let mut items = table.query(&upper).await?.items;
+    // A short page is not the end of the range (DynamoDB stops at 1 MB): read on before
+    // wrapping around to the lower part.
+    let mut items = super::query_up_to_limit(table, &upper).await?.items;
     if items.len() < limit {
         let lower = Query::index(Index::Gsi3, &partition).range(SortRange::Between("0".into(), start.to_owned())).limit(limit - items.len());
         items.extend(table.query(&lower).await?.items);

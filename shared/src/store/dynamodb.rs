@@ -207,11 +207,21 @@ impl Table for DynamoTable {
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         validate_transaction(&writes)?;
+        let deadline = crate::ports::commit_deadline(&writes);
         let items = writes.into_iter().map(|w| transact_item(&self.table, w)).collect::<Result<Vec<_>, _>>()?;
         // The token makes the SDK's own retries of this call idempotent: a retry of a
         // transaction that did commit answers success instead of failing its conditions.
         let token = ulid::Ulid::new().to_string();
-        match self.client.transact_write_items().set_transact_items(Some(items)).client_request_token(token).send().await {
+        let mut call = self.client.transact_write_items().set_transact_items(Some(items)).client_request_token(token).customize();
+        if let Some(by) = deadline {
+            // Nothing is sent after the deadline, and the whole call, the SDK's retries
+            // included, is cut off at it (docs/decisions.md, 20).
+            let left = by - chrono::Utc::now().timestamp_millis();
+            let left = u64::try_from(left).ok().filter(|ms| *ms > 0).ok_or(StoreError::DeadlinePassed)?;
+            let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder().operation_timeout(std::time::Duration::from_millis(left)).build();
+            call = call.config_override(aws_sdk_dynamodb::config::Builder::default().timeout_config(timeouts));
+        }
+        match call.send().await {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => Err(match e.into_err() {
                 TransactWriteItemsError::TransactionCanceledException(cancelled) => {

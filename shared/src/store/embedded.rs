@@ -58,6 +58,9 @@ pub struct EmbeddedTable {
     writer: mpsc::Sender<Job>,
     /// Woken after every commit that appended to the stream.
     stream_grew: Arc<tokio::sync::Notify>,
+    /// Tests only ([`EmbeddedTable::with_page_bytes`]): a query stops once its items reach this
+    /// many bytes, as a DynamoDB Query stops at 1 MB.
+    page_bytes: Option<usize>,
 }
 
 /// One entry of the change stream.
@@ -119,7 +122,15 @@ impl EmbeddedTable {
             .name("embedded-writer".into())
             .spawn(move || write_loop(&writer_db, &jobs, stream_sk.as_deref(), &notify))
             .map_err(unavailable)?;
-        Ok(EmbeddedTable { db, writer, stream_grew })
+        Ok(EmbeddedTable { db, writer, stream_grew, page_bytes: None })
+    }
+
+    /// Makes every query stop once the items it read reach `bytes` (the item that crosses the
+    /// limit is not returned) and answer a cursor, as a DynamoDB Query does at 1 MB. For tests:
+    /// code that reads pages must behave the same on both backends, and only this makes the
+    /// embedded store return short pages.
+    pub fn with_page_bytes(self, bytes: usize) -> EmbeddedTable {
+        EmbeddedTable { page_bytes: Some(bytes), ..self }
     }
 
     /// Resolves when the stream may have grown since the last call (a permit is kept if nobody
@@ -284,12 +295,18 @@ impl Table for EmbeddedTable {
             _ => Bound::Excluded(hi.as_slice()),
         };
         let mut found = Vec::new();
+        let mut budget = PageBudget { left: self.page_bytes, first: true };
+        let mut cut = false;
         match query.index {
             None => {
                 let range = items.range::<&[u8]>((lower, upper)).map_err(unavailable)?;
                 let iter: Box<dyn Iterator<Item = _>> = if query.descending { Box::new(range.rev()) } else { Box::new(range) };
                 for entry in iter.take(query.limit) {
                     let (_, v) = entry.map_err(unavailable)?;
+                    if !budget.admits(v.value().len()) {
+                        cut = true;
+                        break;
+                    }
                     found.push(decode(v.value())?);
                 }
             }
@@ -302,11 +319,15 @@ impl Table for EmbeddedTable {
                     let (pk, sk) = base_key_of_index_entry(k.value())?;
                     let item = items.get(item_key(pk, sk).as_slice()).map_err(unavailable)?;
                     let item = item.ok_or_else(|| StoreError::Unavailable("index entry without item".into()))?;
+                    if !budget.admits(item.value().len()) {
+                        cut = true;
+                        break;
+                    }
                     found.push(decode(item.value())?);
                 }
             }
         }
-        let next = (found.len() == query.limit && query.limit > 0)
+        let next = ((found.len() == query.limit || cut) && query.limit > 0)
             .then(|| found.last().map(|last| cursor_after(query, last)))
             .flatten();
         Ok(Page { items: found, next })
@@ -317,6 +338,27 @@ impl Table for EmbeddedTable {
         let (reply, answer) = oneshot::channel();
         self.writer.send(Job { writes, reply }).map_err(|_| unavailable("embedded writer stopped"))?;
         answer.await.map_err(|_| unavailable("embedded writer stopped"))?
+    }
+}
+
+/// What is left of a query's byte limit. Like DynamoDB, the item that would cross the limit
+/// is left for the next page, but a page always holds at least one item.
+struct PageBudget {
+    left: Option<usize>,
+    first: bool,
+}
+
+impl PageBudget {
+    fn admits(&mut self, bytes: usize) -> bool {
+        let first = std::mem::replace(&mut self.first, false);
+        match &mut self.left {
+            None => true,
+            Some(left) if first || bytes <= *left => {
+                *left = left.saturating_sub(bytes);
+                true
+            }
+            Some(_) => false,
+        }
     }
 }
 
@@ -356,6 +398,12 @@ fn commit_group(db: &Database, group: &[Job], stream_sk: Option<&str>) -> Result
     {
         let mut tables = Tables::open(&txn)?;
         for job in group {
+            // Checked as the job is applied, in commit order: a deadline that passed while the
+            // job waited in the queue refuses it, so no late event slips in behind a reader.
+            if crate::ports::commit_deadline(&job.writes).is_some_and(|by| chrono::Utc::now().timestamp_millis() > by) {
+                outcomes.push(Err(StoreError::DeadlinePassed));
+                continue;
+            }
             let failed = first_failed_condition(&tables.items, &job.writes)?;
             if let Some(index) = failed {
                 outcomes.push(Err(StoreError::ConditionFailed { index }));
