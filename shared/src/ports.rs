@@ -32,7 +32,7 @@ pub const EXPIRES_AT: &str = "expires_at";
 /// Unix milliseconds (wall clock) after which a transaction holding this item must not
 /// commit: the store refuses it with [`StoreError::DeadlinePassed`]. The embedded store checks
 /// it in its writer, just before applying; DynamoDB before sending, with the call cut off at
-/// the deadline (docs/decisions.md, 20).
+/// the deadline (docs/decisions.md, 21).
 pub const COMMIT_BY: &str = "commit_by";
 
 /// The earliest commit deadline among a transaction's puts, if any.

@@ -51,7 +51,7 @@ pub struct Settings {
     pub alert_window: Duration,
     /// The events feed lists only events whose feed position is at least this old: longer
     /// than any transaction may take to commit (`repo::outbox::commit_window`), plus clock
-    /// skew between servers, so no event can later appear behind a poller (docs/decisions.md, 20).
+    /// skew between servers, so no event can later appear behind a poller (docs/decisions.md, 21).
     pub event_feed_horizon: Duration,
 }
 

@@ -68,7 +68,7 @@ const FEED_POSITION: &str = "feed_position";
 /// item (what the stream delivers, read by id) and its entry in the owner's feed (what the
 /// events API lists, read consistently from the table). The feed entry carries a commit
 /// deadline: a transaction that reaches the store after it is refused, so an entry can never
-/// become visible behind the feed's horizon (docs/decisions.md, 20).
+/// become visible behind the feed's horizon (docs/decisions.md, 21).
 pub fn put_event(event: &OutboxEvent) -> Result<[Write; 2], StoreError> {
     let shard = super::shard_of(event.id.as_str(), EVENT_SHARDS);
     let stamped = feed_clock();

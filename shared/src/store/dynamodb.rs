@@ -215,7 +215,7 @@ impl Table for DynamoTable {
         let mut call = self.client.transact_write_items().set_transact_items(Some(items)).client_request_token(token).customize();
         if let Some(by) = deadline {
             // Nothing is sent after the deadline, and the whole call, the SDK's retries
-            // included, is cut off at it (docs/decisions.md, 20).
+            // included, is cut off at it (docs/decisions.md, 21).
             let left = by - chrono::Utc::now().timestamp_millis();
             let left = u64::try_from(left).ok().filter(|ms| *ms > 0).ok_or(StoreError::DeadlinePassed)?;
             let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder().operation_timeout(std::time::Duration::from_millis(left)).build();
