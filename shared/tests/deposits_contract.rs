@@ -530,12 +530,15 @@ async fn a_toss_partial_cancellation_takes_back_only_the_cancelled_amount(backen
     let d = w.service.get_deposit(&w.merchant, done.deposit_id.as_ref().unwrap()).await.unwrap();
     assert_eq!((d.status, d.credited.won(), d.cancelled.won()), (DepositStatus::Matched, 30_000, 5_000));
     let again = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-2", cancels).as_bytes()).await.unwrap();
-    assert_eq!(again.deposit_id, partial.deposit_id, "a redelivered callback changes nothing");
+    assert_eq!(again, partial, "a redelivered callback is answered as the first time and changes nothing");
+    assert_eq!(partial.status, Some(DepositStatus::Matched));
     assert_eq!(account_now(&w, &account).await.paid_amount.won(), 30_000);
     // The rest cancelled: the whole deposit is reversed.
-    w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-3", serde_json::json!({})).as_bytes()).await.unwrap();
+    let whole = w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-3", serde_json::json!({})).as_bytes()).await.unwrap();
     let a = account_now(&w, &account).await;
     assert_eq!((a.status, a.paid_amount.won()), (Status::Waiting, 0));
+    let redelivered = w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-3", serde_json::json!({})).as_bytes()).await.unwrap();
+    assert_eq!(redelivered, whole, "not `ignored` though nothing is left to cancel");
     let missing = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-4", serde_json::json!({})).as_bytes()).await;
     assert!(matches!(missing, Err(AppError::Invalid { .. })), "no amount, no guess: {missing:?}");
 }

@@ -48,10 +48,12 @@ async fn the_nightly_run_settles_yesterday_into_the_bucket_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_reruns_one_day_to_the_same_bytes() {
-    let (_t, service, _) = fixture_service_with_clock().await;
+    let (_t, service, clock) = fixture_service_with_clock().await;
     seed_fixture_account(&service).await;
     record_fixture_deposit(&service).await;
     let (settlements, s3, bucket) = moto_settlements(&service).await;
+    // The fixture day is over: a day is settled once it has ended.
+    clock.set(vaccount::domain::time::parse_rfc3339("2026-11-26T09:00:00+09:00").unwrap());
     let first = handle(&settlements, fixture("rerun.json")).await.unwrap();
     assert_eq!(first[0]["date"], "2026-11-25");
     assert_eq!(first[0]["deposit_count"], 1);

@@ -2,16 +2,20 @@
 
 use settlements_api::router;
 use std::sync::Arc;
-use vaccount::testing::fixtures::{fixture_service, invoke, moto_settlements, record_fixture_deposit, seed_fixture_account};
+use vaccount::testing::fixtures::{fixture_service_with_clock, invoke, moto_settlements, record_fixture_deposit, seed_fixture_account};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_settled_day_is_listed_and_its_file_is_a_presigned_link() {
-    let (_t, service) = fixture_service().await;
+    let (_t, service, clock) = fixture_service_with_clock().await;
     seed_fixture_account(&service).await;
     record_fixture_deposit(&service).await;
     let (settlements, _, bucket) = moto_settlements(&service).await;
     let settlements = Arc::new(settlements);
+    // The fixture day is settled once it is over; the signed requests below are read at the
+    // fixtures' own instant again.
+    clock.set(vaccount::domain::time::parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
     let settled = settlements.export_day(&vaccount::testing::fixtures::MERCHANT_ID.parse().unwrap(), "2026-11-25".parse().unwrap()).await.unwrap();
+    clock.set(vaccount::testing::fixtures::fixture_time());
 
     let (status, _, body) = invoke(router(service.clone(), settlements.clone()), "settlements-api/list.json").await;
     assert_eq!(status, 200, "{body}");

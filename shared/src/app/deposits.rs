@@ -46,7 +46,7 @@ impl NoticeAnswer {
     }
 
     fn of_reversal(claim: &ReversalClaim) -> NoticeAnswer {
-        NoticeAnswer { result: "ok", deposit_id: Some(claim.deposit_id.clone()), status: Some(DepositStatus::Reversed) }
+        NoticeAnswer { result: "ok", deposit_id: Some(claim.deposit_id.clone()), status: Some(claim.answered.unwrap_or(DepositStatus::Reversed)) }
     }
 
     fn ignored() -> NoticeAnswer {
@@ -126,11 +126,20 @@ impl Service {
                 }))
             }
             TossStatus::Canceled | TossStatus::WaitingForDeposit | TossStatus::PartialCanceled => {
-                let Some(credited) = self.latest_credited(&account).await? else { return Ok(ProviderNotice::Ignored) };
+                // A callback recorded before names the deposit it took back: redelivered, it is
+                // answered from its record even when no deposit is left to cancel.
+                let recorded = repo::deposits::get_reversal_claim(self.table.as_ref(), &provider.id, &callback.transaction_key).await?;
+                let original = match recorded {
+                    Some(claim) => claim.original_transaction_id,
+                    None => match self.latest_credited(&account).await? {
+                        Some(credited) => credited.transaction_id,
+                        None => return Ok(ProviderNotice::Ignored),
+                    },
+                };
                 let notice = ReversalNotice {
                     provider: provider.id.clone(),
                     transaction_id: callback.transaction_key,
-                    original_transaction_id: credited.transaction_id,
+                    original_transaction_id: original,
                     occurred_at: callback.created_at,
                 };
                 Ok(match (callback.status, callback.cancel_amount) {
@@ -266,14 +275,15 @@ impl Service {
                     notice.original_transaction_id, notice.provider
                 )));
             };
-            let claim = ReversalClaim {
+            // The notice's record, with the status it was answered, so a redelivery hears the same.
+            let claim = |answered: DepositStatus| ReversalClaim {
                 provider: notice.provider.clone(),
                 transaction_id: notice.transaction_id.clone(),
                 original_transaction_id: notice.original_transaction_id.clone(),
                 deposit_id: original.id.clone(),
                 received_at: now,
+                answered: Some(answered),
             };
-            let mut writes = vec![repo::deposits::put_reversal_claim(&claim)?];
             let own = match &original.virtual_account_id {
                 Some(id) => repo::accounts::get_on_number(table, original.bank_code, &original.account_number, id).await?,
                 None => None,
@@ -287,14 +297,17 @@ impl Service {
                 Ok(effect) => effect,
                 // Reversed before, by another reversal notice: this one is recorded, and changes nothing.
                 Err(ReversalError::AlreadyReversed(_)) => {
-                    return match table.transact(writes).await {
+                    return match table.transact(vec![repo::deposits::put_reversal_claim(&claim(DepositStatus::Reversed))?]).await {
                         Ok(()) | Err(StoreError::ConditionFailed { .. }) => self.answer_reversal_again(&notice.provider, &notice.transaction_id).await,
                         Err(e) => Err(e.into()),
                     };
                 }
                 Err(e @ ReversalError::AccountNeeded(_)) => return Err(AppError::Unavailable(e.to_string())),
             };
-            writes.push(repo::deposits::put_deposit(&effect.deposit, Condition::VersionIs(original.version))?);
+            let mut writes = vec![
+                repo::deposits::put_reversal_claim(&claim(effect.deposit.status))?,
+                repo::deposits::put_deposit(&effect.deposit, Condition::VersionIs(original.version))?,
+            ];
             if let (Some(before), Some(after)) = (&own, &effect.account) {
                 writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
             }
@@ -311,16 +324,20 @@ impl Service {
             }
             let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
             writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data.clone(), now))?);
-            let entries = match (&own, effect.deposit.status) {
-                // Part of the credit taken back: the deposit still stands, with what is left.
-                (Some(own), status) if status != DepositStatus::Reversed => {
-                    let taken = Krw::new(original.credited.won() - effect.deposit.credited.won());
-                    if let Some(kind) = effect.account.as_ref().and_then(|a| deposit::balance_event(a.status)) {
-                        writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
-                    }
-                    vec![settlement::entry_of_partial_reversal(&original, own, taken, now)]
+            let entries = if effect.deposit.status == DepositStatus::Reversed {
+                settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now)
+            } else {
+                // Part of the deposit taken back: it still stands, with what is left.
+                if let Some(kind) = effect.account.as_ref().and_then(|a| deposit::balance_event(a.status)) {
+                    writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
                 }
-                _ => settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now),
+                // Money that was only held (an excess, a held deposit) was never settled.
+                let taken = Krw::new(original.credited.won() - effect.deposit.credited.won());
+                own.as_ref()
+                    .filter(|_| taken.is_positive())
+                    .map(|own| settlement::entry_of_partial_reversal(&original, own, taken, now))
+                    .into_iter()
+                    .collect()
             };
             let booking = book(&mut writes, entries, now, not_before)?;
             match table.transact(writes).await {

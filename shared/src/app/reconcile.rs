@@ -25,7 +25,7 @@ use crate::domain::{Deposit, DepositId, EventType, OutboxEvent, Provider, Provid
 use crate::ports::{BlobKey, BlobStore, Condition, Key, MAX_TRANSACTION_WRITES, StatementSource, StoreError, Write};
 use crate::providers::statement;
 use crate::repo;
-use crate::repo::deposits::{DepositFilter, NoticeRecord, UNMATCHED};
+use crate::repo::deposits::{DepositFilter, UNMATCHED};
 use crate::repo::reconciliation::{RecoveryMarker, StatementProblem};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
@@ -311,26 +311,24 @@ impl Reconciler {
     async fn holdings(&self, provider: &ProviderId, day: NaiveDate, entries: &[StatementEntry]) -> Result<Holdings, AppError> {
         let table = self.service.table.as_ref();
         let mut held = Holdings { deposits: self.day_deposits(provider, day).await?, reversals: Vec::new() };
-        let mut known: BTreeSet<TransactionId> = held.deposits.iter().map(|d| d.transaction_id.clone()).collect();
-        known.extend(held.deposits.iter().filter_map(|d| d.reversal.as_ref().map(|r| r.transaction_id.clone())));
-        let named: Vec<&TransactionId> = entries
-            .iter()
-            .flat_map(|e| match e {
-                StatementEntry::Deposit(d) => [Some(&d.transaction_id), None],
-                StatementEntry::Reversal(r) => [Some(&r.transaction_id), Some(&r.original_transaction_id)],
-            })
-            .flatten()
-            .collect();
-        for transaction in named {
-            if !known.insert(transaction.clone()) {
-                continue;
+        // Deposits and reversals are recorded under separate keys (a reversal may reuse an id).
+        let mut known_deposits: BTreeSet<TransactionId> = held.deposits.iter().map(|d| d.transaction_id.clone()).collect();
+        let mut known_reversals: BTreeSet<TransactionId> = held.deposits.iter().filter_map(|d| d.reversal.as_ref().map(|r| r.transaction_id.clone())).collect();
+        for entry in entries {
+            let (deposit, reversal) = match entry {
+                StatementEntry::Deposit(d) => (&d.transaction_id, None),
+                StatementEntry::Reversal(r) => (&r.original_transaction_id, Some(&r.transaction_id)),
+            };
+            if known_deposits.insert(deposit.clone())
+                && let Some(d) = repo::deposits::get_by_transaction(table, provider, deposit).await?
+            {
+                held.deposits.push(d);
             }
-            match repo::deposits::get_notice(table, provider, transaction).await? {
-                Some(NoticeRecord::Deposit(d)) => held.deposits.push(d),
-                Some(NoticeRecord::Reversal(claim)) => held
-                    .reversals
-                    .push(RecordedReversal { transaction_id: claim.transaction_id, original_transaction_id: claim.original_transaction_id }),
-                None => {}
+            if let Some(reversal) = reversal
+                && known_reversals.insert(reversal.clone())
+                && let Some(claim) = repo::deposits::get_reversal_claim(table, provider, reversal).await?
+            {
+                held.reversals.push(RecordedReversal { transaction_id: claim.transaction_id, original_transaction_id: claim.original_transaction_id });
             }
         }
         Ok(held)

@@ -167,6 +167,7 @@ impl Settlements {
     /// run fails afterwards, naming them, so the scheduler's retry redoes only what is missing
     /// (a re-run of a settled merchant changes nothing).
     pub async fn export_all(&self, day: NaiveDate) -> Result<Vec<Settlement>, AppError> {
+        self.ensure_over(day)?;
         let mut done = Vec::new();
         let mut failed = Vec::new();
         for merchant in repo::merchants::list_merchants(self.table.as_ref()).await? {
@@ -188,9 +189,7 @@ impl Settlements {
         if let Some(done) = repo::settlements::get_settlement(self.table.as_ref(), merchant_id, day).await? {
             return Ok(done);
         }
-        if day >= calendar::kst_day(self.clock.now()) {
-            return Err(AppError::field("date", format!("{day} is not over yet; a day is settled once it has ended (KST)")));
-        }
+        self.ensure_over(day)?;
         let merchant = repo::merchants::get_merchant(self.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
         let payout_date = calendar::payout_date(day, merchant.payout_days).map_err(calendar_error)?;
         // From here on no movement can join the day: what is read below is all it will hold.
@@ -233,6 +232,15 @@ impl Settlements {
             version: 1,
         };
         self.record(settlement).await
+    }
+
+    /// Only a day that has ended can be settled: sealing one early would push the rest of its
+    /// movements to the next day.
+    fn ensure_over(&self, day: NaiveDate) -> Result<(), AppError> {
+        if day >= calendar::kst_day(self.clock.now()) {
+            return Err(AppError::field("date", format!("{day} is not over yet; a day is settled once it has ended (KST)")));
+        }
+        Ok(())
     }
 
     /// Streams the day's rows into the CSV and XLSX; the totals and the two files' descriptions.

@@ -428,24 +428,44 @@ pub fn reverse(deposit: &Deposit, account: Option<&VirtualAccount>, reversal: Re
     Ok(ReversalEffect { deposit: reversed, account, assigned_debit })
 }
 
-/// Takes back `amount` of a deposit's credit, the provider having cancelled that part of the
-/// payment (Toss Payments' `PARTIAL_CANCELED`). The deposit stays counted with what is left;
-/// taking back all of its credit, or more, is a whole reversal ([`reverse`]).
+/// Takes back `amount` of a deposit, the provider having cancelled that part of the payment
+/// (Toss Payments' `PARTIAL_CANCELED`). Money still held in an open exception goes first (an
+/// overpayment refunded, a held deposit partly returned), then the credit; the deposit stays
+/// counted with what is left. Taking back everything it still holds, or more, is a whole
+/// reversal ([`reverse`]).
 pub fn reverse_part(deposit: &Deposit, account: Option<&VirtualAccount>, amount: Krw, reversal: Reversal, now: DateTime<Utc>) -> Result<ReversalEffect, ReversalError> {
-    if amount >= deposit.credited {
-        return reverse(deposit, account, reversal, now);
-    }
     if deposit.status == DepositStatus::Reversed {
         return Err(ReversalError::AlreadyReversed(deposit.id.clone()));
     }
-    let account = account.ok_or_else(|| ReversalError::AccountNeeded(deposit.id.clone()))?;
+    let open = deposit.exception.as_ref().filter(|e| e.state != ExceptionState::Resolved);
+    let held = open.map_or(Krw::ZERO, |e| e.amount);
+    if amount >= add(deposit.credited, held) {
+        return reverse(deposit, account, reversal, now);
+    }
+    let from_held = if amount < held { amount } else { held };
+    let from_credit = sub(amount, from_held);
+    let from_excess = if open.is_some_and(|e| e.reason == ExceptionReason::Overpaid) { from_held } else { Krw::ZERO };
     let mut next = deposit.clone();
-    next.credited = sub(deposit.credited, amount);
+    next.credited = sub(deposit.credited, from_credit);
     next.cancelled = add(deposit.cancelled, amount);
     next.partial_reversals.push(PartialReversal { reversal, amount });
     next.version += 1;
-    let account = account.with_balances(sub(account.paid_amount, amount), account.excess, now);
-    Ok(ReversalEffect { deposit: next, account: Some(account), assigned_debit: None })
+    if let Some(e) = next.exception.as_mut().filter(|_| from_held.is_positive()) {
+        e.amount = sub(e.amount, from_held);
+        if !e.amount.is_positive() {
+            e.state = ExceptionState::Resolved;
+            e.proposal = None;
+            e.resolution = Some(Resolution::Reversed);
+            e.resolved_at = Some(now);
+        }
+    }
+    let account = if from_credit.is_positive() || from_excess.is_positive() {
+        let account = account.ok_or_else(|| ReversalError::AccountNeeded(deposit.id.clone()))?;
+        Some(account.with_balances(sub(account.paid_amount, from_credit), sub(account.excess, from_excess), now))
+    } else {
+        None
+    };
+    Ok(ReversalEffect { deposit: next, account, assigned_debit: None })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

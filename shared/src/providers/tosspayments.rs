@@ -85,10 +85,16 @@ pub fn parse(body: &[u8]) -> Result<TossCallback, AppError> {
     });
     let transaction_key = required(&mut f, "transactionKey").and_then(|k| k.parse::<TransactionId>().map_err(|e| f.fail("transactionKey", e)).ok());
     let order_id = required(&mut f, "orderId");
-    let cancel_amount = cancel_amount(&mut f, &map, transaction_key.as_ref().map(TransactionId::as_str));
-    if status == Some(TossStatus::PartialCanceled) && cancel_amount.is_none() && !f.errors.iter().any(|e| e.field == "cancelAmount") {
-        f.fail("cancelAmount", "a PARTIAL_CANCELED callback needs the cancelled amount (`cancels[].cancelAmount`)");
-    }
+    // Read for a partial cancellation only: nothing else may be refused over a field it does not use.
+    let cancel_amount = if status == Some(TossStatus::PartialCanceled) {
+        let amount = cancel_amount(&mut f, &map, transaction_key.as_ref().map(TransactionId::as_str));
+        if amount.is_none() && !f.errors.iter().any(|e| e.field == "cancelAmount") {
+            f.fail("cancelAmount", "a PARTIAL_CANCELED callback needs the cancelled amount (`cancels[].cancelAmount`)");
+        }
+        amount
+    } else {
+        None
+    };
     match (created_at, secret, status, transaction_key, order_id) {
         (Some(created_at), Some(secret), Some(status), Some(transaction_key), Some(order_id)) if f.errors.is_empty() => {
             Ok(TossCallback { created_at, secret, status, transaction_key, order_id, cancel_amount })
@@ -122,6 +128,8 @@ mod tests {
             panic!("a partial cancellation without an amount is refused")
         };
         assert_eq!(errors[0].field, "cancelAmount");
+        let cancelled = br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"CANCELED","transactionKey":"k","orderId":"o","cancels":[{"cancelAmount":-1}]}"#;
+        assert_eq!(parse(cancelled).unwrap().cancel_amount, None, "a whole cancellation is never refused over `cancels`");
     }
 
     #[test]

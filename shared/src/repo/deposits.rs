@@ -38,6 +38,10 @@ pub struct ReversalClaim {
     pub original_transaction_id: TransactionId,
     pub deposit_id: DepositId,
     pub received_at: DateTime<Utc>,
+    /// The deposit's status the notice was answered with (a partial cancellation leaves it
+    /// matched); absent on records from before it was kept, which were whole reversals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<DepositStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -191,6 +191,29 @@ fn an_assignment_never_overfills_a_one_time_account() {
 }
 
 #[test]
+fn a_partial_cancellation_takes_back_held_money_first_then_credit() {
+    let a = one_time(35_000, false, AccountPolicy::default());
+    let over = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-1", 50_000, "홍길동", t0()), t0());
+    let (d, a) = (over.deposit, over.account.unwrap());
+    let cut = |d: &Deposit, a: &VirtualAccount, won: i64| reverse_part(d, Some(a), Krw::new(won), Reversal { transaction_id: "C".parse().unwrap(), reversed_at: t0() }, t0()).unwrap();
+    // 10,000 of the 15,000 overpaid goes back: the excess shrinks, the credit stays.
+    let e = cut(&d, &a, 10_000);
+    let (d2, a2) = (e.deposit, e.account.unwrap());
+    assert_eq!((d2.credited.won(), d2.exception.as_ref().unwrap().amount.won(), d2.cancelled.won()), (35_000, 5_000, 10_000));
+    assert_eq!((a2.paid_amount.won(), a2.excess.won(), a2.status), (35_000, 5_000, Status::Overpaid));
+    // 8,000 more: the last 5,000 of excess (its exception closed), then 3,000 of the credit.
+    let e = cut(&d2, &a2, 8_000);
+    let (d3, a3) = (e.deposit, e.account.unwrap());
+    assert_eq!((d3.credited.won(), d3.cancelled.won()), (32_000, 18_000));
+    assert_eq!(d3.exception.as_ref().map(|x| (x.amount.won(), x.state)), Some((0, ExceptionState::Resolved)));
+    assert_eq!((a3.paid_amount.won(), a3.excess.won(), a3.status), (32_000, 0, Status::PartiallyPaid));
+    assert_eq!(d3.credited.won() + d3.cancelled.won(), d3.amount.won(), "every won in one bucket");
+    // Everything that is left: a whole reversal.
+    let e = cut(&d3, &a3, 32_000);
+    assert_eq!((e.deposit.status, e.account.unwrap().paid_amount.won()), (DepositStatus::Reversed, 0));
+}
+
+#[test]
 fn an_excess_assigned_back_to_its_own_account_is_counted_once_and_reversed_in_one_change() {
     // 35,000 expected, partial allowed: 20,000, then 20,000 (15,000 credited, 5,000 excess).
     let a = one_time(35_000, true, AccountPolicy::default());
