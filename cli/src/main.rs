@@ -244,8 +244,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Operator(command) => exceptions::operator(&store::service(&location).await?, command).await,
         Command::Exception(command) => exceptions::exception(&store::service(&location).await?, command).await,
         Command::Migrate => {
-            let relisted = store::migrate(&location).await?;
-            print_json(&serde_json::json!({ "migrated": location.to_string(), "relisted": relisted }))
+            let (relisted, unsettled) = store::migrate(&location).await?;
+            print_json(&serde_json::json!({ "migrated": location.to_string(), "relisted": relisted, "unsettled_days": unsettled }))
         }
         Command::Merchant(MerchantCommand::Create(args)) => {
             let fee = match (args.fee_per_deposit, args.fee_rate_bps) {

@@ -95,12 +95,14 @@ pub async fn service(location: &Location) -> Result<Service, CliError> {
 
 /// Creates the store if it does not exist, then brings older records up to date: merchants and
 /// providers created before their listings existed are rewritten with them (the nightly jobs
-/// find merchants and providers through those listings). Returns how many were rewritten.
-pub async fn migrate(location: &Location) -> Result<usize, CliError> {
-    match location {
+/// find merchants and providers through those listings), and days exported before seals
+/// existed are sealed. Returns how many were rewritten, and the exported days whose entries no
+/// longer match their record.
+pub async fn migrate(location: &Location) -> Result<(usize, Vec<vaccount::app::settlements::UnsettledDay>), CliError> {
+    let (relisted, table) = match location {
         Location::DataDir(dir) => {
             let (raw, table) = open_local(dir)?;
-            relist_local(&raw, table.as_ref()).await
+            (relist_local(&raw, table.as_ref()).await?, table)
         }
         Location::Dynamo(name) => {
             let raw = dynamo(name).await;
@@ -111,13 +113,14 @@ pub async fn migrate(location: &Location) -> Result<usize, CliError> {
             }
             let mut keys = raw.keys_with_prefix("MCH#", "PROFILE").await.map_err(app_error)?;
             keys.extend(raw.keys_with_prefix("PRV#", "PROVIDER").await.map_err(app_error)?);
-            if keys.is_empty() {
-                return Ok(0);
-            }
             let table = open(location).await?;
-            vaccount::repo::merchants::relist(table.as_ref(), &keys).await.map_err(app_error)
+            let relisted = if keys.is_empty() { 0 } else { vaccount::repo::merchants::relist(table.as_ref(), &keys).await.map_err(app_error)? };
+            (relisted, table)
         }
-    }
+    };
+    // Days exported before seals existed become final (decision 22).
+    let unsettled = vaccount::app::settlements::seal_exported_days(table.as_ref(), chrono::Utc::now()).await?;
+    Ok((relisted, unsettled))
 }
 
 /// The data dir's part of [`migrate`], also run by `serve` when it opens the store.

@@ -36,6 +36,7 @@ on_both_backends!(
     a_fenced_provider_and_an_unknown_one_get_the_same_answer,
     a_toss_cancellation_finds_its_deposit_though_the_index_lags,
     a_toss_partial_cancellation_takes_back_only_the_cancelled_amount,
+    a_deposit_under_the_id_of_a_reversal_recorded_before_reversals_had_their_own_key_is_recorded,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -541,4 +542,34 @@ async fn a_toss_partial_cancellation_takes_back_only_the_cancelled_amount(backen
     assert_eq!(redelivered, whole, "not `ignored` though nothing is left to cancel");
     let missing = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-4", serde_json::json!({})).as_bytes()).await;
     assert!(matches!(missing, Err(AppError::Invalid { .. })), "no amount, no guess: {missing:?}");
+}
+
+async fn a_deposit_under_the_id_of_a_reversal_recorded_before_reversals_had_their_own_key_is_recorded(backend: Backend) {
+    use vaccount::repo::deposits::{NoticeRecord, ReversalClaim};
+    let w = world(backend, DepositPolicy::default()).await;
+    let first = one_time(&w, "ORD-1", 35_000, false).await;
+    let second = one_time(&w, "ORD-2", 20_000, false).await;
+    let d1 = w.service.record_deposit(notice("T-1", &first, 35_000)).await.unwrap();
+    // The reversal of T-1 as the earlier layout stored it: under the notice key of its own id.
+    let bank: vaccount::domain::ProviderId = "bank".parse().unwrap();
+    let claim = ReversalClaim {
+        provider: bank.clone(),
+        transaction_id: "T-9".parse().unwrap(),
+        original_transaction_id: "T-1".parse().unwrap(),
+        deposit_id: d1.deposit_id.clone().unwrap(),
+        received_at: t0(),
+        answered: None,
+    };
+    let legacy = repo::ItemBuilder::new(&repo::deposits::notice_key(&bank, &claim.transaction_id), "reversal")
+        .version(1)
+        .data(&NoticeRecord::Reversal(claim))
+        .unwrap()
+        .put(vaccount::ports::Condition::NotExists);
+    w.service.table.transact(vec![legacy]).await.unwrap();
+    // A provider that numbers deposits apart from reversals now sends a deposit T-9.
+    let d9 = w.service.record_deposit(notice("T-9", &second, 20_000)).await.unwrap();
+    assert_ne!(d9.deposit_id, d1.deposit_id, "recorded as its own deposit, not answered as the old reversal");
+    assert_eq!(account_now(&w, &second).await.status, Status::Paid);
+    let again = w.service.reverse_deposit(reversal("T-9", "T-1")).await.unwrap();
+    assert_eq!(again.deposit_id, d1.deposit_id, "the old reversal still answers from its record, now under its own key");
 }

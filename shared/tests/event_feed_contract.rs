@@ -14,7 +14,10 @@ use vaccount::testing::{Backend, seed_pool, table};
 
 use vaccount::on_both_backends;
 
-on_both_backends!(a_poller_passing_the_last_id_sees_every_event_once_in_order_while_commits_land_out_of_order,);
+on_both_backends!(
+    a_poller_passing_the_last_id_sees_every_event_once_in_order_while_commits_land_out_of_order,
+    a_poller_holding_an_event_from_before_the_feed_resumes_after_it,
+);
 
 const WRITERS: usize = 6;
 const ISSUES_PER_WRITER: usize = 15;
@@ -122,4 +125,25 @@ async fn a_poller_passing_the_last_id_sees_every_event_once_in_order_while_commi
     let missed: Vec<&EventId> = everything.iter().filter(|id| !polled.contains(id)).collect();
     assert!(missed.is_empty(), "the poller missed {} of {} events: {missed:?}", missed.len(), everything.len());
     assert_eq!(polled, everything, "each event once, in the order of a full read");
+}
+
+async fn a_poller_holding_an_event_from_before_the_feed_resumes_after_it(backend: Backend) {
+    let t = table(backend).await;
+    let horizon = vaccount::repo::outbox::commit_window() + chrono::Duration::milliseconds(500);
+    let settings = Settings { pool_low_threshold: 0, event_feed_horizon: horizon, ..Settings::default() };
+    let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), Arc::new(SystemClock), settings));
+    let merchant = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    seed_pool(&service, BankCode::Kookmin, "12345600000000", 1).await;
+    // An event as it was stored before the feed existed: the event item alone, no position.
+    let old = vaccount::domain::OutboxEvent::new(vaccount::domain::EventType::AccountIssued, Some(merchant.clone()), serde_json::json!({}), chrono::Utc::now() - chrono::Duration::hours(1));
+    let [mut event_item, _] = vaccount::repo::outbox::put_event(&old).unwrap();
+    if let Write::Put { item, .. } = &mut event_item {
+        item.remove("feed_position");
+    }
+    service.table.transact(vec![event_item]).await.unwrap();
+    service.issue_account(&merchant, None, request("NEW-1".into())).await.unwrap();
+    tokio::time::sleep((horizon + chrono::Duration::milliseconds(200)).to_std().unwrap()).await;
+    let page = service.list_events(&merchant, Some(old.id.clone()), None, 20, None).await.expect("the last id the poller received before the feed");
+    assert_eq!(page.items.iter().map(|e| e.kind).collect::<Vec<_>>(), [vaccount::domain::EventType::AccountIssued]);
+    assert_ne!(page.items[0].id, old.id, "the events after it, not it");
 }

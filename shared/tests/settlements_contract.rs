@@ -25,6 +25,7 @@ on_both_backends!(
     a_notice_for_a_long_settled_day_settles_on_the_day_it_is_recorded,
     an_exported_day_never_changes_and_a_movement_after_it_goes_to_the_next_day,
     fees_are_the_terms_in_force_when_the_movement_was_recorded,
+    days_exported_before_seals_existed_are_sealed_and_their_late_entries_reported,
 );
 
 /// Tuesday 2026-11-24, 10:00 KST.
@@ -375,4 +376,35 @@ async fn fees_are_the_terms_in_force_when_the_movement_was_recorded(backend: Bac
     assert_eq!((first.fee.won(), first.vat.won(), first.net.won()), (800, 80, 19_120), "300 then 500, each at its own terms");
     let second = repo::settlements::get_settlement(table, &w.mall, day("2026-11-25")).await.unwrap().unwrap().totals;
     assert_eq!((second.fee.won(), second.vat.won(), second.net.won()), (-300, -30, -9_670), "the reversal mirrors the fee it undoes");
+}
+
+async fn days_exported_before_seals_existed_are_sealed_and_their_late_entries_reported(backend: Backend) {
+    use vaccount::app::settlements::seal_exported_days;
+    let w = world(backend).await;
+    let table = w.service.table.as_ref();
+    let fixed = issue(&w, &w.mall, "FIXED", AccountType::Fixed, None, false).await;
+    deposit(&w, "T-1", &fixed, 10_000, t0()).await;
+    // The 24th as the earlier version exported it: a record, no seals; then a late notice it
+    // booked into the 24th after the export.
+    let record = vaccount::domain::settlement::Settlement {
+        id: vaccount::domain::SettlementId::generate(t0()),
+        merchant_id: w.mall.clone(),
+        date: day("2026-11-24"),
+        totals: vaccount::domain::settlement::Totals { rows: 1, deposit_count: 1, gross: Krw::new(10_000), fee: Krw::new(300), vat: Krw::new(30), net: Krw::new(9_670) },
+        payout_date: day("2026-11-26"),
+        files: Vec::new(),
+        exported_at: t0(),
+        version: 1,
+    };
+    table.transact(vec![repo::settlements::put_settlement(&record, vaccount::ports::Condition::NotExists).unwrap()]).await.unwrap();
+    deposit(&w, "T-LATE", &fixed, 5_000, t0()).await;
+
+    let reported = seal_exported_days(table, t0()).await.unwrap();
+    assert_eq!(reported.iter().map(|d| (d.date, d.rows, d.gross)).collect::<Vec<_>>(), [(day("2026-11-24"), 1, 5_000)], "what the record lacks, reported");
+    assert!(seal_exported_days(table, t0()).await.unwrap().is_empty(), "once");
+    // Sealed now: a movement with the clock still on the 24th goes to the 25th.
+    deposit(&w, "T-AFTER", &fixed, 2_000, t0()).await;
+    w.clock.set(parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
+    let next = w.settlements.export_day(&w.mall, day("2026-11-25")).await.unwrap();
+    assert_eq!((next.totals.rows, next.totals.gross.won()), (1, 2_000));
 }

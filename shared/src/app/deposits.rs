@@ -188,13 +188,27 @@ impl Service {
             let (writes, booking) = self.deposit_writes(account.as_ref(), &judgement, now, not_before)?;
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&judgement.deposit)),
-                Err(StoreError::ConditionFailed { index: 0 }) => return self.answer_again(&notice.provider, &notice.transaction_id).await,
+                Err(StoreError::ConditionFailed { index: 0 }) => match repo::deposits::get_notice(self.table.as_ref(), &notice.provider, &notice.transaction_id).await? {
+                    Some(NoticeRecord::Deposit(d)) => return Ok(NoticeAnswer::of(&d)),
+                    // A reversal recorded, before reversals had a key of their own, under the id
+                    // this deposit now uses: it moves to its own key, and the deposit is recorded.
+                    Some(NoticeRecord::Reversal(claim)) => self.move_legacy_reversal(&claim).await?,
+                    None => return Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
+                },
                 Err(StoreError::ConditionFailed { index }) if booking.next_open_day(index).is_some() => not_before = booking.next_open_day(index),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => back_off(attempt).await,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(AppError::Unavailable("the account kept changing while recording a deposit".into()))
+    }
+
+    async fn move_legacy_reversal(&self, claim: &ReversalClaim) -> Result<(), AppError> {
+        match self.table.transact(repo::deposits::move_legacy_reversal(claim)?).await {
+            // Moved, or moved by a concurrent notice: either way the deposit's key is free now.
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The merchant's fee terms now, read once per notice (`cached`): a movement settles at
@@ -232,16 +246,6 @@ impl Service {
         }
         let booking = book(&mut writes, entries, now, not_before)?;
         Ok((writes, booking))
-    }
-
-    /// A deposit notice seen before: answered from what it left behind, with no new effect.
-    async fn answer_again(&self, provider: &ProviderId, transaction: &TransactionId) -> Result<NoticeAnswer, AppError> {
-        match repo::deposits::get_notice(self.table.as_ref(), provider, transaction).await? {
-            Some(NoticeRecord::Deposit(d)) => Ok(NoticeAnswer::of(&d)),
-            // Recorded before reversals had records of their own.
-            Some(NoticeRecord::Reversal(claim)) => Ok(NoticeAnswer::of_reversal(&claim)),
-            None => Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
-        }
     }
 
     /// A reversal notice seen before: answered from its record.

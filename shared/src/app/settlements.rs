@@ -121,6 +121,59 @@ pub(crate) fn book(writes: &mut Vec<Write>, entries: Vec<SettlementEntry>, now: 
     Ok(Booking { day: booked, checks: start..writes.len() })
 }
 
+/// An exported day whose entries no longer add up to its record: movements the earlier
+/// version booked into it after it was exported (`rows` more, `gross` won more, or less).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnsettledDay {
+    pub merchant_id: MerchantId,
+    pub date: NaiveDate,
+    pub rows: u64,
+    pub gross: i64,
+}
+
+/// Brings days exported before seals existed under the rule that an exported day is final:
+/// each is sealed, so no movement can join it any more. Entries that the earlier version
+/// booked into a day after its export (it revised such days the next nights) are reported,
+/// never moved: the operator squares them with the merchant. Done once; the days found
+/// changed, with what their record lacks.
+pub async fn seal_exported_days(table: &dyn Table, now: DateTime<Utc>) -> Result<Vec<UnsettledDay>, AppError> {
+    if repo::settlements::seals_migrated(table).await? {
+        return Ok(Vec::new());
+    }
+    let (first, last) = (NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN), NaiveDate::from_ymd_opt(2199, 12, 31).unwrap_or(NaiveDate::MAX));
+    let mut changed = Vec::new();
+    for merchant in repo::merchants::list_merchants(table).await? {
+        let mut after = None;
+        loop {
+            let page = repo::settlements::list_settlements(table, &merchant.id, first, last, 100, after).await?;
+            for settled in &page.items {
+                repo::settlements::seal_day(table, &merchant.id, settled.date).await?;
+                let mut now_in_day = Totals::default();
+                let mut entries = DayEntries::new(table, &merchant.id, settled.date);
+                while let Some(entry) = entries.next().await? {
+                    now_in_day.add(&Row::of(entry, merchant.fee));
+                }
+                if (now_in_day.rows, now_in_day.gross) != (settled.totals.rows, settled.totals.gross) {
+                    changed.push(UnsettledDay {
+                        merchant_id: merchant.id.clone(),
+                        date: settled.date,
+                        rows: now_in_day.rows.saturating_sub(settled.totals.rows),
+                        gross: now_in_day.gross.won() - settled.totals.gross.won(),
+                    });
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    match table.transact(vec![repo::settlements::put_seals_migrated(now)?]).await {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(changed),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `settlements/{merchant}/{YYYY}/{MM}/{DD}/{name}`.
 pub fn file_key(merchant: &MerchantId, day: NaiveDate, name: &str) -> Result<BlobKey, AppError> {
     BlobKey::new(format!("settlements/{merchant}/{:04}/{:02}/{:02}/{name}", day.year(), day.month(), day.day()))

@@ -123,6 +123,19 @@ pub async fn get_notice(table: &dyn Table, provider: &ProviderId, transaction: &
     table.get(&notice_key(provider, transaction)).await?.as_ref().map(data_of).transpose()
 }
 
+/// Moves a reversal's record stored under [`notice_key`] (before reversals had their own key)
+/// to its own key, freeing the notice key for a deposit with the same id. Fails on the delete if
+/// it was moved already.
+pub fn move_legacy_reversal(claim: &ReversalClaim) -> Result<Vec<Write>, StoreError> {
+    Ok(vec![
+        ItemBuilder::new(&reversal_key(&claim.provider, &claim.transaction_id), "reversal")
+            .version(1)
+            .data(&NoticeRecord::Reversal(claim.clone()))?
+            .put(Condition::Always),
+        Write::Delete { key: notice_key(&claim.provider, &claim.transaction_id), condition: Condition::VersionIs(1) },
+    ])
+}
+
 /// The reversal notice a provider sent under `transaction`, if any.
 pub async fn get_reversal_claim(table: &dyn Table, provider: &ProviderId, transaction: &TransactionId) -> Result<Option<ReversalClaim>, StoreError> {
     if let Some(item) = table.get(&reversal_key(provider, transaction)).await? {

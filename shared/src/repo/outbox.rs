@@ -116,7 +116,9 @@ pub async fn position_of(table: &dyn Table, merchant: &MerchantId, id: &EventId)
     }
     match item.get(FEED_POSITION) {
         Some(Attr::S(at)) => Ok(Some(at.clone())),
-        _ => Ok(None),
+        // An event from before the feed: it has no entry, and every entry was stamped after
+        // it happened, so its own time is a position a poller resumes from without a gap.
+        _ => Ok(Some(super::time_key(event.occurred_at, id.as_str()))),
     }
 }
 

@@ -180,6 +180,23 @@ pub async fn seal_day(table: &dyn Table, merchant: &MerchantId, day: NaiveDate) 
     Ok(())
 }
 
+fn seals_migrated_key() -> Key {
+    Key::new("MIGRATION#settlement-seals", "DONE")
+}
+
+/// Whether the days exported before seals existed have been sealed (`vaccount migrate`).
+pub async fn seals_migrated(table: &dyn Table) -> Result<bool, StoreError> {
+    Ok(table.get(&seals_migrated_key()).await?.is_some())
+}
+
+pub fn put_seals_migrated(at: chrono::DateTime<chrono::Utc>) -> Result<Write, StoreError> {
+    #[derive(serde::Serialize)]
+    struct Done {
+        at: chrono::DateTime<chrono::Utc>,
+    }
+    Ok(ItemBuilder::new(&seals_migrated_key(), "migration").version(1).data(&Done { at })?.put(Condition::NotExists))
+}
+
 fn run_key() -> Key {
     Key::new("SETTLE#run", "CHECKPOINT")
 }
