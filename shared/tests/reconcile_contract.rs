@@ -31,6 +31,7 @@ on_both_backends!(
     a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_are_reported,
     a_statement_with_one_bad_row_imports_nothing,
     the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconciles_it,
+    a_second_reversal_we_recorded_is_found_under_its_own_key,
 );
 
 /// Tuesday 2026-11-24, 10:00 KST.
@@ -298,4 +299,23 @@ async fn the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconci
     w.clock.set(at("2026-11-25T12:03:00+09:00"));
     assert!(w.reconciler.run_due().await.unwrap().is_empty(), "the day is done");
     assert_eq!(ops_events(&w, EventType::ReconciliationMismatch).await.len(), 1);
+}
+
+async fn a_second_reversal_we_recorded_is_found_under_its_own_key(backend: Backend) {
+    use vaccount::domain::deposit::ReversalNotice;
+    let w = world(backend).await;
+    let fixed = issue(&w, "F", AccountType::Fixed, None).await;
+    deposit(&w, "T-1", &fixed, 5_000, 1).await;
+    for (tx, minutes) in [("R-1", 60), ("R-2", 61)] {
+        let reversal = ReversalNotice { provider: bank(), transaction_id: tx.parse().unwrap(), original_transaction_id: "T-1".parse().unwrap(), occurred_at: t0() + Duration::minutes(minutes) };
+        w.service.reverse_deposit(reversal).await.unwrap();
+    }
+    let statement = format!(
+        "type,transaction_id,original_transaction_id,bank_code,account_number,amount,depositor_name,occurred_at\r\n\
+         deposit,T-1,,004,{},5000,,2026-11-24T10:01:00+09:00\r\nreversal,R-1,T-1,,,,,2026-11-24T11:00:00+09:00\r\nreversal,R-2,T-1,,,,,2026-11-24T11:01:00+09:00\r\n",
+        fixed.account_number
+    );
+    w.clock.set(parse_rfc3339("2026-11-25T07:00:00+09:00").unwrap());
+    let report = w.reconciler.reconcile_day(&bank(), day(), statement.as_bytes()).await.expect("both reversals are ours: nothing to recover, no endless retry");
+    assert!(report.recovered.is_empty(), "{:?}", report.recovered);
 }
