@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::Command;
 use support::{Client, Server, demo, vaccount_bin};
 
-
 /// `vaccount simulate …` against the server: exit success and the printed JSON answer.
 fn simulate(server: &Server, secret: &str, args: &[&str]) -> (bool, Value) {
     let out = Command::new(vaccount_bin())

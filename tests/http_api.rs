@@ -90,8 +90,25 @@ async fn an_issued_account_is_shown_exactly_as_the_contract_says() {
     keys.sort();
     assert_eq!(
         keys,
-        vec!["account_number", "allow_partial", "amount", "bank_code", "bank_name", "created_at", "customer", "depositor_name",
-             "due_at", "id", "metadata", "order_id", "paid_amount", "status", "type", "updated_at", "version"]
+        vec![
+            "account_number",
+            "allow_partial",
+            "amount",
+            "bank_code",
+            "bank_name",
+            "created_at",
+            "customer",
+            "depositor_name",
+            "due_at",
+            "id",
+            "metadata",
+            "order_id",
+            "paid_amount",
+            "status",
+            "type",
+            "updated_at",
+            "version"
+        ]
     );
     assert!(a["id"].as_str().unwrap().starts_with("va_"));
     assert_eq!((a["type"].as_str(), a["status"].as_str(), a["version"].as_i64()), (Some("one_time"), Some("waiting"), Some(1)));
@@ -241,7 +258,10 @@ async fn authentication_failures_are_401() {
         ("no timestamp", vec![headers(&w.alice.key_id, ts, &sig)[0].clone(), headers(&w.alice.key_id, ts, &sig)[2].clone()]),
         ("stale timestamp", headers(&w.alice.key_id, stale, &stale_sig)),
         ("future timestamp", headers(&w.alice.key_id, future, &future_sig)),
-        ("timestamp not a number", headers(&w.alice.key_id, ts, &sig).into_iter().map(|(n, v)| if n == "X-VA-Timestamp" { (n, "soon".into()) } else { (n, v) }).collect()),
+        (
+            "timestamp not a number",
+            headers(&w.alice.key_id, ts, &sig).into_iter().map(|(n, v)| if n == "X-VA-Timestamp" { (n, "soon".into()) } else { (n, v) }).collect(),
+        ),
         ("unknown key", headers("key_01KWFX0000000000000000KEY9", ts, &sig)),
         ("another merchant's secret", headers(&w.alice.key_id, ts, &bob_signed)),
         ("signature of another query", headers(&w.alice.key_id, ts, &other_query)),
@@ -349,9 +369,7 @@ async fn healthz_answers_without_auth() {
 #[test]
 fn setup_commands_refuse_bad_input_and_a_data_dir_in_use() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        std::process::Command::new(support::vaccount_bin()).arg("--data-dir").arg(dir.path()).args(args).output().unwrap()
-    };
+    let run = |args: &[&str]| std::process::Command::new(support::vaccount_bin()).arg("--data-dir").arg(dir.path()).args(args).output().unwrap();
     assert!(!run(&["pool", "add", "--provider", "bank", "--bank", "004", "--first", "1234567890", "--count", "5"]).status.success(), "unknown provider");
     assert!(run(&["provider", "add", "--id", "bank"]).status.success());
     assert!(!run(&["provider", "add", "--id", "bank"]).status.success(), "duplicate provider");
@@ -363,7 +381,8 @@ fn setup_commands_refuse_bad_input_and_a_data_dir_in_use() {
     assert!(!run(&["pool", "add", "--provider", "bank", "--bank", "004", "--first", "99999999", "--count", "5"]).status.success(), "range overflows the width");
     let added = run(&["pool", "add", "--provider", "bank", "--bank", "004", "--first", "1234567890", "--count", "5"]);
     assert!(added.status.success());
-    let again: Value = serde_json::from_slice(&run(&["pool", "add", "--provider", "bank", "--bank", "004", "--first", "1234567893", "--count", "5"]).stdout).unwrap();
+    let again: Value =
+        serde_json::from_slice(&run(&["pool", "add", "--provider", "bank", "--bank", "004", "--first", "1234567893", "--count", "5"]).stdout).unwrap();
     assert_eq!((again["added"].as_u64(), again["skipped"].as_u64()), (Some(3), Some(2)));
     assert!(!run(&["merchant", "create", "--name", "X", "--fee-per-deposit", "1", "--fee-rate-bps", "2"]).status.success());
     assert!(!run(&["merchant", "create", "--name", ""]).status.success());

@@ -8,8 +8,6 @@ use std::path::Path;
 use std::process::Command;
 use support::{Client, Server, demo, vaccount_bin};
 
-
-
 fn settle(dir: &Path, date: &str) -> std::process::Output {
     Command::new(vaccount_bin()).arg("--data-dir").arg(dir).args(["settle", "--date", date]).output().expect("run vaccount settle")
 }
@@ -61,7 +59,12 @@ async fn record_a_past_day(dir: &Path, merchant: &str) {
     clock.set(at("10:05"));
     service.record_deposit(deposit("S-T2", &fixed.account_number, 7_000, at("10:05"))).await.unwrap();
     clock.set(at("11:00"));
-    let reversal = ReversalNotice { provider: "bank".parse().unwrap(), transaction_id: "S-T2R".parse().unwrap(), original_transaction_id: "S-T2".parse().unwrap(), occurred_at: at("11:00") };
+    let reversal = ReversalNotice {
+        provider: "bank".parse().unwrap(),
+        transaction_id: "S-T2R".parse().unwrap(),
+        original_transaction_id: "S-T2".parse().unwrap(),
+        occurred_at: at("11:00"),
+    };
     service.reverse_deposit(reversal).await.unwrap();
     // Recorded the next day: it stays out of this one.
     clock.set(vaccount::domain::time::parse_rfc3339("2026-11-25T00:00:01+09:00").unwrap());

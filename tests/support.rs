@@ -130,11 +130,8 @@ impl Client {
 
     pub async fn send(&self, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> Response {
         let signature = vaccount::testing::sign(&self.secret, now(), method, path, body.as_bytes());
-        let mut all = vec![
-            ("X-VA-Key-Id".to_owned(), self.key_id.clone()),
-            ("X-VA-Timestamp".to_owned(), now().to_string()),
-            ("X-VA-Signature".to_owned(), signature),
-        ];
+        let mut all =
+            vec![("X-VA-Key-Id".to_owned(), self.key_id.clone()), ("X-VA-Timestamp".to_owned(), now().to_string()), ("X-VA-Signature".to_owned(), signature)];
         if !body.is_empty() {
             all.push(("Content-Type".into(), "application/json".into()));
         }

@@ -71,7 +71,6 @@ impl Drop for Receiver {
 const SERVE_ENV: [(&str, &str); 3] =
     [("VACCOUNT_ALLOW_PRIVATE_WEBHOOKS", "true"), ("VACCOUNT_WEBHOOK_RETRY_SCHEDULE", "1s,1s,2s"), ("VACCOUNT_EXPIRY_SWEEP_INTERVAL", "1s")];
 
-
 fn deposit(server: &Server, provider_secret: &str, account_number: &str, amount: i64, tx: &str) {
     let out = Command::new(vaccount_bin())
         .args(["simulate", "deposit", "--url", &server.url, "--provider", "bank", "--secret", provider_secret])
@@ -98,10 +97,7 @@ async fn issue(client: &Client, order: &str, amount: i64) -> Value {
 }
 
 fn attempts_of<'a>(requests: &'a [Value], path: &str, event_type: &str) -> Vec<&'a Value> {
-    requests
-        .iter()
-        .filter(|r| r["path"] == path && serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap()["type"] == event_type)
-        .collect()
+    requests.iter().filter(|r| r["path"] == path && serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap()["type"] == event_type).collect()
 }
 
 #[tokio::test]
@@ -118,9 +114,11 @@ async fn delivered_webhooks_verify_independently_and_failures_are_retried_on_sch
     deposit(&server, &provider_secret, account["account_number"].as_str().unwrap(), 35_000, "WH-T1");
 
     let requests = receiver
-        .wait_for("three events on /ok and a third attempt on /fail/2", |r| {
-            r.iter().filter(|x| x["path"] == "/ok").count() == 3 && attempts_of(r, "/fail/2", "deposit.matched").len() == 3
-        }, Duration::from_secs(20))
+        .wait_for(
+            "three events on /ok and a third attempt on /fail/2",
+            |r| r.iter().filter(|x| x["path"] == "/ok").count() == 3 && attempts_of(r, "/fail/2", "deposit.matched").len() == 3,
+            Duration::from_secs(20),
+        )
         .await;
     let report = receiver.verify(&[&all_secret, &flaky_secret]);
     assert_eq!(report["verified"].as_u64(), Some(requests.len() as u64));
@@ -174,15 +172,8 @@ async fn a_receiver_that_keeps_failing_gets_every_retry_then_a_dead_letter_and_a
     assert!(logged.iter().all(|a| a["status_code"] == 500), "{logged:?}");
 
     let token = operator["token"].as_str().unwrap();
-    let incidents = reqwest::Client::new()
-        .get(format!("{}/v1/operator/incidents", server.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let incidents =
+        reqwest::Client::new().get(format!("{}/v1/operator/incidents", server.url)).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap();
     let incidents = incidents["data"].as_array().unwrap();
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     assert_eq!(incidents[0]["kind"], "webhook.dead_lettered");

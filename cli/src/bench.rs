@@ -278,7 +278,13 @@ pub async fn deposits(args: BenchDepositsArgs) -> Result<(), CliError> {
 }
 
 /// Reads every account and compares its paid amount with the sum of the notices sent to it.
-async fn verify(client: &reqwest::Client, url: &str, creds: &BenchCredentials, accounts: &[(String, String)], notices: u64) -> Result<(usize, usize), CliError> {
+async fn verify(
+    client: &reqwest::Client,
+    url: &str,
+    creds: &BenchCredentials,
+    accounts: &[(String, String)],
+    notices: u64,
+) -> Result<(usize, usize), CliError> {
     let mut expected = vec![0i64; accounts.len()];
     for i in 0..notices {
         expected[(i % accounts.len() as u64) as usize] += notice_amount(i);
@@ -296,7 +302,15 @@ async fn verify(client: &reqwest::Client, url: &str, creds: &BenchCredentials, a
     Ok((short, over))
 }
 
-pub(crate) async fn merchant_call(client: &reqwest::Client, url: &str, creds: &BenchCredentials, method: &str, path: &str, body: &str, idempotency_key: Option<&str>) -> (u16, serde_json::Value) {
+pub(crate) async fn merchant_call(
+    client: &reqwest::Client,
+    url: &str,
+    creds: &BenchCredentials,
+    method: &str,
+    path: &str,
+    body: &str,
+    idempotency_key: Option<&str>,
+) -> (u16, serde_json::Value) {
     let ts = chrono::Utc::now().timestamp().to_string();
     let sig = sign_hex(&creds.secret, merchant_canonical(&ts, method, path, body.as_bytes()).as_bytes());
     let mut request = client

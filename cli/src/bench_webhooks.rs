@@ -166,8 +166,7 @@ pub async fn webhooks(args: BenchWebhooksArgs) -> Result<(), CliError> {
 
     let arrivals = arrivals.lock().unwrap_or_else(|e| e.into_inner());
     let sent_at = sent_at.lock().unwrap_or_else(|e| e.into_inner());
-    let mut latencies: Vec<Duration> =
-        arrivals.first.iter().filter_map(|(tx, at)| sent_at.get(tx).map(|sent| at.saturating_duration_since(*sent))).collect();
+    let mut latencies: Vec<Duration> = arrivals.first.iter().filter_map(|(tx, at)| sent_at.get(tx).map(|sent| at.saturating_duration_since(*sent))).collect();
     let report = serde_json::json!({
         "bench": "webhooks",
         "rate_per_second": args.rate,

@@ -26,8 +26,7 @@ pub struct CallArgs {
 }
 
 pub async fn run(args: CallArgs) -> Result<(), CliError> {
-    let method: reqwest::Method =
-        args.method.to_ascii_uppercase().parse().map_err(|_| CliError::Config(format!("`{}` is not an HTTP method", args.method)))?;
+    let method: reqwest::Method = args.method.to_ascii_uppercase().parse().map_err(|_| CliError::Config(format!("`{}` is not an HTTP method", args.method)))?;
     if !args.path.starts_with('/') {
         return Err(CliError::Config("the path must start with /".into()));
     }

@@ -8,8 +8,7 @@ use std::path::Path;
 use vaccount::app::Settings;
 
 /// The keys `vaccount.toml` accepts.
-pub const KEYS: &[&str] =
-    &[
+pub const KEYS: &[&str] = &[
     "addr",
     "pool_cooldown_days",
     "pool_low_threshold",

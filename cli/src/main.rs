@@ -271,9 +271,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Pool(PoolCommand::Add { provider, bank, first, count }) => {
             let service = store::service(&location).await?;
-            let added = service
-                .add_pool_range(&parse("provider", &provider)?, parse("bank", &bank)?, &parse("first", &first)?, count)
-                .await?;
+            let added = service.add_pool_range(&parse("provider", &provider)?, parse("bank", &bank)?, &parse("first", &first)?, count).await?;
             print_json(&added)
         }
     }

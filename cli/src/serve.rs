@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use vaccount::app::{AppError, Service};
-use vaccount::domain::{BankCode, Fee, Krw, ProviderKind};
 use vaccount::app::alerts::AlertConsumer;
 use vaccount::app::consumer::Consumer;
 use vaccount::app::notices::NoticeConsumer;
 use vaccount::app::webhooks::WebhookConsumer;
+use vaccount::app::{AppError, Service};
 use vaccount::domain::QueueName;
+use vaccount::domain::{BankCode, Fee, Krw, ProviderKind};
 use vaccount::local::{Dispatcher, LocalQueues, run_worker};
 use vaccount::net::OutboundHttp;
 use vaccount::ports::{HttpSender, SystemClock};
@@ -61,11 +61,7 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     init_logging(config.lookup("VACCOUNT_LOG_FORMAT").as_deref());
     let addr = match args.addr {
         Some(addr) => addr,
-        None => config
-            .lookup("VACCOUNT_ADDR")
-            .unwrap_or_else(|| "127.0.0.1:8080".into())
-            .parse()
-            .map_err(|e| CliError::Config(format!("addr: {e}")))?,
+        None => config.lookup("VACCOUNT_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()).parse().map_err(|e| CliError::Config(format!("addr: {e}")))?,
     };
     let (raw, table) = store::open_local(data_dir)?;
     let relisted = store::relist_local(&raw, table.as_ref()).await?;

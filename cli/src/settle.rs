@@ -29,7 +29,8 @@ pub fn local_settlements(data_dir: &Path, table: Arc<dyn Table>) -> Settlements 
 pub async fn run(location: &Location, args: SettleArgs) -> Result<(), CliError> {
     let Location::DataDir(dir) = location else {
         return Err(CliError::Config(
-            "settle writes a data dir's files; a deployed stack settles with its settlement-exporter function (invoke it with {\"date\": \"YYYY-MM-DD\"})".into(),
+            "settle writes a data dir's files; a deployed stack settles with its settlement-exporter function (invoke it with {\"date\": \"YYYY-MM-DD\"})"
+                .into(),
         ));
     };
     let day = vaccount::http::dto::parse_day(&args.date).map_err(|e| CliError::App(vaccount::app::AppError::field("date", e)))?;

@@ -78,9 +78,8 @@ pub async fn open(location: &Location) -> Result<Arc<dyn Table>, CliError> {
     Ok(match location {
         Location::DataDir(dir) => open_local(dir)?.1,
         Location::Dynamo(table) => {
-            let secret = std::env::var("VACCOUNT_DATA_KEY_SECRET").map_err(|_| {
-                CliError::Config("set VACCOUNT_DATA_KEY_SECRET to the stack's data key secret (output DataKeySecretArn)".into())
-            })?;
+            let secret = std::env::var("VACCOUNT_DATA_KEY_SECRET")
+                .map_err(|_| CliError::Config("set VACCOUNT_DATA_KEY_SECRET to the stack's data key secret (output DataKeySecretArn)".into()))?;
             let key = vaccount::aws::data_key(&vaccount::aws::sdk_config().await, &secret).await.map_err(|e| CliError::Config(e.to_string()))?;
             Arc::new(SealedTable::new(dynamo(table).await, key))
         }

@@ -81,7 +81,12 @@ impl LocalQueues {
 
     fn new_message(&self, body: String) -> QueuedMessage {
         let now = self.clock.now();
-        QueuedMessage { id: ulid::Ulid::from_parts(u64::try_from(now.timestamp_millis()).unwrap_or(0), rand::random()).to_string(), body, received: 0, visible_at: now }
+        QueuedMessage {
+            id: ulid::Ulid::from_parts(u64::try_from(now.timestamp_millis()).unwrap_or(0), rand::random()).to_string(),
+            body,
+            received: 0,
+            visible_at: now,
+        }
     }
 
     /// Messages visible now, oldest first, at most `limit`.

@@ -61,8 +61,7 @@ impl OutboundHttp {
 
     /// For URLs from our own configuration.
     pub fn trusted() -> Result<OutboundHttp, HttpError> {
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| HttpError::Connect(e.to_string()))?;
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| HttpError::Connect(e.to_string()))?;
         Ok(OutboundHttp { client, guard: None })
     }
 
@@ -120,9 +119,5 @@ fn classify(error: reqwest::Error) -> HttpError {
         text = format!("{text}: {inner}");
         source = inner.source();
     }
-    if text.contains(UNREACHABLE) {
-        HttpError::Refused(text)
-    } else {
-        HttpError::Connect(text)
-    }
+    if text.contains(UNREACHABLE) { HttpError::Refused(text) } else { HttpError::Connect(text) }
 }

@@ -461,9 +461,7 @@ pub struct BlobKey(String);
 impl BlobKey {
     pub fn new(key: impl Into<String>) -> Result<BlobKey, BlobError> {
         let key = key.into();
-        let segment_ok = |s: &str| {
-            !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        };
+        let segment_ok = |s: &str| !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         if key.len() > 512 || !key.split('/').all(segment_ok) {
             return Err(BlobError::BadKey(key));
         }

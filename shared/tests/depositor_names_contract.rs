@@ -7,8 +7,8 @@ use std::sync::Arc;
 use vaccount::app::{Service, Settings};
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::{
-    AccountPolicy, AccountRequest, AccountType, BankCode, Deposit, DepositPolicy, DepositStatus, Fee, Krw, MerchantId, Metadata, NameMismatchPolicy, ProviderKind,
-    VirtualAccount,
+    AccountPolicy, AccountRequest, AccountType, BankCode, Deposit, DepositPolicy, DepositStatus, Fee, Krw, MerchantId, Metadata, NameMismatchPolicy,
+    ProviderKind, VirtualAccount,
 };
 use vaccount::testing::{Backend, FixedClock, TestTable, sealed, table};
 

@@ -9,8 +9,7 @@ use vaccount::app::{AppError, Service, Settings};
 use vaccount::domain::deposit::{DepositNotice, DepositStatus, ExceptionReason, ExceptionState, Resolution, ReversalNotice};
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::{
-    AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Krw, MerchantId, Metadata, NumberState, OperatorName, ProviderKind, Status,
-    VirtualAccount,
+    AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Krw, MerchantId, Metadata, NumberState, OperatorName, ProviderKind, Status, VirtualAccount,
 };
 use vaccount::ports::{Item, Key, Page, Query, StoreError, Table, Write};
 use vaccount::repo;
@@ -167,7 +166,9 @@ async fn notices_are_matched_as_the_design_table_says(backend: Backend) {
     assert_eq!(queue.items.iter().map(|d| d.exception.as_ref().unwrap().reason).collect::<Vec<_>>(), vec![ExceptionReason::UnknownAccount]);
 
     let types = event_types(&w).await;
-    for expected in [EventType::AccountPaid, EventType::AccountPartiallyPaid, EventType::AccountOverpaid, EventType::DepositMatched, EventType::DepositException] {
+    for expected in
+        [EventType::AccountPaid, EventType::AccountPartiallyPaid, EventType::AccountOverpaid, EventType::DepositMatched, EventType::DepositException]
+    {
         assert!(types.contains(&expected), "{expected:?} in {types:?}");
     }
 }
@@ -407,7 +408,12 @@ async fn a_tosspayments_callback_is_verified_by_its_accounts_secret(backend: Bac
 }
 
 fn reversal(tx: &str, original: &str) -> ReversalNotice {
-    ReversalNotice { provider: "bank".parse().unwrap(), transaction_id: tx.parse().unwrap(), original_transaction_id: original.parse().unwrap(), occurred_at: t0() + Duration::hours(1) }
+    ReversalNotice {
+        provider: "bank".parse().unwrap(),
+        transaction_id: tx.parse().unwrap(),
+        original_transaction_id: original.parse().unwrap(),
+        occurred_at: t0() + Duration::hours(1),
+    }
 }
 
 async fn a_reversal_under_its_originals_transaction_id_is_applied(backend: Backend) {

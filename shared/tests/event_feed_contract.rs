@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration as StdDuration;
 use vaccount::app::{Service, Settings};
-use vaccount::domain::{AccountRequest, AccountType, BankCode, EventId, Fee, Krw, Metadata, MerchantId, OrderId};
+use vaccount::domain::{AccountRequest, AccountType, BankCode, EventId, Fee, Krw, MerchantId, Metadata, OrderId};
 use vaccount::ports::{Item, Key, Page, Query, StoreError, SystemClock, Table, Write};
 use vaccount::testing::{Backend, seed_pool, table};
 
@@ -135,7 +135,12 @@ async fn a_poller_holding_an_event_from_before_the_feed_resumes_after_it(backend
     let merchant = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 1).await;
     // An event as it was stored before the feed existed: the event item alone, no position.
-    let old = vaccount::domain::OutboxEvent::new(vaccount::domain::EventType::AccountIssued, Some(merchant.clone()), serde_json::json!({}), chrono::Utc::now() - chrono::Duration::hours(1));
+    let old = vaccount::domain::OutboxEvent::new(
+        vaccount::domain::EventType::AccountIssued,
+        Some(merchant.clone()),
+        serde_json::json!({}),
+        chrono::Utc::now() - chrono::Duration::hours(1),
+    );
     let [mut event_item, _] = vaccount::repo::outbox::put_event(&old).unwrap();
     if let Write::Put { item, .. } = &mut event_item {
         item.remove("feed_position");

@@ -189,7 +189,8 @@ async fn one_issued_message(local: &Local) -> Arc<LocalQueues> {
 async fn a_worker_applies_done_retry_and_error_as_sqs_would() {
     let local = Local::new();
     let queues = one_issued_message(&local).await;
-    let consumer = Arc::new(Scripted { clock: local.clock.clone(), script: Mutex::new(vec![Step::Fail, Step::RetryIn(30), Step::Done]), seen: Mutex::default() });
+    let consumer =
+        Arc::new(Scripted { clock: local.clock.clone(), script: Mutex::new(vec![Step::Fail, Step::RetryIn(30), Step::Done]), seen: Mutex::default() });
     tokio::spawn(run_worker(queues.clone(), QueueName::MerchantWebhooks, consumer.clone(), 4));
 
     until(|| consumer.seen.lock().unwrap().len() == 1).await;

@@ -35,18 +35,36 @@ fn t0() -> DateTime<Utc> {
 #[derive(Debug, Clone)]
 enum Op {
     /// A deposit notice under `T-{tx}` to one of the accounts, or to a number nobody has.
-    Deposit { to: Option<usize>, amount: i64, tx: u8 },
+    Deposit {
+        to: Option<usize>,
+        amount: i64,
+        tx: u8,
+    },
     /// A reversal notice under `T-{tx}` of the deposit `T-{original}`: the ids share one pool,
     /// so a reversal may carry its own deposit's id or another deposit's.
-    Reverse { tx: u8, original: u8 },
-    Assign { original: u8, to: usize },
-    Refund { original: u8 },
+    Reverse {
+        tx: u8,
+        original: u8,
+    },
+    Assign {
+        original: u8,
+        to: usize,
+    },
+    Refund {
+        original: u8,
+    },
     /// The merchant's terms change: a flat fee, or a rate.
-    Terms { fee: Fee },
+    Terms {
+        fee: Fee,
+    },
     /// The clock moves, backwards too (a clock step, or a transaction begun before midnight).
-    Clock { minutes: i64 },
+    Clock {
+        minutes: i64,
+    },
     /// One of the last three days is exported, whatever was recorded into it.
-    Export { days_back: i64 },
+    Export {
+        days_back: i64,
+    },
 }
 
 fn fee() -> impl Strategy<Value = Fee> {
@@ -90,7 +108,11 @@ async fn world() -> World {
     let kim: OperatorName = "kim".parse().unwrap();
     service.add_operator(kim.clone()).await.unwrap();
     let mut accounts = Vec::new();
-    for (order, kind, amount, allow_partial) in [("STRICT", AccountType::OneTime, Some(35_000), false), ("PARTIAL", AccountType::OneTime, Some(35_000), true), ("FIXED", AccountType::Fixed, None, false)] {
+    for (order, kind, amount, allow_partial) in [
+        ("STRICT", AccountType::OneTime, Some(35_000), false),
+        ("PARTIAL", AccountType::OneTime, Some(35_000), true),
+        ("FIXED", AccountType::Fixed, None, false),
+    ] {
         let request = AccountRequest {
             order_id: order.parse().unwrap(),
             kind,

@@ -10,9 +10,7 @@ use vaccount::app::consumer::{Consumer, Outcome, Received};
 use vaccount::app::notices::{NOTICE_RETRY, NoticeConsumer};
 use vaccount::app::{Service, Settings};
 use vaccount::domain::time::parse_rfc3339;
-use vaccount::domain::{
-    AccountRequest, AccountType, BankCode, Customer, EventType, Krw, MerchantId, Metadata, OrderId, OutboxEvent, VirtualAccount,
-};
+use vaccount::domain::{AccountRequest, AccountType, BankCode, Customer, EventType, Krw, MerchantId, Metadata, OrderId, OutboxEvent, VirtualAccount};
 use vaccount::net::OutboundHttp;
 use vaccount::on_both_backends;
 use vaccount::providers::messaging::messenger_from_lookup;
@@ -54,12 +52,8 @@ async fn world(backend: Backend) -> World {
 }
 
 fn customer(phone: bool, email: bool) -> Option<Customer> {
-    Some(Customer {
-        name: Some("홍길동".into()),
-        phone: phone.then(|| "010-1234-5678".to_owned()),
-        email: email.then(|| "hong@example.com".to_owned()),
-    })
-    .filter(|_| phone || email)
+    Some(Customer { name: Some("홍길동".into()), phone: phone.then(|| "010-1234-5678".to_owned()), email: email.then(|| "hong@example.com".to_owned()) })
+        .filter(|_| phone || email)
 }
 
 fn request(order: &str, due_in: Duration, customer: Option<Customer>) -> AccountRequest {

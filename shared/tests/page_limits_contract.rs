@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use vaccount::app::{Service, Settings};
 use vaccount::domain::time::parse_rfc3339;
-use vaccount::domain::{AccountRequest, AccountType, BankCode, Fee, Krw, Metadata, MerchantId, OrderId, Status, VirtualAccount, VirtualAccountId};
+use vaccount::domain::{AccountRequest, AccountType, BankCode, Fee, Krw, MerchantId, Metadata, OrderId, Status, VirtualAccount, VirtualAccountId};
 use vaccount::repo::accounts::ListFilter;
 use vaccount::testing::{Backend, FixedClock, TestTable, seed_pool, table_with_short_pages};
 

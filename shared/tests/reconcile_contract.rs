@@ -290,7 +290,10 @@ async fn the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconci
     w.clock.set(at("2026-11-25T12:02:00+09:00"));
     let runs = w.reconciler.run_due().await.unwrap();
     let shown = serde_json::to_value(&runs).unwrap();
-    assert_eq!((shown[0]["provider"].as_str(), shown[0]["outcome"].as_str(), shown[0]["report"]["recovered"].as_u64()), (Some("bank"), Some("reconciled"), Some(2)));
+    assert_eq!(
+        (shown[0]["provider"].as_str(), shown[0]["outcome"].as_str(), shown[0]["report"]["recovered"].as_u64()),
+        (Some("bank"), Some("reconciled"), Some(2))
+    );
     let [run] = runs.as_slice() else { panic!("one run: {runs:?}") };
     let DayOutcome::Reconciled { report } = &run.outcome else { panic!("reconciled: {run:?}") };
     assert_eq!((report.recovered, report.differences), (2, 3));
@@ -307,7 +310,12 @@ async fn a_second_reversal_we_recorded_is_found_under_its_own_key(backend: Backe
     let fixed = issue(&w, "F", AccountType::Fixed, None).await;
     deposit(&w, "T-1", &fixed, 5_000, 1).await;
     for (tx, minutes) in [("R-1", 60), ("R-2", 61)] {
-        let reversal = ReversalNotice { provider: bank(), transaction_id: tx.parse().unwrap(), original_transaction_id: "T-1".parse().unwrap(), occurred_at: t0() + Duration::minutes(minutes) };
+        let reversal = ReversalNotice {
+            provider: bank(),
+            transaction_id: tx.parse().unwrap(),
+            original_transaction_id: "T-1".parse().unwrap(),
+            occurred_at: t0() + Duration::minutes(minutes),
+        };
         w.service.reverse_deposit(reversal).await.unwrap();
     }
     let statement = format!(

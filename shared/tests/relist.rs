@@ -22,14 +22,7 @@ fn old_merchant(id: &str) -> Merchant {
 }
 
 fn old_provider() -> Provider {
-    Provider {
-        id: "oldbank".parse().unwrap(),
-        kind: ProviderKind::Generic,
-        secret: "s".into(),
-        allowed_ips: vec![],
-        created_at: fixture_time(),
-        version: 1,
-    }
+    Provider { id: "oldbank".parse().unwrap(), kind: ProviderKind::Generic, secret: "s".into(), allowed_ips: vec![], created_at: fixture_time(), version: 1 }
 }
 
 /// The items as an older version wrote them: no gsi1 listing attributes.

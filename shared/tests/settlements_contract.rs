@@ -5,9 +5,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use vaccount::app::Service;
 use vaccount::app::exceptions::ExceptionAction;
 use vaccount::app::settlements::Settlements;
-use vaccount::app::Service;
 use vaccount::domain::deposit::{DepositNotice, Resolution, ReversalNotice};
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::{AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Fee, Krw, MerchantId, Metadata, VirtualAccount};
@@ -390,7 +390,14 @@ async fn days_exported_before_seals_existed_are_sealed_and_their_late_entries_re
         id: vaccount::domain::SettlementId::generate(t0()),
         merchant_id: w.mall.clone(),
         date: day("2026-11-24"),
-        totals: vaccount::domain::settlement::Totals { rows: 1, deposit_count: 1, gross: Krw::new(10_000), fee: Krw::new(300), vat: Krw::new(30), net: Krw::new(9_670) },
+        totals: vaccount::domain::settlement::Totals {
+            rows: 1,
+            deposit_count: 1,
+            gross: Krw::new(10_000),
+            fee: Krw::new(300),
+            vat: Krw::new(30),
+            net: Krw::new(9_670),
+        },
         payout_date: day("2026-11-26"),
         files: Vec::new(),
         exported_at: t0(),

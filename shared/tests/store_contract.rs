@@ -44,8 +44,7 @@ fn sk_of(item: &Item) -> String {
 
 async fn put_then_get_returns_every_attribute_type(backend: Backend) {
     let t = table(backend).await;
-    let nested: std::collections::BTreeMap<String, Attr> =
-        [("n".to_owned(), Attr::N(-7)), ("s".to_owned(), Attr::S("홍길동".into()))].into_iter().collect();
+    let nested: std::collections::BTreeMap<String, Attr> = [("n".to_owned(), Attr::N(-7)), ("s".to_owned(), Attr::S("홍길동".into()))].into_iter().collect();
     let original = item(
         "P",
         "S",
@@ -95,9 +94,7 @@ async fn version_conditions_guard_updates(backend: Backend) {
 async fn delete_and_check_obey_their_conditions(backend: Backend) {
     let t = table(backend).await;
     t.table.transact(vec![put(item("P", "S", &[("version", Attr::N(3))]), Condition::NotExists)]).await.unwrap();
-    let check_then_put = |cond| {
-        vec![Write::Check { key: Key::new("P", "S"), condition: cond }, put(item("P", "T", &[]), Condition::Always)]
-    };
+    let check_then_put = |cond| vec![Write::Check { key: Key::new("P", "S"), condition: cond }, put(item("P", "T", &[]), Condition::Always)];
     assert_eq!(t.table.transact(check_then_put(Condition::VersionIs(9))).await, Err(StoreError::ConditionFailed { index: 0 }));
     assert_eq!(t.table.get(&Key::new("P", "T")).await.unwrap(), None);
     t.table.transact(check_then_put(Condition::Exists)).await.unwrap();
@@ -111,10 +108,8 @@ async fn delete_and_check_obey_their_conditions(backend: Backend) {
 
 async fn one_item_twice_in_a_transaction_is_refused(backend: Backend) {
     let t = table(backend).await;
-    let result = t
-        .table
-        .transact(vec![put(item("P", "S", &[]), Condition::Always), Write::Check { key: Key::new("P", "S"), condition: Condition::Exists }])
-        .await;
+    let result =
+        t.table.transact(vec![put(item("P", "S", &[]), Condition::Always), Write::Check { key: Key::new("P", "S"), condition: Condition::Exists }]).await;
     assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
     assert_eq!(t.table.get(&Key::new("P", "S")).await.unwrap(), None);
 }
@@ -192,10 +187,7 @@ async fn indexes_are_sparse_and_follow_updates_and_deletes(backend: Backend) {
 
 async fn a_cursor_from_another_partition_is_refused(backend: Backend) {
     let t = table(backend).await;
-    t.table
-        .transact(vec![put(item("A", "1", &[]), Condition::NotExists), put(item("A", "2", &[]), Condition::NotExists)])
-        .await
-        .unwrap();
+    t.table.transact(vec![put(item("A", "1", &[]), Condition::NotExists), put(item("A", "2", &[]), Condition::NotExists)]).await.unwrap();
     let page = t.table.query(&Query::table("A").limit(1)).await.unwrap();
     let cursor = page.next.expect("a second page");
     assert_eq!(t.table.query(&Query::table("B").after(Some(cursor))).await, Err(StoreError::InvalidCursor));

@@ -22,11 +22,7 @@ fn tagged<'a>(value: &'a Value, tag: &str) -> Option<&'a str> {
 }
 
 fn of_type(resources: &serde_yaml::Mapping, kind: &str) -> BTreeMap<String, Value> {
-    resources
-        .iter()
-        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
-        .map(|(id, r)| (id.as_str().unwrap().to_owned(), r["Properties"].clone()))
-        .collect()
+    resources.iter().filter(|(_, r)| r["Type"].as_str() == Some(kind)).map(|(id, r)| (id.as_str().unwrap().to_owned(), r["Properties"].clone())).collect()
 }
 
 /// The consumer queue a queue resource is, by its name (`vaccount-${Environment}-<queue>`).
@@ -70,8 +66,7 @@ fn queues_get_the_event_json_itself() {
 #[test]
 fn consumer_queues_redrive_and_time_out_as_the_consumer_contract_says() {
     let resources = resources();
-    let queues: BTreeMap<QueueName, Value> =
-        of_type(&resources, "AWS::SQS::Queue").into_values().filter_map(|q| Some((queue_name(&q)?, q))).collect();
+    let queues: BTreeMap<QueueName, Value> = of_type(&resources, "AWS::SQS::Queue").into_values().filter_map(|q| Some((queue_name(&q)?, q))).collect();
     assert_eq!(queues.len(), QueueName::ALL.len());
     for (queue, properties) in queues {
         assert_eq!(properties["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(u64::from(MAX_RECEIVES)), "{queue}");

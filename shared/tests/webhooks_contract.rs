@@ -58,12 +58,8 @@ async fn world(backend: Backend, allow_private: bool) -> World {
     let clock = FixedClock::new(t0());
     // No feed horizon: these tests write, then list, one at a time (the concurrent feed test
     // keeps the real rule, event_feed_contract.rs).
-    let settings = Settings {
-        allow_private_webhooks: allow_private,
-        webhook_retry_schedule: schedule(),
-        event_feed_horizon: Duration::zero(),
-        ..Settings::default()
-    };
+    let settings =
+        Settings { allow_private_webhooks: allow_private, webhook_retry_schedule: schedule(), event_feed_horizon: Duration::zero(), ..Settings::default() };
     let service = Arc::new(Service::new(sealed(t.table.clone()), clock.clone(), settings));
     let created = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
     let consumer = WebhookConsumer::new(service.clone(), Arc::new(OutboundHttp::guarded(allow_private).unwrap()));
@@ -354,7 +350,8 @@ async fn undeliverable_messages_are_dropped(backend: Backend) {
     assert_eq!(w.consumer.consume(&garbage).await.unwrap(), Outcome::Done);
     let ops = OutboxEvent::new(EventType::PoolLow, None, serde_json::json!({"bank": "004"}), t0());
     assert_eq!(w.consumer.consume(&message(&ops)).await.unwrap(), Outcome::Done);
-    let dangling = OutboxEvent::new(EventType::WebhookResendRequested, Some(w.merchant.clone()), serde_json::json!({"event_id": EventId::generate(t0())}), t0());
+    let dangling =
+        OutboxEvent::new(EventType::WebhookResendRequested, Some(w.merchant.clone()), serde_json::json!({"event_id": EventId::generate(t0())}), t0());
     assert_eq!(w.consumer.consume(&message(&dangling)).await.unwrap(), Outcome::Done);
     assert!(receiver.hits().is_empty());
 
@@ -428,7 +425,8 @@ async fn call(w: &World, router: &axum::Router, method: &str, target: &str, body
 async fn the_routes_answer_as_the_contract_says(backend: Backend) {
     let w = world(backend, true).await;
     let router = vaccount::http::webhooks::webhook_routes(w.service.clone());
-    let (status, created) = call(&w, &router, "POST", "/v1/webhook-endpoints", r#"{"url":"http://127.0.0.1:9/hook","event_types":["virtual_account.paid"]}"#).await;
+    let (status, created) =
+        call(&w, &router, "POST", "/v1/webhook-endpoints", r#"{"url":"http://127.0.0.1:9/hook","event_types":["virtual_account.paid"]}"#).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
     assert_eq!(created["event_types"], serde_json::json!(["virtual_account.paid"]));

@@ -10,8 +10,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = vaccount::aws::sdk_config().await;
     let publisher = vaccount::aws::sns::SnsPublisher::from_env(&config)?;
     let key = vaccount::aws::data_key_from_env(&config).await?;
-    let publish = |event: LambdaEvent<Event>| async {
-        Ok::<_, lambda_runtime::Error>(event_publisher::handle(&publisher, &key, event.payload).await)
-    };
+    let publish = |event: LambdaEvent<Event>| async { Ok::<_, lambda_runtime::Error>(event_publisher::handle(&publisher, &key, event.payload).await) };
     lambda_runtime::run(service_fn(publish)).await
 }

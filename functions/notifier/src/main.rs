@@ -17,8 +17,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let messenger = messenger_from_lookup(|name| settings.get(name), Arc::new(OutboundHttp::trusted()?), None)?;
     let consumer = NoticeConsumer::new(service, messenger);
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let send = |event: LambdaEvent<SqsEvent>| async {
-        Ok::<_, lambda_runtime::Error>(notifier::handle(&consumer, &sqs, event.payload, chrono::Utc::now()).await)
-    };
+    let send =
+        |event: LambdaEvent<SqsEvent>| async { Ok::<_, lambda_runtime::Error>(notifier::handle(&consumer, &sqs, event.payload, chrono::Utc::now()).await) };
     lambda_runtime::run(service_fn(send)).await
 }

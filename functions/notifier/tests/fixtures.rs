@@ -12,7 +12,6 @@ fn fixture(name: &str) -> SqsEvent {
     vaccount::testing::fixtures::sqs_fixture("notifier", name)
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_issued_fixture_tells_the_customer_once() {
     let t = table(Backend::Embedded).await;

@@ -25,8 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let channel = alert_channel_from_lookup(|name| settings.get(name), http, messenger, None)?;
     let consumer = AlertConsumer::new(service, channel);
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let alert = |event: LambdaEvent<SqsEvent>| async {
-        Ok::<_, lambda_runtime::Error>(ops_alert::handle(&consumer, &sqs, event.payload, chrono::Utc::now()).await)
-    };
+    let alert =
+        |event: LambdaEvent<SqsEvent>| async { Ok::<_, lambda_runtime::Error>(ops_alert::handle(&consumer, &sqs, event.payload, chrono::Utc::now()).await) };
     lambda_runtime::run(service_fn(alert)).await
 }

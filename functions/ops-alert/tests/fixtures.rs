@@ -13,7 +13,6 @@ fn fixture(name: &str) -> SqsEvent {
     vaccount::testing::fixtures::sqs_fixture("ops-alert", name)
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_alert_and_an_alarm_become_incidents_and_reach_the_channel() {
     let t = table(Backend::Embedded).await;

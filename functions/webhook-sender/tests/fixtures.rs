@@ -14,7 +14,6 @@ fn fixture(name: &str) -> SqsEvent {
     vaccount::testing::fixtures::sqs_fixture("webhook-sender", name)
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_issued_fixture_is_delivered_signed_and_acknowledged() {
     let received: Arc<Mutex<Vec<(String, String)>>> = Arc::default();

@@ -2,10 +2,7 @@
 
 use super::idempotency::Receipt;
 use super::{AppError, Service};
-use crate::domain::{
-    AccountRequest, BankCode, EventType, MerchantId, OutboxEvent, PoolNumber, VirtualAccount, VirtualAccountId,
-    pool::SHARDS,
-};
+use crate::domain::{AccountRequest, BankCode, EventType, MerchantId, OutboxEvent, PoolNumber, VirtualAccount, VirtualAccountId, pool::SHARDS};
 use crate::ports::{Condition, Cursor, StoreError};
 use crate::repo::{self, Listing, accounts::ListFilter};
 use rand::Rng;
@@ -28,12 +25,7 @@ impl Service {
     /// `idempotency_key` is recorded on the order claim: when a retry under the same key meets
     /// its own earlier, committed attempt after the idempotency record is gone (24 h), it gets
     /// that account back instead of a conflict.
-    pub async fn issue_account(
-        &self,
-        merchant: &MerchantId,
-        idempotency_key: Option<&str>,
-        request: AccountRequest,
-    ) -> Result<VirtualAccount, AppError> {
+    pub async fn issue_account(&self, merchant: &MerchantId, idempotency_key: Option<&str>, request: AccountRequest) -> Result<VirtualAccount, AppError> {
         self.issue_account_with(merchant, idempotency_key, request, &Receipt::none()).await
     }
 
@@ -118,8 +110,7 @@ impl Service {
         let spread_start = hex::encode(rand::random::<[u8; 4]>());
         for step in 0..SHARDS {
             let shard = (first_shard + step) % SHARDS;
-            let mut candidates =
-                repo::pool::free_candidates(self.table.as_ref(), bank, shard, &spread_start, self.low_probe()).await?;
+            let mut candidates = repo::pool::free_candidates(self.table.as_ref(), bank, shard, &spread_start, self.low_probe()).await?;
             let seen = candidates.len();
             candidates.shuffle(&mut rand::rng());
             if let Some(number) = candidates.into_iter().next() {
@@ -178,12 +169,9 @@ impl Service {
             "threshold": self.settings.pool_low_threshold,
         });
         let event = OutboxEvent::new(EventType::PoolLow, None, data, now);
-        let marker = repo::ItemBuilder::new(
-            &crate::ports::Key::new(format!("ALERT#pool.low#{bank}"), now.format("%Y-%m-%dT%H").to_string()),
-            "alert_marker",
-        )
-        .expires_at((now + chrono::Duration::days(2)).timestamp())
-        .put(Condition::NotExists);
+        let marker = repo::ItemBuilder::new(&crate::ports::Key::new(format!("ALERT#pool.low#{bank}"), now.format("%Y-%m-%dT%H").to_string()), "alert_marker")
+            .expires_at((now + chrono::Duration::days(2)).timestamp())
+            .put(Condition::NotExists);
         let written = match repo::outbox::put_event(&event) {
             Ok(event) => self.table.transact([vec![marker], event.to_vec()].concat()).await,
             Err(e) => Err(e),
@@ -235,7 +223,12 @@ impl Service {
 
     /// [`Service::close_account`], its answer committed with the close (`receipt`): a retry of
     /// a committed close is replayed, where running it again would meet a closed account.
-    pub async fn close_account_with(&self, merchant: &MerchantId, id: &VirtualAccountId, receipt: &Receipt<'_, VirtualAccount>) -> Result<VirtualAccount, AppError> {
+    pub async fn close_account_with(
+        &self,
+        merchant: &MerchantId,
+        id: &VirtualAccountId,
+        receipt: &Receipt<'_, VirtualAccount>,
+    ) -> Result<VirtualAccount, AppError> {
         self.ensure_writable()?;
         for _ in 0..UPDATE_ATTEMPTS {
             let account = self.get_account(merchant, id).await?;
@@ -244,9 +237,7 @@ impl Service {
             let number = repo::pool::get(self.table.as_ref(), account.bank_code, &account.account_number)
                 .await?
                 .ok_or_else(|| AppError::Unavailable(format!("pool item missing for {}", account.id)))?;
-            let released = number
-                .release(&account.id, now, self.settings.pool_cooldown)
-                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let released = number.release(&account.id, now, self.settings.pool_cooldown).map_err(|e| AppError::Unavailable(e.to_string()))?;
             let event = OutboxEvent::new(EventType::AccountClosed, Some(merchant.clone()), account_event_data(&closed)?, now);
             let mut writes = vec![
                 repo::accounts::put_account(&closed, Condition::VersionIs(account.version))?,

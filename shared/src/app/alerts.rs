@@ -14,8 +14,8 @@ use super::{AppError, Service};
 use crate::domain::incident::{AlertFacts, AlertMessage, EscalationRule, Incident, IncidentError, IncidentStatus};
 use crate::domain::{EventType, IncidentId, OperatorName, OutboxEvent};
 use crate::ports::{AlertChannel, Condition, Cursor, StoreError};
-use crate::repo::incidents::{self, AlertReceipt};
 use crate::repo::Listing;
+use crate::repo::incidents::{self, AlertReceipt};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -87,10 +87,7 @@ struct AlarmNotification {
 /// CloudWatch writes `2026-11-24T01:00:00.000+0000`, which is not RFC 3339.
 fn alarm_time(text: Option<&str>) -> Option<DateTime<Utc>> {
     let text = text?;
-    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| DateTime::parse_from_rfc3339(text))
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z").or_else(|_| DateTime::parse_from_rfc3339(text)).ok().map(|t| t.with_timezone(&Utc))
 }
 
 fn truncate(text: &str) -> String {
@@ -116,7 +113,8 @@ fn parse_alert(body: &str, now: DateTime<Utc>) -> Result<Option<Alert>, String> 
         };
         let at = alarm_time(alarm.state_change_time.as_deref()).unwrap_or(now);
         let receipt = format!("alarm#{}#{}#{}", alarm.alarm_name, alarm.new_state_value, alarm.state_change_time.as_deref().unwrap_or(""));
-        let detail = format!("CloudWatch alarm {} is {}: {}", alarm.alarm_name, alarm.new_state_value, truncate(alarm.new_state_reason.as_deref().unwrap_or("")));
+        let detail =
+            format!("CloudWatch alarm {} is {}: {}", alarm.alarm_name, alarm.new_state_value, truncate(alarm.new_state_reason.as_deref().unwrap_or("")));
         let facts = AlertFacts { kind: "alarm".into(), subject: alarm.alarm_name, at, pages: true };
         return Ok(Some(Alert { receipt, facts, detail, signal }));
     }
@@ -249,7 +247,11 @@ impl Service {
         self.change_incident(id, |incident, now| incident.resolve(Some(operator.clone()), now)).await
     }
 
-    async fn change_incident(&self, id: &IncidentId, change: impl Fn(&Incident, DateTime<Utc>) -> Result<Incident, IncidentError>) -> Result<Incident, AppError> {
+    async fn change_incident(
+        &self,
+        id: &IncidentId,
+        change: impl Fn(&Incident, DateTime<Utc>) -> Result<Incident, IncidentError>,
+    ) -> Result<Incident, AppError> {
         self.ensure_writable()?;
         for _ in 0..ATTEMPTS {
             let incident = self.get_incident(id).await?;

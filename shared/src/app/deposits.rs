@@ -9,18 +9,16 @@
 
 use super::settlements::{Booking, book};
 use super::{AppError, Service};
-use crate::domain::deposit::{
-    self, Deposit, DepositNotice, DepositStatus, Judgement, Reversal, ReversalError, ReversalNotice,
-};
+use crate::domain::deposit::{self, Deposit, DepositNotice, DepositStatus, Judgement, Reversal, ReversalError, ReversalNotice};
 use crate::domain::settlement;
 use crate::domain::view::{AccountView, DepositView};
 use crate::domain::{DepositId, EventType, Fee, Krw, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
-use crate::ports::{Condition, Cursor, StoreError, Write};
-use crate::repo::deposits::{DepositFilter, NoticeRecord, ReversalClaim};
-use crate::repo::{self, Listing};
 use crate::domain::{Provider, ProviderKind};
+use crate::ports::{Condition, Cursor, StoreError, Write};
 use crate::providers::tosspayments::TossStatus;
 use crate::providers::{self, ProviderNotice};
+use crate::repo::deposits::{DepositFilter, NoticeRecord, ReversalClaim};
+use crate::repo::{self, Listing};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -112,9 +110,11 @@ impl Service {
         }
         match callback.status {
             TossStatus::Done => {
-                let amount = account.remaining().filter(|r| r.is_positive()).or(account.amount).ok_or_else(|| {
-                    AppError::field("orderId", "Toss Payments callbacks apply to one-time accounts only")
-                })?;
+                let amount = account
+                    .remaining()
+                    .filter(|r| r.is_positive())
+                    .or(account.amount)
+                    .ok_or_else(|| AppError::field("orderId", "Toss Payments callbacks apply to one-time accounts only"))?;
                 Ok(ProviderNotice::Deposit(DepositNotice {
                     provider: provider.id.clone(),
                     transaction_id: callback.transaction_key,
@@ -188,13 +188,15 @@ impl Service {
             let (writes, booking) = self.deposit_writes(account.as_ref(), &judgement, now, not_before)?;
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&judgement.deposit)),
-                Err(StoreError::ConditionFailed { index: 0 }) => match repo::deposits::get_notice(self.table.as_ref(), &notice.provider, &notice.transaction_id).await? {
-                    Some(NoticeRecord::Deposit(d)) => return Ok(NoticeAnswer::of(&d)),
-                    // A reversal recorded, before reversals had a key of their own, under the id
-                    // this deposit now uses: it moves to its own key, and the deposit is recorded.
-                    Some(NoticeRecord::Reversal(claim)) => self.move_legacy_reversal(&claim).await?,
-                    None => return Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
-                },
+                Err(StoreError::ConditionFailed { index: 0 }) => {
+                    match repo::deposits::get_notice(self.table.as_ref(), &notice.provider, &notice.transaction_id).await? {
+                        Some(NoticeRecord::Deposit(d)) => return Ok(NoticeAnswer::of(&d)),
+                        // A reversal recorded, before reversals had a key of their own, under the id
+                        // this deposit now uses: it moves to its own key, and the deposit is recorded.
+                        Some(NoticeRecord::Reversal(claim)) => self.move_legacy_reversal(&claim).await?,
+                        None => return Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
+                    }
+                }
                 Err(StoreError::ConditionFailed { index }) if booking.next_open_day(index).is_some() => not_before = booking.next_open_day(index),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => back_off(attempt).await,
                 Err(e) => return Err(e.into()),
@@ -319,9 +321,8 @@ impl Service {
             // the same change of it), or another one, debited here.
             let mut assigned = own.clone().filter(|a| original.assigned_to() == Some(&a.id));
             if let Some((target, amount)) = &effect.assigned_debit {
-                let account = repo::accounts::get(table, target)
-                    .await?
-                    .ok_or_else(|| AppError::Unavailable(format!("assigned account {target} is missing")))?;
+                let account =
+                    repo::accounts::get(table, target).await?.ok_or_else(|| AppError::Unavailable(format!("assigned account {target} is missing")))?;
                 let debited = deposit::debit_assigned(&account, *amount, now);
                 writes.push(repo::accounts::put_account(&debited, Condition::VersionIs(account.version))?);
                 assigned = Some(account);
@@ -337,11 +338,7 @@ impl Service {
                 }
                 // Money that was only held (an excess, a held deposit) was never settled.
                 let taken = Krw::new(original.credited.won() - effect.deposit.credited.won());
-                own.as_ref()
-                    .filter(|_| taken.is_positive())
-                    .map(|own| settlement::entry_of_partial_reversal(&original, own, taken, now))
-                    .into_iter()
-                    .collect()
+                own.as_ref().filter(|_| taken.is_positive()).map(|own| settlement::entry_of_partial_reversal(&original, own, taken, now)).into_iter().collect()
             };
             let booking = book(&mut writes, entries, now, not_before)?;
             match table.transact(writes).await {
@@ -363,11 +360,23 @@ impl Service {
         }
     }
 
-    pub async fn list_deposits(&self, merchant: &MerchantId, filter: &DepositFilter, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, AppError> {
+    pub async fn list_deposits(
+        &self,
+        merchant: &MerchantId,
+        filter: &DepositFilter,
+        limit: usize,
+        after: Option<Cursor>,
+    ) -> Result<Listing<Deposit>, AppError> {
         Ok(repo::deposits::list(self.table.as_ref(), merchant.as_str(), filter, limit, after).await?)
     }
 
-    pub async fn account_deposits(&self, merchant: &MerchantId, account: &VirtualAccountId, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, AppError> {
+    pub async fn account_deposits(
+        &self,
+        merchant: &MerchantId,
+        account: &VirtualAccountId,
+        limit: usize,
+        after: Option<Cursor>,
+    ) -> Result<Listing<Deposit>, AppError> {
         self.get_account(merchant, account).await?;
         Ok(repo::deposits::for_account(self.table.as_ref(), account, limit, after).await?)
     }

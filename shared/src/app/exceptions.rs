@@ -91,7 +91,13 @@ impl Service {
     }
 
     /// Deposits with an exception, newest first, optionally only those in `state`.
-    pub async fn list_exceptions(&self, owner: &ExceptionOwner, state: Option<ExceptionState>, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, AppError> {
+    pub async fn list_exceptions(
+        &self,
+        owner: &ExceptionOwner,
+        state: Option<ExceptionState>,
+        limit: usize,
+        after: Option<Cursor>,
+    ) -> Result<Listing<Deposit>, AppError> {
         let owner = match owner {
             ExceptionOwner::Merchant(m) => m.to_string(),
             ExceptionOwner::Unmatched => UNMATCHED.to_owned(),
@@ -169,7 +175,8 @@ impl Service {
         let mut entries = Vec::new();
         let mut credited = None;
         if let Some(target) = next.assigned_to().cloned() {
-            let account = repo::accounts::get(self.table.as_ref(), &target).await?.ok_or_else(|| AppError::field("account", format!("no virtual account {target}")))?;
+            let account =
+                repo::accounts::get(self.table.as_ref(), &target).await?.ok_or_else(|| AppError::field("account", format!("no virtual account {target}")))?;
             if next.merchant_id.as_ref().is_some_and(|m| m != &account.merchant_id) {
                 return Err(AppError::Conflict("an exception is assigned to an account of the same merchant".into()));
             }

@@ -93,12 +93,7 @@ impl Service {
     /// nothing was written and that request's answer is the one that counts. The inner result
     /// is the store's verdict on the use case's own writes, whose failed conditions keep the
     /// positions the use case gave them (the record goes last).
-    pub(crate) async fn commit_with_receipt<T>(
-        &self,
-        mut writes: Vec<Write>,
-        receipt: &Receipt<'_, T>,
-        value: &T,
-    ) -> Result<Result<(), StoreError>, AppError> {
+    pub(crate) async fn commit_with_receipt<T>(&self, mut writes: Vec<Write>, receipt: &Receipt<'_, T>, value: &T) -> Result<Result<(), StoreError>, AppError> {
         let Some((hold, answer)) = receipt.held else { return Ok(self.table.transact(writes).await) };
         let (status, body) = answer(value)?;
         let held = &hold.record;

@@ -6,9 +6,9 @@ pub mod alerts;
 pub mod auth;
 pub mod consumer;
 pub mod deposits;
+pub mod error;
 pub mod exceptions;
 pub mod expiry;
-pub mod error;
 pub mod idempotency;
 pub mod notices;
 pub mod reconcile;
@@ -123,24 +123,17 @@ impl Settings {
         let duration = |name: &str, default: Duration| -> Result<Duration, SettingsError> {
             match lookup(name) {
                 None => Ok(default),
-                Some(raw) => parse_duration(&raw).and_then(|d| Duration::from_std(d).ok()).filter(|d| *d > Duration::zero()).ok_or_else(|| {
-                    SettingsError { name: name.to_owned(), message: format!("`{raw}` is not a duration such as 500ms, 1s, 10m or 24h") }
-                }),
+                Some(raw) => parse_duration(&raw)
+                    .and_then(|d| Duration::from_std(d).ok())
+                    .filter(|d| *d > Duration::zero())
+                    .ok_or_else(|| SettingsError { name: name.to_owned(), message: format!("`{raw}` is not a duration such as 500ms, 1s, 10m or 24h") }),
             }
         };
         Ok(Settings {
             pool_cooldown: Duration::days(number("VACCOUNT_POOL_COOLDOWN_DAYS", defaults.pool_cooldown.num_days(), 0..=365)?),
-            pool_low_threshold: usize::try_from(number(
-                "VACCOUNT_POOL_LOW_THRESHOLD",
-                defaults.pool_low_threshold as i64,
-                0..=1_000_000,
-            )?)
-            .unwrap_or(defaults.pool_low_threshold),
-            idempotency_lease: Duration::seconds(number(
-                "VACCOUNT_IDEMPOTENCY_LEASE_SECS",
-                defaults.idempotency_lease.num_seconds(),
-                1..=3600,
-            )?),
+            pool_low_threshold: usize::try_from(number("VACCOUNT_POOL_LOW_THRESHOLD", defaults.pool_low_threshold as i64, 0..=1_000_000)?)
+                .unwrap_or(defaults.pool_low_threshold),
+            idempotency_lease: Duration::seconds(number("VACCOUNT_IDEMPOTENCY_LEASE_SECS", defaults.idempotency_lease.num_seconds(), 1..=3600)?),
             idempotency_ttl: defaults.idempotency_ttl,
             standby_of: None,
             webhook_retry_schedule: match lookup("VACCOUNT_WEBHOOK_RETRY_SCHEDULE") {
@@ -151,10 +144,7 @@ impl Settings {
                 None | Some("false") | Some("") => false,
                 Some("true") => true,
                 Some(other) => {
-                    return Err(SettingsError {
-                        name: "VACCOUNT_ALLOW_PRIVATE_WEBHOOKS".into(),
-                        message: format!("must be true or false, got `{other}`"),
-                    });
+                    return Err(SettingsError { name: "VACCOUNT_ALLOW_PRIVATE_WEBHOOKS".into(), message: format!("must be true or false, got `{other}`") });
                 }
             },
             due_soon_lead: duration("VACCOUNT_DUE_SOON_LEAD", defaults.due_soon_lead)?,
@@ -166,10 +156,7 @@ impl Settings {
                 _ => {
                     return Err(SettingsError {
                         name: "VACCOUNT_EVENT_FEED_HORIZON".into(),
-                        message: format!(
-                            "must be longer than the {} ms events may take to commit",
-                            crate::repo::outbox::commit_window().num_milliseconds()
-                        ),
+                        message: format!("must be longer than the {} ms events may take to commit", crate::repo::outbox::commit_window().num_milliseconds()),
                     });
                 }
             },

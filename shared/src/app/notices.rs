@@ -38,10 +38,7 @@ struct Contact {
 impl Contact {
     fn of(account: &AccountView) -> Contact {
         let customer = account.customer.as_ref();
-        let phone = customer
-            .and_then(|c| c.phone.as_deref())
-            .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
-            .filter(|p| !p.is_empty());
+        let phone = customer.and_then(|c| c.phone.as_deref()).map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>()).filter(|p| !p.is_empty());
         let email = customer.and_then(|c| c.email.as_deref()).map(str::trim).filter(|e| e.contains('@')).map(str::to_owned);
         Contact { phone, email }
     }
@@ -79,8 +76,15 @@ impl NoticeConsumer {
     /// Records the notice as settled without sending (`Skipped`) or as given up (`GaveUp`,
     /// together with `notice.failed`). Written once: a concurrent twin's write wins harmlessly.
     async fn finish(&self, event: &OutboxEvent, outcome: NoticeOutcome, reason: String, alert: Option<OutboxEvent>) -> Result<Outcome, AppError> {
-        let record =
-            NoticeRecord { event_id: event.id.clone(), channel: None, outcome, message_id: None, error: Some(reason), at: self.service.clock.now(), attempts: 0 };
+        let record = NoticeRecord {
+            event_id: event.id.clone(),
+            channel: None,
+            outcome,
+            message_id: None,
+            error: Some(reason),
+            at: self.service.clock.now(),
+            attempts: 0,
+        };
         let mut writes = vec![repo::notices::put_record(&record)?];
         if let Some(alert) = &alert {
             writes.extend(repo::outbox::put_event(alert)?);

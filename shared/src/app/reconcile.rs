@@ -116,7 +116,9 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum DayOutcome {
-    Reconciled { report: Box<ReportSummary> },
+    Reconciled {
+        report: Box<ReportSummary>,
+    },
     /// The statement has not arrived; it is looked for again at the next check.
     Waiting,
     /// The statement had not arrived by its deadline; ops were told (once). Still looked for.

@@ -48,7 +48,10 @@ fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Whether the account wants a reminder now: open, one-time, someone to tell, due ahead.
 fn wants_reminder(account: &VirtualAccount, now: DateTime<Utc>, horizon: DateTime<Utc>) -> bool {
-    let reachable = account.customer.as_ref().is_some_and(|c| c.phone.as_deref().is_some_and(|p| !p.trim().is_empty()) || c.email.as_deref().is_some_and(|e| e.contains('@')));
+    let reachable = account
+        .customer
+        .as_ref()
+        .is_some_and(|c| c.phone.as_deref().is_some_and(|p| !p.trim().is_empty()) || c.email.as_deref().is_some_and(|e| e.contains('@')));
     account.kind == AccountType::OneTime && account.status.is_open() && reachable && account.due_at.is_some_and(|due| due > now && due <= horizon)
 }
 

@@ -6,10 +6,10 @@
 //! where they were written (no timestamps, fixed XLSX document dates, fixed zip entry times),
 //! so the same entries give the same bytes.
 
+use crate::domain::Fee;
 use crate::domain::notice::mask_name;
 use crate::domain::settlement::{Row, SettlementFile, Totals};
 use crate::domain::time::kst;
-use crate::domain::Fee;
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 use serde::Serialize;
@@ -107,11 +107,7 @@ pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// One CSV field, quoted (RFC 4180) when it holds a separator, a quote or a line break.
 pub fn csv_field(out: &mut impl std::io::Write, text: &str) -> std::io::Result<()> {
-    if text.contains([',', '"', '\r', '\n']) {
-        write!(out, "\"{}\"", text.replace('"', "\"\""))
-    } else {
-        out.write_all(text.as_bytes())
-    }
+    if text.contains([',', '"', '\r', '\n']) { write!(out, "\"{}\"", text.replace('"', "\"\"")) } else { out.write_all(text.as_bytes()) }
 }
 
 /// Writes one day's CSV and XLSX.

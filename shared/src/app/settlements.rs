@@ -18,8 +18,8 @@ use crate::domain::calendar::{self, CalendarError};
 use crate::domain::settlement::{self, Row, Settlement, SettlementEntry, SettlementFile, Totals};
 use crate::domain::{EventType, MerchantId, OutboxEvent, SettlementId};
 use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, Cursor, StoreError, Table, Write};
-use crate::repo::{self, Listing};
 use crate::repo::settlements::DayEntries;
+use crate::repo::{self, Listing};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -360,7 +360,14 @@ impl Settlements {
     }
 
     /// A page of a merchant's settlements from `from` to `to`, oldest first.
-    pub async fn list(&self, merchant: &MerchantId, from: NaiveDate, to: NaiveDate, limit: usize, after: Option<Cursor>) -> Result<Listing<Settlement>, AppError> {
+    pub async fn list(
+        &self,
+        merchant: &MerchantId,
+        from: NaiveDate,
+        to: NaiveDate,
+        limit: usize,
+        after: Option<Cursor>,
+    ) -> Result<Listing<Settlement>, AppError> {
         if to < from {
             return Err(AppError::field("to", "must not be before `from`"));
         }
@@ -371,7 +378,13 @@ impl Settlements {
     }
 
     /// One of a settlement's files, for download. Only names the settlement lists are served.
-    pub async fn file(&self, merchant: &MerchantId, day: NaiveDate, name: &str, valid_for: std::time::Duration) -> Result<(BlobDownload, &'static str), AppError> {
+    pub async fn file(
+        &self,
+        merchant: &MerchantId,
+        day: NaiveDate,
+        name: &str,
+        valid_for: std::time::Duration,
+    ) -> Result<(BlobDownload, &'static str), AppError> {
         let settlement = repo::settlements::get_settlement(self.table.as_ref(), merchant, day).await?.ok_or(AppError::NotFound)?;
         if !settlement.files.iter().any(|f| f.name == name) {
             return Err(AppError::NotFound);

@@ -2,7 +2,7 @@
 
 use super::{AppError, Service};
 use crate::domain::merchant::new_secret;
-use crate::domain::{AccountNumber, ApiKey, DepositPolicy, ApiKeyId, BankCode, Fee, Merchant, MerchantId, PoolNumber, Provider, ProviderId, ProviderKind};
+use crate::domain::{AccountNumber, ApiKey, ApiKeyId, BankCode, DepositPolicy, Fee, Merchant, MerchantId, PoolNumber, Provider, ProviderId, ProviderKind};
 use crate::ports::{Condition, MAX_TRANSACTION_WRITES, StoreError};
 use crate::repo;
 use serde::Serialize;
@@ -52,14 +52,8 @@ impl Service {
             return Err(AppError::field("fee_per_deposit", "must not be negative"));
         }
         let now = self.clock.now();
-        let key = ApiKey {
-            id: ApiKeyId::generate(now),
-            merchant_id: MerchantId::generate(now),
-            secret: new_secret(),
-            active: true,
-            created_at: now,
-            version: 1,
-        };
+        let key =
+            ApiKey { id: ApiKeyId::generate(now), merchant_id: MerchantId::generate(now), secret: new_secret(), active: true, created_at: now, version: 1 };
         let merchant = Merchant {
             id: key.merchant_id.clone(),
             name: name.to_owned(),
@@ -71,10 +65,7 @@ impl Service {
             policy,
         };
         self.table
-            .transact(vec![
-                repo::merchants::put_merchant(&merchant, Condition::NotExists)?,
-                repo::merchants::put_api_key(&key, Condition::NotExists)?,
-            ])
+            .transact(vec![repo::merchants::put_merchant(&merchant, Condition::NotExists)?, repo::merchants::put_api_key(&key, Condition::NotExists)?])
             .await?;
         Ok(MerchantCreated { merchant_id: merchant.id, key_id: key.id, secret: key.secret })
     }
@@ -106,10 +97,8 @@ impl Service {
 
     pub async fn revoke_api_key(&self, merchant_id: &MerchantId, key_id: &ApiKeyId) -> Result<(), AppError> {
         let merchant = repo::merchants::get_merchant(self.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
-        let key = repo::merchants::get_api_key(self.table.as_ref(), key_id)
-            .await?
-            .filter(|k| &k.merchant_id == merchant_id && k.active)
-            .ok_or(AppError::NotFound)?;
+        let key =
+            repo::merchants::get_api_key(self.table.as_ref(), key_id).await?.filter(|k| &k.merchant_id == merchant_id && k.active).ok_or(AppError::NotFound)?;
         let mut updated = merchant.clone();
         updated.active_keys.retain(|k| k != key_id);
         updated.version += 1;
@@ -149,10 +138,7 @@ impl Service {
         if first.offset(last).is_none() {
             return Err(AppError::field("count", "the range runs past the width of the first number"));
         }
-        let numbers: Vec<PoolNumber> = (0..count)
-            .filter_map(|i| first.offset(i))
-            .map(|n| PoolNumber::new(bank, n, provider.clone()))
-            .collect();
+        let numbers: Vec<PoolNumber> = (0..count).filter_map(|i| first.offset(i)).map(|n| PoolNumber::new(bank, n, provider.clone())).collect();
         let mut result = PoolAdded { added: 0, skipped: 0 };
         for chunk in numbers.chunks(MAX_TRANSACTION_WRITES) {
             let writes = chunk.iter().map(|n| repo::pool::put_number(n, Condition::NotExists)).collect::<Result<Vec<_>, _>>()?;

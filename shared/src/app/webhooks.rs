@@ -14,8 +14,8 @@ use super::idempotency::Receipt;
 use super::{AppError, Service};
 use crate::domain::address::webhook_may_reach;
 use crate::domain::webhook::{
-    ATTEMPT_TIMEOUT, AttemptResult, Delivery, DeliveryState, MAX_ENDPOINTS_PER_MERCHANT, WebhookAttempt, WebhookEndpoint, WebhookSecret,
-    WebhookUrl, signature_header,
+    ATTEMPT_TIMEOUT, AttemptResult, Delivery, DeliveryState, MAX_ENDPOINTS_PER_MERCHANT, WebhookAttempt, WebhookEndpoint, WebhookSecret, WebhookUrl,
+    signature_header,
 };
 use crate::domain::{EventId, EventType, MerchantId, OutboxEvent, WebhookEndpointId};
 use crate::ports::{Condition, Cursor, HttpRequest, HttpSender, StoreError};
@@ -116,7 +116,12 @@ impl Service {
 
     /// [`Service::rotate_webhook_secret`], its answer committed with the rotation (`receipt`):
     /// a retry is told the same new secret, and the one the merchant still uses keeps signing.
-    pub async fn rotate_webhook_secret_with(&self, merchant: &MerchantId, id: &WebhookEndpointId, receipt: &Receipt<'_, RotatedSecret>) -> Result<RotatedSecret, AppError> {
+    pub async fn rotate_webhook_secret_with(
+        &self,
+        merchant: &MerchantId,
+        id: &WebhookEndpointId,
+        receipt: &Receipt<'_, RotatedSecret>,
+    ) -> Result<RotatedSecret, AppError> {
         self.ensure_writable()?;
         for _ in 0..UPDATE_ATTEMPTS {
             let endpoint = self.webhook_endpoint(merchant, id).await?;
@@ -134,7 +139,13 @@ impl Service {
     }
 
     /// An endpoint's delivery attempts, newest first.
-    pub async fn list_webhook_attempts(&self, merchant: &MerchantId, endpoint: &WebhookEndpointId, limit: usize, after: Option<Cursor>) -> Result<Listing<WebhookAttempt>, AppError> {
+    pub async fn list_webhook_attempts(
+        &self,
+        merchant: &MerchantId,
+        endpoint: &WebhookEndpointId,
+        limit: usize,
+        after: Option<Cursor>,
+    ) -> Result<Listing<WebhookAttempt>, AppError> {
         self.webhook_endpoint(merchant, endpoint).await?;
         Ok(repo::webhooks::attempts(self.table.as_ref(), endpoint, limit, after).await?)
     }

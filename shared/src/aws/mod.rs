@@ -8,8 +8,8 @@ pub mod sqs;
 pub mod stream;
 
 use crate::app::{Service, Settings};
-use crate::ports::SystemClock;
 use crate::ports::StoreError;
+use crate::ports::SystemClock;
 use crate::store::{DataKey, DynamoTable, SealedTable};
 // Every SDK crate re-exports these two from the same smithy crates.
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
@@ -142,9 +142,7 @@ pub fn init_logging() {
     let _ = tracing::subscriber::set_global_default(
         tracing_subscriber::fmt()
             .json()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-            )
+            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
             .with_current_span(false)
             .without_time()
             .finish(),

@@ -32,38 +32,19 @@ pub struct S3Blobs {
 
 impl S3Blobs {
     pub fn new(client: Client, bucket: impl Into<String>) -> S3Blobs {
-        S3Blobs {
-            client,
-            bucket: bucket.into(),
-            part_size: PART_SIZE,
-            single_put_limit: SINGLE_PUT_LIMIT,
-        }
+        S3Blobs { client, bucket: bucket.into(), part_size: PART_SIZE, single_put_limit: SINGLE_PUT_LIMIT }
     }
 
     /// Files larger than one part go in parts of `part_size` bytes, so a test can exercise a
     /// multipart upload with a file of a few parts. Panics below [`MIN_PART_SIZE`].
     pub fn with_part_size(client: Client, bucket: impl Into<String>, part_size: u64) -> S3Blobs {
-        assert!(
-            part_size >= MIN_PART_SIZE,
-            "S3 refuses parts smaller than {MIN_PART_SIZE} bytes"
-        );
-        S3Blobs {
-            client,
-            bucket: bucket.into(),
-            part_size,
-            single_put_limit: part_size,
-        }
+        assert!(part_size >= MIN_PART_SIZE, "S3 refuses parts smaller than {MIN_PART_SIZE} bytes");
+        S3Blobs { client, bucket: bucket.into(), part_size, single_put_limit: part_size }
     }
 
     /// A caller that drops this future mid-upload aborts nothing: the bucket needs an
     /// `AbortIncompleteMultipartUpload` lifecycle rule to remove what such uploads leave.
-    async fn put_in_parts(
-        &self,
-        key: &BlobKey,
-        file: &Path,
-        size: u64,
-        content_type: &str,
-    ) -> Result<(), BlobError> {
+    async fn put_in_parts(&self, key: &BlobKey, file: &Path, size: u64, content_type: &str) -> Result<(), BlobError> {
         let upload = self
             .client
             .create_multipart_upload()
@@ -73,22 +54,11 @@ impl S3Blobs {
             .send()
             .await
             .map_err(|e| unavailable("starting the upload of", key, e))?;
-        let upload_id = upload.upload_id().ok_or_else(|| {
-            BlobError::Unavailable(format!(
-                "starting the upload of {key}: S3 gave no upload id"
-            ))
-        })?;
+        let upload_id = upload.upload_id().ok_or_else(|| BlobError::Unavailable(format!("starting the upload of {key}: S3 gave no upload id")))?;
         let sent = self.send_parts(key, file, size, upload_id).await;
         if sent.is_err() {
             // The parts of an unfinished upload are kept, and billed, until it is aborted.
-            let aborted = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key.as_str())
-                .upload_id(upload_id)
-                .send()
-                .await;
+            let aborted = self.client.abort_multipart_upload().bucket(&self.bucket).key(key.as_str()).upload_id(upload_id).send().await;
             if let Err(e) = aborted {
                 tracing::warn!(key = %key, error = %DisplayErrorContext(&e), "could not abort a failed upload; its parts are kept");
             }
@@ -98,13 +68,7 @@ impl S3Blobs {
 
     /// Each part is streamed from its range of the file as it is sent, one part at a time, so
     /// memory stays small whatever the file's size.
-    async fn send_parts(
-        &self,
-        key: &BlobKey,
-        file: &Path,
-        size: u64,
-        upload_id: &str,
-    ) -> Result<(), BlobError> {
+    async fn send_parts(&self, key: &BlobKey, file: &Path, size: u64, upload_id: &str) -> Result<(), BlobError> {
         let mut parts = Vec::new();
         let (mut number, mut offset) = (1, 0);
         while offset < size {
@@ -127,12 +91,7 @@ impl S3Blobs {
                 .send()
                 .await
                 .map_err(|e| unavailable(&format!("sending part {number} of"), key, e))?;
-            parts.push(
-                CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(part.e_tag)
-                    .build(),
-            );
+            parts.push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag).build());
             number += 1;
             offset += length;
         }
@@ -141,11 +100,7 @@ impl S3Blobs {
             .bucket(&self.bucket)
             .key(key.as_str())
             .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
             .map_err(|e| unavailable("completing the upload of", key, e))?;
@@ -155,24 +110,13 @@ impl S3Blobs {
 
 #[async_trait]
 impl BlobStore for S3Blobs {
-    async fn put_file(
-        &self,
-        key: &BlobKey,
-        file: &Path,
-        content_type: &str,
-    ) -> Result<(), BlobError> {
-        let io_error =
-            |e: &dyn std::fmt::Display| BlobError::Io(format!("{}: {e}", file.display()));
-        let size = tokio::fs::metadata(file)
-            .await
-            .map_err(|e| io_error(&e))?
-            .len();
+    async fn put_file(&self, key: &BlobKey, file: &Path, content_type: &str) -> Result<(), BlobError> {
+        let io_error = |e: &dyn std::fmt::Display| BlobError::Io(format!("{}: {e}", file.display()));
+        let size = tokio::fs::metadata(file).await.map_err(|e| io_error(&e))?.len();
         if size > self.single_put_limit {
             return self.put_in_parts(key, file, size, content_type).await;
         }
-        let body = ByteStream::from_path(file)
-            .await
-            .map_err(|e| io_error(&e))?;
+        let body = ByteStream::from_path(file).await.map_err(|e| io_error(&e))?;
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -187,26 +131,14 @@ impl BlobStore for S3Blobs {
 
     /// The link is signed with this process's credentials and stops working when they expire,
     /// even before `valid_for` has passed: a Lambda's role credentials are temporary.
-    async fn download(
-        &self,
-        key: &BlobKey,
-        valid_for: Duration,
-    ) -> Result<Option<BlobDownload>, BlobError> {
+    async fn download(&self, key: &BlobKey, valid_for: Duration) -> Result<Option<BlobDownload>, BlobError> {
         // Signing makes no request and would sign a link to a missing file: S3 is asked first.
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-        {
+        match self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => return Ok(None),
             Err(e) => return Err(unavailable("looking up", key, e)),
         }
-        let presigning = PresigningConfig::expires_in(valid_for)
-            .map_err(|e| BlobError::Unavailable(format!("a download link for {key}: {e}")))?;
+        let presigning = PresigningConfig::expires_in(valid_for).map_err(|e| BlobError::Unavailable(format!("a download link for {key}: {e}")))?;
         let request = self
             .client
             .get_object()
@@ -219,23 +151,12 @@ impl BlobStore for S3Blobs {
     }
 
     async fn read(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BlobError> {
-        let object = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-        {
+        let object = match self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await {
             Ok(object) => object,
             Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(unavailable("reading", key, e)),
         };
-        let body = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| unavailable("reading", key, e))?;
+        let body = object.body.collect().await.map_err(|e| unavailable("reading", key, e))?;
         Ok(Some(body.into_bytes().to_vec()))
     }
 }

@@ -41,12 +41,8 @@ impl SnsPublisher {
 impl Publisher for SnsPublisher {
     async fn publish(&self, event: &OutboxEvent) -> Result<(), PublishError> {
         let message = serde_json::to_string(event).map_err(|e| PublishError(format!("event {}: {e}", event.id)))?;
-        let mut request = self
-            .client
-            .publish()
-            .topic_arn(&self.topic_arn)
-            .message(message)
-            .message_attributes(TYPE_ATTRIBUTE, string_attribute(event.kind.as_str())?);
+        let mut request =
+            self.client.publish().topic_arn(&self.topic_arn).message(message).message_attributes(TYPE_ATTRIBUTE, string_attribute(event.kind.as_str())?);
         if let Some(merchant) = &event.merchant_id {
             request = request.message_attributes(MERCHANT_ATTRIBUTE, string_attribute(merchant.as_str())?);
         }
@@ -56,10 +52,5 @@ impl Publisher for SnsPublisher {
 }
 
 fn string_attribute(value: &str) -> Result<MessageAttributeValue, PublishError> {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .map_err(|e| PublishError(e.to_string()))
+    MessageAttributeValue::builder().data_type("String").string_value(value).build().map_err(|e| PublishError(e.to_string()))
 }
-

@@ -36,11 +36,8 @@ enum RetryError {
 
 /// Hands every message of the batch to `consumer` and answers which ones Lambda must not delete.
 pub async fn handle_sqs_batch(consumer: &dyn Consumer, sqs: &Client, event: SqsEvent, now: DateTime<Utc>) -> SqsBatchResponse {
-    let failed: Vec<Option<String>> = futures_util::stream::iter(event.records)
-        .map(|message| handle_message(consumer, sqs, message, now))
-        .buffered(CONCURRENCY)
-        .collect()
-        .await;
+    let failed: Vec<Option<String>> =
+        futures_util::stream::iter(event.records).map(|message| handle_message(consumer, sqs, message, now)).buffered(CONCURRENCY).collect().await;
     let mut response = SqsBatchResponse::default();
     // A message without an id cannot be named; an empty identifier makes Lambda keep the
     // whole batch, which is the safe side. Lambda always sends ids.
@@ -113,13 +110,8 @@ async fn queue_url(sqs: &Client, arn: &str) -> Result<String, RetryError> {
         ["arn", _, "sqs", _, account, name] if !account.is_empty() && !name.is_empty() => (account, name),
         _ => return Err(RetryError::BadArn(arn.to_owned())),
     };
-    let out = sqs
-        .get_queue_url()
-        .queue_name(name)
-        .queue_owner_aws_account_id(account)
-        .send()
-        .await
-        .map_err(|e| RetryError::Sqs(super::sdk_error_detail(&e)))?;
+    let out =
+        sqs.get_queue_url().queue_name(name).queue_owner_aws_account_id(account).send().await.map_err(|e| RetryError::Sqs(super::sdk_error_detail(&e)))?;
     let url = out.queue_url.ok_or_else(|| RetryError::Sqs(format!("no URL for {arn}")))?;
     known_urls().lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_owned(), url.clone());
     Ok(url)

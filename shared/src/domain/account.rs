@@ -80,14 +80,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Waiting,
-        Status::PartiallyPaid,
-        Status::Paid,
-        Status::Overpaid,
-        Status::Expired,
-        Status::Closed,
-    ];
+    pub const ALL: [Status; 6] = [Status::Waiting, Status::PartiallyPaid, Status::Paid, Status::Overpaid, Status::Expired, Status::Closed];
 
     /// Still able to receive the money it was issued for.
     pub fn is_open(self) -> bool {
@@ -418,13 +411,7 @@ impl VirtualAccount {
         if !self.status.is_open() {
             return Err(TransitionError::NotAllowed { from: self.status.as_str(), action });
         }
-        Ok(VirtualAccount {
-            status: to,
-            number_released: true,
-            updated_at: now.max(self.updated_at),
-            version: self.version + 1,
-            ..self.clone()
-        })
+        Ok(VirtualAccount { status: to, number_released: true, updated_at: now.max(self.updated_at), version: self.version + 1, ..self.clone() })
     }
 }
 
@@ -468,10 +455,7 @@ mod tests {
     fn one_time_terms_default_to_72_hours_and_require_an_amount() {
         let t = AccountTerms::new(AccountType::OneTime, Some(Krw::new(1)), None, None, now()).unwrap();
         assert_eq!(t.due_at, Some(now() + Duration::hours(72)));
-        assert_eq!(
-            AccountTerms::new(AccountType::OneTime, None, None, None, now()),
-            Err(vec![TermsError::AmountRequired])
-        );
+        assert_eq!(AccountTerms::new(AccountType::OneTime, None, None, None, now()), Err(vec![TermsError::AmountRequired]));
     }
 
     #[test]

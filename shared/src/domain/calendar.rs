@@ -304,10 +304,7 @@ mod tests {
         // 12-30 Thu → 12-31 Fri is one; the second would be in 2028.
         assert_eq!(payout_date(date(2027, 12, 30), 1), Ok(date(2027, 12, 31)));
         assert_eq!(payout_date(date(2027, 12, 30), 2), Err(CalendarError::NotCovered(2028)));
-        assert_eq!(
-            CalendarError::NotCovered(2028).to_string(),
-            "the holiday table does not cover 2028; add that year to domain/calendar.rs"
-        );
+        assert_eq!(CalendarError::NotCovered(2028).to_string(), "the holiday table does not cover 2028; add that year to domain/calendar.rs");
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! storing them (atomically, conditional on versions) is the use case's business.
 
 use super::{
-    AccountNumber, AccountType, BankCode, DepositId, EventType, ExceptionId, Fee, Krw, MerchantId, NameMismatchPolicy,
-    OperatorName, ProviderId, Status, TransactionId, VirtualAccount, VirtualAccountId,
+    AccountNumber, AccountType, BankCode, DepositId, EventType, ExceptionId, Fee, Krw, MerchantId, NameMismatchPolicy, OperatorName, ProviderId, Status,
+    TransactionId, VirtualAccount, VirtualAccountId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -433,7 +433,13 @@ pub fn reverse(deposit: &Deposit, account: Option<&VirtualAccount>, reversal: Re
 /// overpayment refunded, a held deposit partly returned), then the credit; the deposit stays
 /// counted with what is left. Taking back everything it still holds, or more, is a whole
 /// reversal ([`reverse`]).
-pub fn reverse_part(deposit: &Deposit, account: Option<&VirtualAccount>, amount: Krw, reversal: Reversal, now: DateTime<Utc>) -> Result<ReversalEffect, ReversalError> {
+pub fn reverse_part(
+    deposit: &Deposit,
+    account: Option<&VirtualAccount>,
+    amount: Krw,
+    reversal: Reversal,
+    now: DateTime<Utc>,
+) -> Result<ReversalEffect, ReversalError> {
     if deposit.status == DepositStatus::Reversed {
         return Err(ReversalError::AlreadyReversed(deposit.id.clone()));
     }

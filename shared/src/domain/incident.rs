@@ -190,13 +190,7 @@ impl Incident {
         if self.status != IncidentStatus::Open {
             return Err(IncidentError::NotAllowed { from: self.status.as_str(), action: "acknowledged" });
         }
-        Ok(Incident {
-            status: IncidentStatus::Acknowledged,
-            acknowledged_by: Some(by),
-            acknowledged_at: Some(at),
-            version: self.version + 1,
-            ..self.clone()
-        })
+        Ok(Incident { status: IncidentStatus::Acknowledged, acknowledged_by: Some(by), acknowledged_at: Some(at), version: self.version + 1, ..self.clone() })
     }
 
     /// `by` is `None` when the alarm itself recovered.

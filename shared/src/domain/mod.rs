@@ -21,15 +21,15 @@ pub mod view;
 pub mod webhook;
 
 pub use account::{
-    AccountNumber, AccountPolicy, AccountRequest, AccountTerms, AccountType, Customer, Metadata, NameMismatchPolicy, Status, TermsError,
-    TransitionError, VirtualAccount,
+    AccountNumber, AccountPolicy, AccountRequest, AccountTerms, AccountType, Customer, Metadata, NameMismatchPolicy, Status, TermsError, TransitionError,
+    VirtualAccount,
 };
 pub use bank::BankCode;
+pub use deposit::{Deposit, DepositException, DepositNotice, DepositStatus, ExceptionReason, ExceptionState, Resolution};
 pub use event::{EventType, OutboxEvent, QueueName};
-pub use deposit::{Deposit, DepositNotice, DepositStatus, DepositException, ExceptionReason, ExceptionState, Resolution};
 pub use ids::{
-    ApiKeyId, DepositId, EventId, ExceptionId, IdError, IncidentId, MerchantId, OperatorName, OrderId, ProviderId, SettlementId,
-    TransactionId, VirtualAccountId, WebhookEndpointId,
+    ApiKeyId, DepositId, EventId, ExceptionId, IdError, IncidentId, MerchantId, OperatorName, OrderId, ProviderId, SettlementId, TransactionId,
+    VirtualAccountId, WebhookEndpointId,
 };
 pub use merchant::{ApiKey, DepositPolicy, Fee, Merchant, Provider, ProviderKind};
 pub use money::Krw;

@@ -28,11 +28,7 @@ impl Krw {
 
     /// A payment amount: what a merchant may ask for or a customer may send.
     pub fn payment(won: i64) -> Result<Krw, AmountError> {
-        if (Self::MIN_AMOUNT.0..=Self::MAX_AMOUNT.0).contains(&won) {
-            Ok(Krw(won))
-        } else {
-            Err(AmountError::OutOfRange)
-        }
+        if (Self::MIN_AMOUNT.0..=Self::MAX_AMOUNT.0).contains(&won) { Ok(Krw(won)) } else { Err(AmountError::OutOfRange) }
     }
 
     pub const fn won(self) -> i64 {

@@ -14,9 +14,13 @@ pub const SHARDS: u32 = 16;
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum NumberState {
     Free,
-    Assigned { account: VirtualAccountId },
+    Assigned {
+        account: VirtualAccountId,
+    },
     /// Released by its account; reusable from `until` on.
-    Cooling { until: DateTime<Utc> },
+    Cooling {
+        until: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,9 +71,7 @@ impl PoolNumber {
     /// The account closed or expired: the number rests for `cooldown` before reuse.
     pub fn release(&self, account: &VirtualAccountId, now: DateTime<Utc>, cooldown: Duration) -> Result<PoolNumber, PoolError> {
         match &self.state {
-            NumberState::Assigned { account: held } if held == account => {
-                Ok(self.with(NumberState::Cooling { until: now + cooldown }))
-            }
+            NumberState::Assigned { account: held } if held == account => Ok(self.with(NumberState::Cooling { until: now + cooldown })),
             _ => Err(PoolError::NotAssigned(self.account_number.clone())),
         }
     }

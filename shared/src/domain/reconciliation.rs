@@ -204,9 +204,7 @@ pub fn compare(day: NaiveDate, statement: &[StatementEntry], held: &Holdings, re
     let recoverable: BTreeSet<&TransactionId> = statement
         .iter()
         .filter_map(|e| match e {
-            StatementEntry::Deposit(d) if !deposits.contains_key(&d.transaction_id) && !reversals.contains_key(&d.transaction_id) => {
-                Some(&d.transaction_id)
-            }
+            StatementEntry::Deposit(d) if !deposits.contains_key(&d.transaction_id) && !reversals.contains_key(&d.transaction_id) => Some(&d.transaction_id),
             _ => None,
         })
         .collect();

@@ -24,8 +24,7 @@
 
 use super::calendar::kst_day;
 use super::{
-    AccountNumber, BankCode, Deposit, DepositId, Fee, Krw, MerchantId, OrderId, ProviderId, SettlementId, TransactionId, VirtualAccount,
-    VirtualAccountId,
+    AccountNumber, BankCode, Deposit, DepositId, Fee, Krw, MerchantId, OrderId, ProviderId, SettlementId, TransactionId, VirtualAccount, VirtualAccountId,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,7 +102,15 @@ pub struct SettlementEntry {
     pub credit_before: Option<Krw>,
 }
 
-fn entry(deposit: &Deposit, account: &VirtualAccount, kind: EntryKind, recorded_at: DateTime<Utc>, amount: Krw, deposits: i8, fee_terms: Option<Fee>) -> SettlementEntry {
+fn entry(
+    deposit: &Deposit,
+    account: &VirtualAccount,
+    kind: EntryKind,
+    recorded_at: DateTime<Utc>,
+    amount: Krw,
+    deposits: i8,
+    fee_terms: Option<Fee>,
+) -> SettlementEntry {
     SettlementEntry {
         merchant_id: account.merchant_id.clone(),
         day: kst_day(recorded_at),
@@ -159,10 +166,7 @@ pub fn entries_of_reversal(before: &Deposit, own: Option<&VirtualAccount>, assig
 /// The entry, recorded `now`, of `amount` taken back from the credit of `before` (the deposit
 /// as it was) on `own`, its account, at the terms the credit was charged.
 pub fn entry_of_partial_reversal(before: &Deposit, own: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> SettlementEntry {
-    SettlementEntry {
-        credit_before: Some(before.credited),
-        ..entry(before, own, EntryKind::PartialReversal, now, negate(amount), 0, before.fee_terms)
-    }
+    SettlementEntry { credit_before: Some(before.credited), ..entry(before, own, EntryKind::PartialReversal, now, negate(amount), 0, before.fee_terms) }
 }
 
 fn negate(amount: Krw) -> Krw {

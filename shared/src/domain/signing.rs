@@ -49,10 +49,7 @@ mod tests {
     #[test]
     fn known_vector() {
         // RFC 4231 test case 2.
-        assert_eq!(
-            sign_hex("Jefe", b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        assert_eq!(sign_hex("Jefe", b"what do ya want for nothing?"), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 
     #[test]

@@ -42,9 +42,7 @@ pub mod kst_serde {
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-            Option::<String>::deserialize(d)?
-                .map(|s| parse_rfc3339(&s).map_err(serde::de::Error::custom))
-                .transpose()
+            Option::<String>::deserialize(d)?.map(|s| parse_rfc3339(&s).map_err(serde::de::Error::custom)).transpose()
         }
     }
 }

@@ -1,11 +1,10 @@
 //! The public JSON shape of records: what API responses, events and webhooks show. One shape
 //! per record, so a merchant sees the same account whichever way it reaches them.
 
-use super::time::kst_serde;
 use super::deposit::{Deposit, DepositStatus, ExceptionReason, ExceptionState, Resolution};
+use super::time::kst_serde;
 use super::{
-    AccountType, BankCode, Customer, DepositId, ExceptionId, Krw, Metadata, OrderId, ProviderId, Status, TransactionId,
-    VirtualAccount, VirtualAccountId,
+    AccountType, BankCode, Customer, DepositId, ExceptionId, Krw, Metadata, OrderId, ProviderId, Status, TransactionId, VirtualAccount, VirtualAccountId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -119,13 +118,15 @@ impl From<&Deposit> for DepositView {
                 reason: e.reason,
                 amount: e.amount,
                 state: e.state,
-                resolution: e.resolution.as_ref().map(|r| match r {
-                    Resolution::Assign { .. } => "assign",
-                    Resolution::Refund { .. } => "refund",
-                    Resolution::WriteOff { .. } => "write_off",
-                    Resolution::Reversed => "reversed",
-                }
-                .to_owned()),
+                resolution: e.resolution.as_ref().map(|r| {
+                    match r {
+                        Resolution::Assign { .. } => "assign",
+                        Resolution::Refund { .. } => "refund",
+                        Resolution::WriteOff { .. } => "write_off",
+                        Resolution::Reversed => "reversed",
+                    }
+                    .to_owned()
+                }),
             }),
             reversed_at: d.reversal.as_ref().map(|r| r.reversed_at),
             version: d.version,

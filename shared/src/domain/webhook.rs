@@ -130,9 +130,11 @@ impl WebhookSecret {
     /// True when one of the space-separated `v1,…` signatures of `header` is ours for this
     /// message; compared in constant time.
     pub fn verifies(&self, header: &str, id: &str, timestamp: i64, body: &[u8]) -> bool {
-        header.split(' ').filter_map(|s| s.strip_prefix("v1,")).filter_map(|b64| STANDARD.decode(b64).ok()).any(|sig| {
-            self.mac(id, timestamp, body).verify_slice(&sig).is_ok()
-        })
+        header
+            .split(' ')
+            .filter_map(|s| s.strip_prefix("v1,"))
+            .filter_map(|b64| STANDARD.decode(b64).ok())
+            .any(|sig| self.mac(id, timestamp, body).verify_slice(&sig).is_ok())
     }
 
     fn mac(&self, id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
@@ -232,15 +234,7 @@ impl WebhookEndpoint {
                 Some(types)
             }
         };
-        Ok(WebhookEndpoint {
-            id,
-            merchant_id,
-            url,
-            event_types,
-            secrets: vec![SigningSecret { secret, expires_at: None }],
-            created_at: now,
-            version: 1,
-        })
+        Ok(WebhookEndpoint { id, merchant_id, url, event_types, secrets: vec![SigningSecret { secret, expires_at: None }], created_at: now, version: 1 })
     }
 
     pub fn subscribes_to(&self, kind: EventType) -> bool {
@@ -354,15 +348,7 @@ impl Delivery {
                 None => (DeliveryState::DeadLettered, None),
             }
         };
-        Delivery {
-            state,
-            attempts,
-            next_at,
-            last_status: result.status,
-            last_error: result.error.clone(),
-            version: self.version + 1,
-            ..self.clone()
-        }
+        Delivery { state, attempts, next_at, last_status: result.status, last_error: result.error.clone(), version: self.version + 1, ..self.clone() }
     }
 
     pub fn cancelled(&self) -> Delivery {
@@ -441,7 +427,13 @@ mod tests {
 
     #[test]
     fn metadata_and_link_local_are_refused_even_with_private_webhooks_allowed() {
-        for never in ["http://169.254.169.254/latest/meta-data", "https://169.254.1.1/", "http://[fe80::1]/", "http://[fd00:ec2::254]/", "http://[::ffff:169.254.169.254]/"] {
+        for never in [
+            "http://169.254.169.254/latest/meta-data",
+            "https://169.254.1.1/",
+            "http://[fe80::1]/",
+            "http://[fd00:ec2::254]/",
+            "http://[::ffff:169.254.169.254]/",
+        ] {
             assert!(matches!(WebhookUrl::parse(never, true), Err(WebhookUrlError::NotPublic(_))), "{never}");
         }
         assert!(WebhookUrl::parse("http://10.0.0.8:8080/hook", true).is_ok(), "private test receivers stay allowed");
@@ -450,7 +442,8 @@ mod tests {
     #[test]
     fn only_merchant_event_types_may_be_subscribed() {
         let url = WebhookUrl::parse("https://example.com/", false).unwrap();
-        let new = |types| WebhookEndpoint::new(WebhookEndpointId::generate(t0()), MerchantId::generate(t0()), url.clone(), types, WebhookSecret::generate(), t0());
+        let new =
+            |types| WebhookEndpoint::new(WebhookEndpointId::generate(t0()), MerchantId::generate(t0()), url.clone(), types, WebhookSecret::generate(), t0());
         assert_eq!(new(Some(vec![EventType::PoolLow])).unwrap_err(), EndpointError::NotMerchantEvent(EventType::PoolLow));
         assert_eq!(new(Some(vec![])).unwrap_err(), EndpointError::NoEventTypes);
         let paid = new(Some(vec![EventType::AccountPaid, EventType::AccountPaid])).unwrap();

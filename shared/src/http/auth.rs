@@ -2,8 +2,8 @@
 //! HTTP API authorizer never sees the body, so it could not check a signature over it
 //! (docs/decisions.md).
 
-use super::problem::{Problem, raw_response};
 use super::AppState;
+use super::problem::{Problem, raw_response};
 use crate::app::idempotency::{Claim, Hold, fingerprint};
 use crate::app::{AppError, Service};
 use crate::domain::Merchant;
@@ -32,10 +32,7 @@ fn auth_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, AppError> {
-    headers
-        .get(name)
-        .map(|v| v.to_str().map_err(|_| AppError::field(name, "must be visible ASCII")))
-        .transpose()
+    headers.get(name).map(|v| v.to_str().map_err(|_| AppError::field(name, "must be visible ASCII"))).transpose()
 }
 
 impl FromRequest<AppState> for Signed {
@@ -43,9 +40,9 @@ impl FromRequest<AppState> for Signed {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Signed, Problem> {
         let (parts, body) = request.into_parts();
-        let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", "request bodies are limited to 64 KiB")
-        })?;
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", "request bodies are limited to 64 KiB"))?;
         let path_and_query = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
         let headers = &parts.headers;
         let merchant = state

@@ -2,15 +2,13 @@
 //! every problem reported by field. Unknown fields are refused so typos do not pass silently.
 
 use crate::app::{AppError, FieldError};
+use crate::domain::deposit::Resolution;
 use crate::domain::time::parse_rfc3339;
-use crate::domain::{
-    AccountRequest, AccountTerms, AccountType, BankCode, Customer, DepositPolicy, Krw, Metadata, OrderId, Status,
-};
+use crate::domain::{AccountNumber, DepositStatus, VirtualAccountId};
+use crate::domain::{AccountRequest, AccountTerms, AccountType, BankCode, Customer, DepositPolicy, Krw, Metadata, OrderId, Status};
 use crate::ports::Cursor;
 use crate::repo::accounts::ListFilter;
 use crate::repo::deposits::DepositFilter;
-use crate::domain::deposit::Resolution;
-use crate::domain::{AccountNumber, DepositStatus, VirtualAccountId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -49,8 +47,7 @@ pub(crate) fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>
 
 /// Refuses keys of `map` outside `allowed`, naming each.
 pub(crate) fn only(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), AppError> {
-    let unknown: Vec<FieldError> =
-        map.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| FieldError::new(k.as_str(), "unknown field")).collect();
+    let unknown: Vec<FieldError> = map.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| FieldError::new(k.as_str(), "unknown field")).collect();
     if unknown.is_empty() { Ok(()) } else { Err(AppError::invalid("the body has unknown fields", unknown)) }
 }
 
@@ -116,9 +113,7 @@ pub(crate) fn required_time(fields: &mut Fields, map: &Map<String, Value>, name:
         }
         Some(_) => {
             let text = string(fields, map, name)?;
-            parse_rfc3339(text)
-                .map_err(|_| fields.fail(name, "must be an RFC 3339 time with offset, e.g. 2026-11-24T10:00:00+09:00"))
-                .ok()
+            parse_rfc3339(text).map_err(|_| fields.fail(name, "must be an RFC 3339 time with offset, e.g. 2026-11-24T10:00:00+09:00")).ok()
         }
     }
 }
@@ -136,10 +131,7 @@ pub(crate) fn bounded_text(fields: &mut Fields, field: &str, s: &str, max: usize
 /// `policy` is the merchant's: it supplies `allow_partial` when the request leaves it out, and
 /// the account carries the rest of it.
 pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>, policy: &DepositPolicy) -> Result<AccountRequest, AppError> {
-    let map = object(
-        body,
-        &["order_id", "type", "amount", "bank_code", "due_at", "allow_partial", "depositor_name", "customer", "metadata"],
-    )?;
+    let map = object(body, &["order_id", "type", "amount", "bank_code", "due_at", "allow_partial", "depositor_name", "customer", "metadata"])?;
     let mut f = Fields::default();
 
     let order_id = parsed::<OrderId>(&mut f, &map, "order_id");
@@ -155,9 +147,8 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>, policy: &DepositPoli
     let amount = amount(&mut f, &map, "amount");
     let amount_invalid = f.errors.iter().any(|e| e.field == "amount");
     let bank_code = parsed::<BankCode>(&mut f, &map, "bank_code");
-    let due_at = string(&mut f, &map, "due_at").and_then(|s| {
-        parse_rfc3339(s).map_err(|_| f.fail("due_at", "must be an RFC 3339 time with offset, e.g. 2026-11-27T23:59:59+09:00")).ok()
-    });
+    let due_at = string(&mut f, &map, "due_at")
+        .and_then(|s| parse_rfc3339(s).map_err(|_| f.fail("due_at", "must be an RFC 3339 time with offset, e.g. 2026-11-27T23:59:59+09:00")).ok());
     let due_invalid = f.errors.iter().any(|e| e.field == "due_at");
     let allow_partial = match map.get("allow_partial") {
         None | Some(Value::Null) => None,
@@ -167,8 +158,7 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>, policy: &DepositPoli
             None
         }
     };
-    let depositor_name =
-        string(&mut f, &map, "depositor_name").and_then(|s| bounded_text(&mut f, "depositor_name", s, MAX_DEPOSITOR_NAME_CHARS));
+    let depositor_name = string(&mut f, &map, "depositor_name").and_then(|s| bounded_text(&mut f, "depositor_name", s, MAX_DEPOSITOR_NAME_CHARS));
     let customer = match map.get("customer") {
         None | Some(Value::Null) => None,
         Some(Value::Object(c)) => parse_customer(&mut f, c),
@@ -243,7 +233,9 @@ fn parse_customer(f: &mut Fields, c: &Map<String, Value>) -> Option<Customer> {
     customer.email = text(f, "email").and_then(|s| {
         let ok = s.len() <= 254
             && !s.chars().any(|ch| ch.is_whitespace() || ch.is_control())
-            && s.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.'));
+            && s.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.')
+            });
         if !ok {
             f.fail("customer.email", "must be an email address");
         }
@@ -296,7 +288,10 @@ pub fn parse_list_query(query: Option<&str>) -> Result<ListParams, AppError> {
     let mut params = ListParams::default();
     let (mut f, paging) = listing_query(query, |f, name, value| {
         match name {
-            "status" => params.filter.status = value.parse::<Status>().map_err(|_| f.fail("status", "must be one of waiting, partially_paid, paid, overpaid, expired, closed")).ok(),
+            "status" => {
+                params.filter.status =
+                    value.parse::<Status>().map_err(|_| f.fail("status", "must be one of waiting, partially_paid, paid, overpaid, expired, closed")).ok()
+            }
             "order_id" => params.order_id = value.parse::<OrderId>().map_err(|e| f.fail("order_id", e)).ok(),
             "created_from" => params.filter.created_from = query_time(f, "created_from", value),
             "created_to" => params.filter.created_to = query_time(f, "created_to", value),
@@ -323,8 +318,8 @@ pub struct Paging {
 /// Reads a listing's query string: `limit` and `cursor` here, every other parameter through
 /// `other`, which answers false for a name it does not know. Each name may appear once.
 pub(crate) fn listing_query(query: Option<&str>, mut other: impl FnMut(&mut Fields, &str, &str) -> bool) -> Result<(Fields, Paging), AppError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-        .map_err(|_| AppError::invalid("the query string is malformed", vec![]))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).map_err(|_| AppError::invalid("the query string is malformed", vec![]))?;
     let mut f = Fields::default();
     let mut paging = Paging { limit: DEFAULT_LIMIT, cursor: None };
     let mut seen = std::collections::BTreeSet::new();
@@ -408,9 +403,7 @@ pub fn parse_resolution(body: &[u8]) -> Result<Resolution, AppError> {
 }
 
 fn query_time(f: &mut Fields, field: &str, value: &str) -> Option<DateTime<Utc>> {
-    parse_rfc3339(value)
-        .map_err(|_| f.fail(field, "must be an RFC 3339 time with offset; write + as %2B in a query string"))
-        .ok()
+    parse_rfc3339(value).map_err(|_| f.fail(field, "must be an RFC 3339 time with offset; write + as %2B in a query string")).ok()
 }
 
 pub fn encode_cursor(cursor: &Cursor) -> String {
@@ -448,7 +441,6 @@ pub fn parse_day(text: &str) -> Result<chrono::NaiveDate, &'static str> {
         _ => Err("must be a date such as 2026-11-24"),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

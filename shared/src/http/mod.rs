@@ -12,8 +12,8 @@ pub mod webhooks;
 
 use crate::app::idempotency::Receipt;
 use crate::app::{AppError, Service};
-use crate::domain::{VirtualAccount, VirtualAccountId};
 use crate::domain::view::AccountView;
+use crate::domain::{VirtualAccount, VirtualAccountId};
 use auth::{Signed, idempotent};
 use axum::Router;
 use axum::extract::rejection::PathRejection;
@@ -93,10 +93,7 @@ fn issue_group() -> Router<AppState> {
 }
 
 fn read_group() -> Router<AppState> {
-    Router::new()
-        .route("/v1/virtual-accounts", get(list_accounts))
-        .route("/v1/virtual-accounts/{id}", get(get_account))
-        .route("/healthz", get(health))
+    Router::new().route("/v1/virtual-accounts", get(list_accounts)).route("/v1/virtual-accounts/{id}", get(get_account)).route("/healthz", get(health))
 }
 
 fn close_group() -> Router<AppState> {
@@ -199,14 +196,8 @@ pub(crate) struct ListBody<T> {
 
 async fn list_accounts(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
     let params = dto::parse_list_query(uri.query())?;
-    let listing = state
-        .service
-        .list_accounts(&signed.merchant.id, params.order_id.as_ref(), &params.filter, params.limit, params.cursor)
-        .await?;
-    let body = ListBody {
-        data: listing.items.iter().map(AccountView::from).collect(),
-        next_cursor: listing.next.as_ref().map(dto::encode_cursor),
-    };
+    let listing = state.service.list_accounts(&signed.merchant.id, params.order_id.as_ref(), &params.filter, params.limit, params.cursor).await?;
+    let body = ListBody { data: listing.items.iter().map(AccountView::from).collect(), next_cursor: listing.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))
 }
 
@@ -222,7 +213,11 @@ async fn close_account(State(state): State<AppState>, id: Result<Path<String>, P
     .await
 }
 
-async fn provider_notice(State(state): State<AppState>, provider: Result<Path<String>, PathRejection>, request: axum::extract::Request) -> Result<Response, AppError> {
+async fn provider_notice(
+    State(state): State<AppState>,
+    provider: Result<Path<String>, PathRejection>,
+    request: axum::extract::Request,
+) -> Result<Response, AppError> {
     let Path(provider) = provider.map_err(|_| AppError::NotFound)?;
     let source = request.extensions().get::<ClientIp>().map(|c| c.0);
     let (parts, body) = request.into_parts();

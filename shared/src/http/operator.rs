@@ -2,6 +2,7 @@
 //! (`vaccount operator add`): the deposit exceptions queue and its resolution. The full admin
 //! API and dashboard come later; these are what an operator needs to clear exceptions now.
 
+use super::problem::Problem;
 use super::{AppState, ListBody, dto, json};
 use crate::app::AppError;
 use crate::app::exceptions::{ExceptionAction, ExceptionOwner};
@@ -9,7 +10,6 @@ use crate::domain::deposit::{Deposit, ExceptionState};
 use crate::domain::view::DepositView;
 use crate::domain::{ExceptionId, MerchantId, OperatorName};
 use axum::Router;
-use super::problem::Problem;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::response::Response;

@@ -42,10 +42,7 @@ impl Problem {
 impl From<AppError> for Problem {
     fn from(e: AppError) -> Problem {
         match e {
-            AppError::Invalid { detail, errors } => Problem {
-                errors,
-                ..Problem::new(StatusCode::BAD_REQUEST, "invalid_request", "Invalid request", detail)
-            },
+            AppError::Invalid { detail, errors } => Problem { errors, ..Problem::new(StatusCode::BAD_REQUEST, "invalid_request", "Invalid request", detail) },
             AppError::Unauthorized(detail) => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail),
             AppError::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
             AppError::NotFound => Problem::not_found(),
@@ -62,12 +59,9 @@ impl From<AppError> for Problem {
                 "Idempotency-Key reused",
                 "this Idempotency-Key was used with a different request",
             ),
-            AppError::PoolExhausted { bank } => Problem::new(
-                StatusCode::CONFLICT,
-                "pool_exhausted",
-                "No account numbers left",
-                format!("no virtual account numbers are free for bank {bank}"),
-            ),
+            AppError::PoolExhausted { bank } => {
+                Problem::new(StatusCode::CONFLICT, "pool_exhausted", "No account numbers left", format!("no virtual account numbers are free for bank {bank}"))
+            }
             AppError::Unavailable(detail) => {
                 // The detail names storage internals: logs only, never the response.
                 tracing::error!(%detail, "request failed: unavailable");

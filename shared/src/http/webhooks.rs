@@ -129,10 +129,8 @@ async fn create_endpoint(State(state): State<AppState>, signed: Signed) -> Respo
 async fn list_endpoints(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
     let paging = dto::parse_paging(uri.query())?;
     let listing = state.service.list_webhook_endpoints(&signed.merchant.id, paging.limit, paging.cursor).await?;
-    let body = ListBody {
-        data: listing.items.iter().map(|e| EndpointView::of(e, false)).collect(),
-        next_cursor: listing.next.as_ref().map(dto::encode_cursor),
-    };
+    let body =
+        ListBody { data: listing.items.iter().map(|e| EndpointView::of(e, false)).collect(), next_cursor: listing.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))
 }
 
@@ -155,7 +153,11 @@ async fn rotate_secret(State(state): State<AppState>, id: Result<Path<String>, P
     idempotent(service, signed, move |hold| async move {
         dto::parse_empty(&signed.body)?;
         let answer = |rotated: &RotatedSecret| {
-            let view = RotatedView { id: rotated.endpoint_id.clone(), secret: rotated.secret.to_string(), previous_secret_expires_at: rotated.previous_secret_expires_at };
+            let view = RotatedView {
+                id: rotated.endpoint_id.clone(),
+                secret: rotated.secret.to_string(),
+                previous_secret_expires_at: rotated.previous_secret_expires_at,
+            };
             Ok((StatusCode::OK.as_u16(), body_of(&view)?))
         };
         let receipt = Receipt::new(hold.as_deref(), &answer);
@@ -184,7 +186,8 @@ async fn resend_event(State(state): State<AppState>, id: Result<Path<String>, Pa
     idempotent(service, signed, move |hold| async move {
         dto::parse_empty(&signed.body)?;
         let event_id = parse_event_id(id)?;
-        let answer = |request: &OutboxEvent| Ok((StatusCode::ACCEPTED.as_u16(), body_of(&ResendView { event_id: event_id.clone(), resend_id: request.id.clone() })?));
+        let answer =
+            |request: &OutboxEvent| Ok((StatusCode::ACCEPTED.as_u16(), body_of(&ResendView { event_id: event_id.clone(), resend_id: request.id.clone() })?));
         let receipt = Receipt::new(hold.as_deref(), &answer);
         let request = service.resend_event_with(&signed.merchant.id, &event_id, &receipt).await?;
         answer(&request)

@@ -50,10 +50,7 @@ impl NhnMessenger {
     async fn post(&self, path: String, body: Value) -> Result<ProviderMessageId, MessagingError> {
         let request = HttpRequest {
             url: format!("{}{path}", self.config.base_url),
-            headers: vec![
-                ("Content-Type".into(), "application/json;charset=UTF-8".into()),
-                ("X-Secret-Key".into(), self.config.secret_key.clone()),
-            ],
+            headers: vec![("Content-Type".into(), "application/json;charset=UTF-8".into()), ("X-Secret-Key".into(), self.config.secret_key.clone())],
             body: serde_json::to_vec(&body).map_err(|e| MessagingError::Unreadable(e.to_string()))?,
             timeout: TIMEOUT,
         };
@@ -83,15 +80,13 @@ fn read_answer(body: &[u8]) -> Result<ProviderMessageId, MessagingError> {
     let payload = answer.get("message").or_else(|| answer.pointer("/body/data")).unwrap_or(&Value::Null);
     // One recipient per request: its own result decides (an unknown number is refused here).
     for list in ["sendResults", "sendResultList", "results"] {
-        if let Some(failed) = payload.get(list).and_then(Value::as_array).and_then(|rs| rs.iter().find(|r| r.get("resultCode").and_then(Value::as_i64).is_some_and(|c| c != 0))) {
+        if let Some(failed) =
+            payload.get(list).and_then(Value::as_array).and_then(|rs| rs.iter().find(|r| r.get("resultCode").and_then(Value::as_i64).is_some_and(|c| c != 0)))
+        {
             return Err(declined(failed));
         }
     }
-    payload
-        .get("requestId")
-        .and_then(Value::as_str)
-        .map(|id| ProviderMessageId(id.to_owned()))
-        .ok_or_else(|| MessagingError::Unreadable("no requestId".into()))
+    payload.get("requestId").and_then(Value::as_str).map(|id| ProviderMessageId(id.to_owned())).ok_or_else(|| MessagingError::Unreadable("no requestId".into()))
 }
 
 #[async_trait]
@@ -220,9 +215,7 @@ pub fn messenger_from_lookup(
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
             return Err(SettingsError { name: "VACCOUNT_MESSAGING_URL".into(), message: "must be an http(s) URL".into() });
         }
-        let required = |name: &str| {
-            present(name).ok_or_else(|| SettingsError { name: name.into(), message: "is required with VACCOUNT_MESSAGING_URL".into() })
-        };
+        let required = |name: &str| present(name).ok_or_else(|| SettingsError { name: name.into(), message: "is required with VACCOUNT_MESSAGING_URL".into() });
         let config = NhnConfig {
             base_url,
             app_key: required("VACCOUNT_MESSAGING_APP_KEY")?,
@@ -237,10 +230,7 @@ pub fn messenger_from_lookup(
         (Some(path), _) => PathBuf::from(path),
         (None, Some(dir)) => dir.join(NOTICES_FILE),
         (None, None) => {
-            return Err(SettingsError {
-                name: "VACCOUNT_MESSAGING_URL".into(),
-                message: "is required where there is no data dir for the notices file".into(),
-            });
+            return Err(SettingsError { name: "VACCOUNT_MESSAGING_URL".into(), message: "is required where there is no data dir for the notices file".into() });
         }
     };
     Ok(Arc::new(FileMessenger::new(path)))

@@ -216,12 +216,10 @@ fn entry(provider: &ProviderId, record: &Record, at: &[usize; 8], errors: &mut V
                     None
                 }
                 // Whole won in plain digits: no sign, no separators, no decimals.
-                text if text.bytes().all(|b| b.is_ascii_digit()) => {
-                    text.parse::<i64>().ok().and_then(|n| Krw::payment(n).ok()).or_else(|| {
-                        fail("amount", "must be a whole number of won from 1 to 10000000000".into());
-                        None
-                    })
-                }
+                text if text.bytes().all(|b| b.is_ascii_digit()) => text.parse::<i64>().ok().and_then(|n| Krw::payment(n).ok()).or_else(|| {
+                    fail("amount", "must be a whole number of won from 1 to 10000000000".into());
+                    None
+                }),
                 _ => {
                     fail("amount", "must be a whole number of won from 1 to 10000000000, digits only".into());
                     None
@@ -232,7 +230,15 @@ fn entry(provider: &ProviderId, record: &Record, at: &[usize; 8], errors: &mut V
             let depositor_name = (!name.is_empty()).then(|| crate::domain::deposit::bounded_raw_name(name));
             match (transaction_id, bank_code, account_number, won, occurred_at) {
                 (Some(transaction_id), Some(bank_code), Some(account_number), Some(amount), Some(deposited_at)) => {
-                    Some(StatementEntry::Deposit(DepositNotice { provider: provider.clone(), transaction_id, bank_code, account_number, amount, depositor_name, deposited_at }))
+                    Some(StatementEntry::Deposit(DepositNotice {
+                        provider: provider.clone(),
+                        transaction_id,
+                        bank_code,
+                        account_number,
+                        amount,
+                        depositor_name,
+                        deposited_at,
+                    }))
                 }
                 _ => None,
             }
@@ -362,7 +368,10 @@ mod tests {
     fn deposits_and_reversals_read_into_notices() {
         let entries = parse(&bank(), &statement(&[DEPOSIT, REVERSAL], "\r\n")).unwrap();
         let StatementEntry::Deposit(d) = &entries[0] else { panic!("a deposit") };
-        assert_eq!((d.transaction_id.as_str(), d.bank_code, d.account_number.as_str(), d.amount), ("T-1", BankCode::Kookmin, "12345678901234", Krw::new(35_000)));
+        assert_eq!(
+            (d.transaction_id.as_str(), d.bank_code, d.account_number.as_str(), d.amount),
+            ("T-1", BankCode::Kookmin, "12345678901234", Krw::new(35_000))
+        );
         assert_eq!((d.depositor_name.as_deref(), d.deposited_at), (Some("홍길동"), parse_rfc3339("2026-11-24T01:00:00Z").unwrap()));
         assert_eq!(d.provider, bank());
         let StatementEntry::Reversal(r) = &entries[1] else { panic!("a reversal") };

@@ -7,9 +7,9 @@
 //! Toss may add fields to its payloads, so unknown fields are ignored here (unlike our own API).
 
 use crate::app::AppError;
+use crate::domain::Krw;
 use crate::domain::TransactionId;
 use crate::domain::time::kst;
-use crate::domain::Krw;
 use crate::http::dto::{Fields, amount, object_lenient, string};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -68,10 +68,12 @@ pub fn parse(body: &[u8]) -> Result<TossCallback, AppError> {
         }
         value
     };
-    let created_at = required(&mut f, "createdAt").and_then(|t| parse_time(&t).or_else(|| {
-        f.fail("createdAt", "must be yyyy-MM-ddTHH:mm:ss.SSSSSS");
-        None
-    }));
+    let created_at = required(&mut f, "createdAt").and_then(|t| {
+        parse_time(&t).or_else(|| {
+            f.fail("createdAt", "must be yyyy-MM-ddTHH:mm:ss.SSSSSS");
+            None
+        })
+    });
     let secret = required(&mut f, "secret");
     let status = required(&mut f, "status").and_then(|s| match s.as_str() {
         "DONE" => Some(TossStatus::Done),
@@ -124,11 +126,14 @@ mod tests {
         assert_eq!((cb.status, cb.cancel_amount), (TossStatus::PartialCanceled, Some(Krw::new(2500))), "the entry of this callback's key");
         let top = br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"PARTIAL_CANCELED","transactionKey":"k","orderId":"o","cancelAmount":300}"#;
         assert_eq!(parse(top).unwrap().cancel_amount, Some(Krw::new(300)));
-        let Err(AppError::Invalid { errors, .. }) = parse(br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"PARTIAL_CANCELED","transactionKey":"k","orderId":"o"}"#) else {
+        let Err(AppError::Invalid { errors, .. }) =
+            parse(br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"PARTIAL_CANCELED","transactionKey":"k","orderId":"o"}"#)
+        else {
             panic!("a partial cancellation without an amount is refused")
         };
         assert_eq!(errors[0].field, "cancelAmount");
-        let cancelled = br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"CANCELED","transactionKey":"k","orderId":"o","cancels":[{"cancelAmount":-1}]}"#;
+        let cancelled =
+            br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"CANCELED","transactionKey":"k","orderId":"o","cancels":[{"cancelAmount":-1}]}"#;
         assert_eq!(parse(cancelled).unwrap().cancel_amount, None, "a whole cancellation is never refused over `cancels`");
     }
 

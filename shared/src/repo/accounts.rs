@@ -78,11 +78,7 @@ pub fn put_account(account: &VirtualAccount, condition: Condition) -> Result<Wri
 /// The writes that create a new account: the account, its id reference, and its order claim.
 /// The order claim is the last write, so a duplicate order fails at index `base + 2`.
 pub fn create_account(account: &VirtualAccount, idempotency_key: Option<&str>) -> Result<Vec<Write>, StoreError> {
-    let reference = AccountRef {
-        merchant_id: account.merchant_id.clone(),
-        bank_code: account.bank_code,
-        account_number: account.account_number.clone(),
-    };
+    let reference = AccountRef { merchant_id: account.merchant_id.clone(), bank_code: account.bank_code, account_number: account.account_number.clone() };
     Ok(vec![
         put_account(account, Condition::NotExists)?,
         ItemBuilder::new(&ref_key(&account.id), "account_ref").data(&reference)?.put(Condition::NotExists),
@@ -106,21 +102,13 @@ pub async fn order_claim(table: &dyn Table, merchant: &MerchantId, order: &Order
     table.get(&order_key(merchant, order)).await?.as_ref().map(data_of).transpose()
 }
 
-pub async fn find_by_order(
-    table: &dyn Table,
-    merchant: &MerchantId,
-    order: &OrderId,
-) -> Result<Option<VirtualAccount>, StoreError> {
+pub async fn find_by_order(table: &dyn Table, merchant: &MerchantId, order: &OrderId) -> Result<Option<VirtualAccount>, StoreError> {
     let Some(claim) = order_claim(table, merchant, order).await? else { return Ok(None) };
     get(table, &claim.account).await
 }
 
 /// The newest account ever issued on a number, open or not: who a deposit to it belongs to.
-pub async fn latest_on_number(
-    table: &dyn Table,
-    bank: BankCode,
-    number: &AccountNumber,
-) -> Result<Option<VirtualAccount>, StoreError> {
+pub async fn latest_on_number(table: &dyn Table, bank: BankCode, number: &AccountNumber) -> Result<Option<VirtualAccount>, StoreError> {
     let query = Query::table(number_partition(bank, number)).range(SortRange::BeginsWith("VA#".into())).descending().limit(1);
     let page = table.query(&query).await?;
     page.items.first().map(data_of).transpose()

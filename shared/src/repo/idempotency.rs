@@ -10,8 +10,13 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum Progress {
     /// A request holds the key until `lease_until`; after that a crashed holder is presumed dead.
-    InFlight { lease_until: DateTime<Utc> },
-    Done { status: u16, body: String },
+    InFlight {
+        lease_until: DateTime<Utc>,
+    },
+    Done {
+        status: u16,
+        body: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

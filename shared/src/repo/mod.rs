@@ -211,7 +211,13 @@ pub(crate) async fn last_day(table: &dyn crate::ports::Table, key: &Key) -> Resu
 }
 
 /// Moves a daily job's checkpoint to `day` (conditional on `version`, the one read); the new version.
-pub(crate) async fn record_day(table: &dyn crate::ports::Table, key: &Key, kind: &str, day: chrono::NaiveDate, version: Option<u64>) -> Result<u64, StoreError> {
+pub(crate) async fn record_day(
+    table: &dyn crate::ports::Table,
+    key: &Key,
+    kind: &str,
+    day: chrono::NaiveDate,
+    version: Option<u64>,
+) -> Result<u64, StoreError> {
     let next = version.map_or(1, |v| v + 1);
     let condition = version.map_or(Condition::NotExists, Condition::VersionIs);
     let write = ItemBuilder::new(key, kind).version(next).data(&DayCheckpoint { last_day: day })?.put(condition);

@@ -60,10 +60,7 @@ fn record_key(record: &NoticeRecord) -> Key {
 /// once (a second consumer giving up at the same time fails on it and raises nothing).
 pub fn put_record(record: &NoticeRecord) -> Result<Write, StoreError> {
     let condition = if record.channel.is_some() { Condition::Always } else { Condition::NotExists };
-    Ok(ItemBuilder::new(&record_key(record), "notice_record")
-        .data(record)?
-        .expires_at((record.at + Duration::days(RECORD_DAYS)).timestamp())
-        .put(condition))
+    Ok(ItemBuilder::new(&record_key(record), "notice_record").data(record)?.expires_at((record.at + Duration::days(RECORD_DAYS)).timestamp()).put(condition))
 }
 
 /// Every record of an event's notice: one Query of a small partition (at most four items).

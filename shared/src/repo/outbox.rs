@@ -74,9 +74,7 @@ pub fn put_event(event: &OutboxEvent) -> Result<[Write; 2], StoreError> {
     let stamped = feed_clock();
     let at = position(stamped, &event.id);
     let mut event_item = ItemBuilder::new(&event_key(&event.id), "event").data(event)?.put(Condition::NotExists);
-    let mut feed_item = ItemBuilder::new(&Key::new(feed_partition(&owner_of(event), shard), at.clone()), "event_feed")
-        .data(event)?
-        .put(Condition::NotExists);
+    let mut feed_item = ItemBuilder::new(&Key::new(feed_partition(&owner_of(event), shard), at.clone()), "event_feed").data(event)?.put(Condition::NotExists);
     if let Write::Put { item, .. } = &mut event_item {
         item.insert(FEED_POSITION.into(), Attr::S(at));
     }
@@ -155,9 +153,7 @@ pub async fn merchant_page(
     if lo <= visible_until {
         for shard in 0..EVENT_SHARDS {
             // One more than `scan`: the `after` entry itself may come back and is dropped.
-            let query = Query::table(feed_partition(merchant.as_str(), shard))
-                .range(SortRange::Between(lo.clone(), visible_until.clone()))
-                .limit(scan + 1);
+            let query = Query::table(feed_partition(merchant.as_str(), shard)).range(SortRange::Between(lo.clone(), visible_until.clone())).limit(scan + 1);
             // A shard cut short (DynamoDB's 1 MB) would let the merge run past its unread entries.
             let page = super::query_up_to_limit(table, &query).await?;
             more |= page.next.is_some();

@@ -27,20 +27,14 @@ fn instant_key(at: DateTime<Utc>) -> String {
 }
 
 pub fn put_number(number: &PoolNumber, condition: Condition) -> Result<Write, StoreError> {
-    let builder = ItemBuilder::new(&number_key(number.bank_code, &number.account_number), "pool_number")
-        .version(number.version)
-        .data(number)?;
+    let builder = ItemBuilder::new(&number_key(number.bank_code, &number.account_number), "pool_number").version(number.version).data(number)?;
     let builder = match &number.state {
-        NumberState::Free => builder.index(
-            Index::Gsi3,
-            free_partition(number.bank_code, number.shard()),
-            format!("{}#{}", number.spread(), number.account_number),
-        ),
-        NumberState::Cooling { until } => builder.index(
-            Index::Gsi3,
-            cooling_partition(number.bank_code),
-            format!("{}#{}", instant_key(*until), number.account_number),
-        ),
+        NumberState::Free => {
+            builder.index(Index::Gsi3, free_partition(number.bank_code, number.shard()), format!("{}#{}", number.spread(), number.account_number))
+        }
+        NumberState::Cooling { until } => {
+            builder.index(Index::Gsi3, cooling_partition(number.bank_code), format!("{}#{}", instant_key(*until), number.account_number))
+        }
         NumberState::Assigned { .. } => builder,
     };
     Ok(builder.put(condition))
@@ -53,13 +47,7 @@ pub async fn get(table: &dyn Table, bank: BankCode, number: &AccountNumber) -> R
 /// Up to `limit` numbers of one shard that looked free when the index was last updated,
 /// read from `start` (a spread value, see [`PoolNumber::spread`]) onwards and wrapping around,
 /// so that concurrent callers starting at random points mostly see different numbers.
-pub async fn free_candidates(
-    table: &dyn Table,
-    bank: BankCode,
-    shard: u32,
-    start: &str,
-    limit: usize,
-) -> Result<Vec<PoolNumber>, StoreError> {
+pub async fn free_candidates(table: &dyn Table, bank: BankCode, shard: u32, start: &str, limit: usize) -> Result<Vec<PoolNumber>, StoreError> {
     let partition = free_partition(bank, shard);
     let upper = Query::index(Index::Gsi3, &partition).range(SortRange::Between(start.to_owned(), "~".into())).limit(limit);
     // A short page is not the end of the range (DynamoDB stops at 1 MB): read on before
@@ -74,9 +62,7 @@ pub async fn free_candidates(
 
 /// Cooling numbers whose rest is over at `now`, oldest first.
 pub async fn thawable(table: &dyn Table, bank: BankCode, now: DateTime<Utc>, limit: usize) -> Result<Vec<PoolNumber>, StoreError> {
-    let query = Query::index(Index::Gsi3, cooling_partition(bank))
-        .range(SortRange::Between("0".to_owned(), format!("{}#~", instant_key(now))))
-        .limit(limit);
+    let query = Query::index(Index::Gsi3, cooling_partition(bank)).range(SortRange::Between("0".to_owned(), format!("{}#~", instant_key(now)))).limit(limit);
     let page = table.query(&query).await?;
     page.items.iter().map(data_of).collect()
 }

@@ -126,7 +126,6 @@ fn run_key() -> Key {
     Key::new("RECON#run", "CHECKPOINT")
 }
 
-
 /// The last day through which the scheduled run reconciled every provider, and the version.
 pub async fn last_run(table: &dyn Table) -> Result<Option<(NaiveDate, u64)>, StoreError> {
     super::last_day(table, &run_key()).await

@@ -12,8 +12,8 @@
 //! so the check reads spread over the same shards as the writes.
 
 use super::{ItemBuilder, data_of, time_key, version_of};
-use crate::domain::settlement::{Settlement, SettlementEntry};
 use crate::domain::MerchantId;
+use crate::domain::settlement::{Settlement, SettlementEntry};
 use crate::ports::{Condition, Cursor, Key, Query, SortRange, StoreError, Table, Write};
 use chrono::NaiveDate;
 use std::collections::VecDeque;
@@ -117,10 +117,7 @@ fn settlement_key(merchant: &MerchantId, day: NaiveDate) -> Key {
 }
 
 pub fn put_settlement(settlement: &Settlement, condition: Condition) -> Result<Write, StoreError> {
-    Ok(ItemBuilder::new(&settlement_key(&settlement.merchant_id, settlement.date), "settlement")
-        .version(settlement.version)
-        .data(settlement)?
-        .put(condition))
+    Ok(ItemBuilder::new(&settlement_key(&settlement.merchant_id, settlement.date), "settlement").version(settlement.version).data(settlement)?.put(condition))
 }
 
 pub async fn get_settlement(table: &dyn Table, merchant: &MerchantId, day: NaiveDate) -> Result<Option<Settlement>, StoreError> {
@@ -200,7 +197,6 @@ pub fn put_seals_migrated(at: chrono::DateTime<chrono::Utc>) -> Result<Write, St
 fn run_key() -> Key {
     Key::new("SETTLE#run", "CHECKPOINT")
 }
-
 
 /// The last day the scheduled run settled, and the checkpoint's version.
 pub async fn last_run(table: &dyn Table) -> Result<Option<(NaiveDate, u64)>, StoreError> {

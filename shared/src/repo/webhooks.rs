@@ -57,10 +57,7 @@ fn expiry(at: chrono::DateTime<chrono::Utc>) -> i64 {
 }
 
 pub fn put_endpoint(endpoint: &WebhookEndpoint, condition: Condition) -> Result<Write, StoreError> {
-    Ok(ItemBuilder::new(&endpoint_key(&endpoint.merchant_id, &endpoint.id), "webhook_endpoint")
-        .version(endpoint.version)
-        .data(endpoint)?
-        .put(condition))
+    Ok(ItemBuilder::new(&endpoint_key(&endpoint.merchant_id, &endpoint.id), "webhook_endpoint").version(endpoint.version).data(endpoint)?.put(condition))
 }
 
 pub fn delete_endpoint(endpoint: &WebhookEndpoint) -> Write {

@@ -22,12 +22,7 @@ impl LocalBlobs {
 
 #[async_trait]
 impl BlobStore for LocalBlobs {
-    async fn put_file(
-        &self,
-        key: &BlobKey,
-        file: &Path,
-        _content_type: &str,
-    ) -> Result<(), BlobError> {
+    async fn put_file(&self, key: &BlobKey, file: &Path, _content_type: &str) -> Result<(), BlobError> {
         let (source, target) = (file.to_owned(), self.path_of(key));
         tokio::task::spawn_blocking(move || replace_with_copy(&source, &target))
             .await
@@ -35,11 +30,7 @@ impl BlobStore for LocalBlobs {
             .map_err(|e| BlobError::Io(format!("storing {key}: {e}")))
     }
 
-    async fn download(
-        &self,
-        key: &BlobKey,
-        _valid_for: std::time::Duration,
-    ) -> Result<Option<BlobDownload>, BlobError> {
+    async fn download(&self, key: &BlobKey, _valid_for: std::time::Duration) -> Result<Option<BlobDownload>, BlobError> {
         let path = self.path_of(key);
         match tokio::fs::metadata(&path).await {
             Ok(meta) if meta.is_file() => Ok(Some(BlobDownload::Local(path))),
@@ -61,24 +52,18 @@ impl BlobStore for LocalBlobs {
 /// A directory where a file is expected (key `a` while `a/b` exists), or a file where a
 /// directory is (key `a/b` while `a` exists), is as good as nothing under that key.
 fn is_absent(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::IsADirectory
-    )
+    matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::IsADirectory)
 }
 
 /// Copies `source` over `target` so that a reader sees the old file or the new one, never a
 /// part: the copy is written beside the target, flushed to disk, then renamed over it.
 fn replace_with_copy(source: &Path, target: &Path) -> io::Result<()> {
-    let dir = target
-        .parent()
-        .ok_or_else(|| io::Error::other("a key names a file below the root"))?;
+    let dir = target.parent().ok_or_else(|| io::Error::other("a key names a file below the root"))?;
     std::fs::create_dir_all(dir)?;
     // `~` is not allowed in keys, so the temporary name can never be another file's key.
     let name = target.file_name().unwrap_or_default().to_string_lossy();
     let temporary = dir.join(format!("{name}~{}", ulid::Ulid::new()));
-    let written =
-        write_synced_copy(source, &temporary).and_then(|()| std::fs::rename(&temporary, target));
+    let written = write_synced_copy(source, &temporary).and_then(|()| std::fs::rename(&temporary, target));
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }

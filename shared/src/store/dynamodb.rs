@@ -2,17 +2,15 @@
 //! `expires_at`, Streams for the outbox. Every DynamoDB expression of the service lives here.
 
 use crate::ports::{
-    Attr, Condition, Index, Item, Key, PK, Page, Query, SK, SortRange, StoreError, Table, VERSION, Write,
-    validate_cursor, validate_transaction,
+    Attr, Condition, Index, Item, Key, PK, Page, Query, SK, SortRange, StoreError, Table, VERSION, Write, validate_cursor, validate_transaction,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, Put,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification, TransactWriteItem,
 };
 use std::collections::HashMap;
 
@@ -69,9 +67,7 @@ impl DynamoTable {
     /// stream record and copies them on each transaction, which makes a long test crawl.
     pub async fn create_table(&self, with_stream: bool) -> Result<(), StoreError> {
         let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-        let string_attr = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
-        };
+        let string_attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
         let mut create = self
             .client
             .create_table()
@@ -104,13 +100,7 @@ impl DynamoTable {
         self.client
             .update_time_to_live()
             .table_name(&self.table)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name(crate::ports::EXPIRES_AT)
-                    .build()
-                    .map_err(invalid)?,
-            )
+            .time_to_live_specification(TimeToLiveSpecification::builder().enabled(true).attribute_name(crate::ports::EXPIRES_AT).build().map_err(invalid)?)
             .send()
             .await
             .map_err(sdk_unavailable)?;
@@ -126,15 +116,7 @@ impl DynamoTable {
 #[async_trait]
 impl Table for DynamoTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_unavailable)?;
+        let out = self.client.get_item().table_name(&self.table).set_key(Some(key_map(key))).consistent_read(true).send().await.map_err(sdk_unavailable)?;
         out.item.map(from_dynamo_item).transpose()
     }
 
@@ -174,20 +156,13 @@ impl Table for DynamoTable {
             .set_expression_attribute_values(Some(values))
             .scan_index_forward(!query.descending)
             .limit(limit)
-            .set_exclusive_start_key(
-                query
-                    .after
-                    .as_ref()
-                    .map(|c| c.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect()),
-            )
+            .set_exclusive_start_key(query.after.as_ref().map(|c| c.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect()))
             .send()
             .await
             .map_err(|e| match &e {
                 // DynamoDB refuses a start key outside the key condition; the embedded store
                 // never reaches that point because the cursor names another partition first.
-                SdkError::ServiceError(s) if query.after.is_some() && s.err().code() == Some("ValidationException") => {
-                    StoreError::InvalidCursor
-                }
+                SdkError::ServiceError(s) if query.after.is_some() && s.err().code() == Some("ValidationException") => StoreError::InvalidCursor,
                 _ => sdk_unavailable(e),
             })?;
         let items = out.items.unwrap_or_default().into_iter().map(from_dynamo_item).collect::<Result<Vec<_>, _>>()?;
@@ -311,10 +286,7 @@ fn condition_expression(condition: Condition) -> Expression {
 }
 
 fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        (PK.to_owned(), AttributeValue::S(key.pk.clone())),
-        (SK.to_owned(), AttributeValue::S(key.sk.clone())),
-    ])
+    HashMap::from([(PK.to_owned(), AttributeValue::S(key.pk.clone())), (SK.to_owned(), AttributeValue::S(key.sk.clone()))])
 }
 
 fn to_dynamo_item(item: Item) -> HashMap<String, AttributeValue> {
@@ -340,9 +312,7 @@ pub fn from_dynamo_item(item: HashMap<String, AttributeValue>) -> Result<Item, S
 fn from_dynamo(value: AttributeValue) -> Result<Attr, StoreError> {
     Ok(match value {
         AttributeValue::S(s) => Attr::S(s),
-        AttributeValue::N(n) => {
-            Attr::N(n.parse().map_err(|_| StoreError::Unavailable(format!("non-integer number {n} in table")))?)
-        }
+        AttributeValue::N(n) => Attr::N(n.parse().map_err(|_| StoreError::Unavailable(format!("non-integer number {n} in table")))?),
         AttributeValue::Bool(b) => Attr::Bool(b),
         AttributeValue::Null(_) => Attr::Null,
         AttributeValue::L(l) => Attr::L(l.into_iter().map(from_dynamo).collect::<Result<_, _>>()?),

@@ -17,8 +17,8 @@
 //! caller hears "done" before its commit is on disk.
 
 use crate::ports::{
-    Attr, Condition, Cursor, EXPIRES_AT, Index, Item, Key, PK, Page, Query, SK, SortRange, StoreError, Table, VERSION, Write,
-    cursor_after, validate_cursor, validate_transaction,
+    Attr, Condition, Cursor, EXPIRES_AT, Index, Item, Key, PK, Page, Query, SK, SortRange, StoreError, Table, VERSION, Write, cursor_after, validate_cursor,
+    validate_transaction,
 };
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -29,8 +29,7 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
-const GSI: [TableDefinition<&[u8], ()>; 3] =
-    [TableDefinition::new("gsi1"), TableDefinition::new("gsi2"), TableDefinition::new("gsi3")];
+const GSI: [TableDefinition<&[u8], ()>; 3] = [TableDefinition::new("gsi1"), TableDefinition::new("gsi2"), TableDefinition::new("gsi3")];
 /// Items carrying `expires_at`, by that instant: DynamoDB's TTL, done by [`EmbeddedTable::purge_expired`].
 const EXPIRY: TableDefinition<&[u8], ()> = TableDefinition::new("expiry");
 /// The change stream: sequence number → `pk \0 sk` of the inserted item.
@@ -94,10 +93,9 @@ impl EmbeddedTable {
 
     fn open_inner(path: &Path, stream_sk: Option<String>) -> Result<EmbeddedTable, StoreError> {
         let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Unavailable(format!(
-                "{} is in use by another process (is `vaccount serve` running on this data dir?)",
-                path.display()
-            )),
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::Unavailable(format!("{} is in use by another process (is `vaccount serve` running on this data dir?)", path.display()))
+            }
             other => unavailable(other),
         })?;
         EmbeddedTable::start(db, stream_sk)
@@ -236,11 +234,7 @@ impl<'t> Tables<'t> {
     fn open(txn: &'t redb::WriteTransaction) -> Result<Tables<'t>, StoreError> {
         Ok(Tables {
             items: txn.open_table(ITEMS).map_err(unavailable)?,
-            gsi: [
-                txn.open_table(GSI[0]).map_err(unavailable)?,
-                txn.open_table(GSI[1]).map_err(unavailable)?,
-                txn.open_table(GSI[2]).map_err(unavailable)?,
-            ],
+            gsi: [txn.open_table(GSI[0]).map_err(unavailable)?, txn.open_table(GSI[1]).map_err(unavailable)?, txn.open_table(GSI[2]).map_err(unavailable)?],
             expiry: txn.open_table(EXPIRY).map_err(unavailable)?,
         })
     }
@@ -327,9 +321,7 @@ impl Table for EmbeddedTable {
                 }
             }
         }
-        let next = ((found.len() == query.limit || cut) && query.limit > 0)
-            .then(|| found.last().map(|last| cursor_after(query, last)))
-            .flatten();
+        let next = ((found.len() == query.limit || cut) && query.limit > 0).then(|| found.last().map(|last| cursor_after(query, last))).flatten();
         Ok(Page { items: found, next })
     }
 
@@ -460,10 +452,7 @@ fn split_item_key(key: &[u8]) -> Result<(&str, &str), StoreError> {
     Ok((pk, sk))
 }
 
-fn first_failed_condition(
-    items: &redb::Table<&'static [u8], &'static [u8]>,
-    writes: &[Write],
-) -> Result<Option<usize>, StoreError> {
+fn first_failed_condition(items: &redb::Table<&'static [u8], &'static [u8]>, writes: &[Write]) -> Result<Option<usize>, StoreError> {
     for (i, write) in writes.iter().enumerate() {
         let (key, condition) = match write {
             Write::Put { item, condition } => (Key::of(item).ok_or_else(|| StoreError::Invalid("item without key".into()))?, *condition),
@@ -505,9 +494,7 @@ fn item_key(pk: &str, sk: &str) -> Vec<u8> {
 /// The index entry of an item, if it carries both index attributes (sparse indexes).
 fn index_entry(index: Index, key: &Key, item: &Item) -> Option<Vec<u8>> {
     match (item.get(index.pk()), item.get(index.sk())) {
-        (Some(Attr::S(ipk)), Some(Attr::S(isk))) => Some(
-            [ipk.as_bytes(), b"\0", isk.as_bytes(), b"\0", key.pk.as_bytes(), b"\0", key.sk.as_bytes()].concat(),
-        ),
+        (Some(Attr::S(ipk)), Some(Attr::S(isk))) => Some([ipk.as_bytes(), b"\0", isk.as_bytes(), b"\0", key.pk.as_bytes(), b"\0", key.sk.as_bytes()].concat()),
         _ => None,
     }
 }

@@ -37,10 +37,8 @@ impl DataKey {
     fn seal(&self, key: &Key, plaintext: &[u8]) -> Result<String, StoreError> {
         let nonce: [u8; NONCE_LEN] = rand::random();
         let aad = aad(key);
-        let sealed = self
-            .0
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
-            .map_err(|_| StoreError::Invalid("sealing failed".into()))?;
+        let sealed =
+            self.0.encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad }).map_err(|_| StoreError::Invalid("sealing failed".into()))?;
         Ok(format!("{PREFIX}{}", STANDARD.encode([nonce.as_slice(), &sealed].concat())))
     }
 

@@ -84,10 +84,9 @@ impl FakeProvider {
         match (answer, channel) {
             (Answer::Status(code), _) => (StatusCode::from_u16(code).unwrap(), "server error".into()),
             (_, "slack") => (StatusCode::OK, "ok".into()),
-            (Answer::Decline, _) => (
-                StatusCode::OK,
-                json!({"header": {"isSuccessful": false, "resultCode": -1006, "resultMessage": "invalid recipient 01012345678"}}).to_string(),
-            ),
+            (Answer::Decline, _) => {
+                (StatusCode::OK, json!({"header": {"isSuccessful": false, "resultCode": -1006, "resultMessage": "invalid recipient 01012345678"}}).to_string())
+            }
             (Answer::Accept, "alimtalk") => (
                 StatusCode::OK,
                 json!({"header": {"isSuccessful": true, "resultCode": 0, "resultMessage": "SUCCESS"},

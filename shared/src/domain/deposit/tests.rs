@@ -195,7 +195,9 @@ fn a_partial_cancellation_takes_back_held_money_first_then_credit() {
     let a = one_time(35_000, false, AccountPolicy::default());
     let over = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-1", 50_000, "홍길동", t0()), t0());
     let (d, a) = (over.deposit, over.account.unwrap());
-    let cut = |d: &Deposit, a: &VirtualAccount, won: i64| reverse_part(d, Some(a), Krw::new(won), Reversal { transaction_id: "C".parse().unwrap(), reversed_at: t0() }, t0()).unwrap();
+    let cut = |d: &Deposit, a: &VirtualAccount, won: i64| {
+        reverse_part(d, Some(a), Krw::new(won), Reversal { transaction_id: "C".parse().unwrap(), reversed_at: t0() }, t0()).unwrap()
+    };
     // 10,000 of the 15,000 overpaid goes back: the excess shrinks, the credit stays.
     let e = cut(&d, &a, 10_000);
     let (d2, a2) = (e.deposit, e.account.unwrap());
@@ -243,12 +245,29 @@ fn an_excess_assigned_back_to_its_own_account_is_counted_once_and_reversed_in_on
 enum Op {
     /// A notice to account `to` (or an unknown number), `minutes` after t0, transaction `tx`
     /// (a small space, so the same transaction comes again now and then).
-    Deposit { to: Option<usize>, amount: i64, minutes: i64, other_name: bool, tx: u8 },
-    Reverse { tx: u8 },
-    Expire { hours: i64 },
-    Close { account: usize },
-    Assign { tx: u8, to: usize },
-    Refund { tx: u8 },
+    Deposit {
+        to: Option<usize>,
+        amount: i64,
+        minutes: i64,
+        other_name: bool,
+        tx: u8,
+    },
+    Reverse {
+        tx: u8,
+    },
+    Expire {
+        hours: i64,
+    },
+    Close {
+        account: usize,
+    },
+    Assign {
+        tx: u8,
+        to: usize,
+    },
+    Refund {
+        tx: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -391,8 +410,7 @@ impl World {
         for a in &self.accounts {
             let live = self.deposits.values().filter(|d| d.status != DepositStatus::Reversed);
             let own: i64 = live.clone().filter(|d| d.virtual_account_id.as_ref() == Some(&a.id)).map(|d| d.credited.won()).sum();
-            let assigned: i64 =
-                live.clone().filter(|d| d.assigned_to() == Some(&a.id)).map(|d| d.exception.as_ref().map_or(0, |e| e.amount.won())).sum();
+            let assigned: i64 = live.clone().filter(|d| d.assigned_to() == Some(&a.id)).map(|d| d.exception.as_ref().map_or(0, |e| e.amount.won())).sum();
             // An excess assigned back to its own account is credit, no longer excess.
             let excess: i64 = live
                 .filter(|d| d.virtual_account_id.as_ref() == Some(&a.id) && d.assigned_to() != Some(&a.id))

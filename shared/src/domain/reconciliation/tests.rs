@@ -3,9 +3,9 @@
 //! work, and recording what was recoverable leaves nothing more to recover.
 
 use super::*;
+use crate::domain::DepositStatus;
 use crate::domain::deposit::{Reversal, match_deposit};
 use crate::domain::time::parse_rfc3339;
-use crate::domain::DepositStatus;
 use chrono::Duration;
 use proptest::prelude::*;
 
