@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of vaccount. Installs what it needs (idempotently), runs cfn-lint, checks
+# Runs every test of vaccount. Installs what it needs (idempotently), checks the formatting and
+# clippy's lints (warnings fail), runs cfn-lint, checks
 # docs/openapi.yaml against a running `vaccount serve`, starts its own moto_server on a free
 # 127.0.0.1 port, runs the whole workspace under cargo-nextest, and stops the server by PID
 # on the way out, pass or fail.
@@ -27,6 +28,13 @@ step "cargo-nextest"
 if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install --locked cargo-nextest
 fi
+
+step "cargo fmt --check"
+cargo fmt --all --check
+echo "formatted as rustfmt.toml says"
+
+step "cargo clippy --workspace --all-targets -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cfn-lint template.yaml"
 "$venv/bin/cfn-lint" template.yaml
