@@ -371,7 +371,7 @@ def check_webhooks(call, demo):
     call("DELETE", f"/v1/webhook-endpoints/{UNKNOWN_ENDPOINT}", signer=merchant_signer(demo["key_id"], "wrong"), expect=401)
 
     # The events the earlier checks caused, oldest first, once they are older than the feed's
-    # horizon (VACCOUNT_EVENT_FEED_HORIZON, 5 s by default; docs/decisions.md, 20).
+    # horizon (VACCOUNT_EVENT_FEED_HORIZON, 5 s by default; docs/decisions.md, 21).
     time.sleep(5.5)
     events = call("GET", "/v1/events?limit=100", expect=200).json()["data"]
     ids = [e["id"] for e in events]
