@@ -121,10 +121,14 @@ pub fn put_settlement(settlement: &Settlement, condition: Condition) -> Result<W
 }
 
 pub async fn get_settlement(table: &dyn Table, merchant: &MerchantId, day: NaiveDate) -> Result<Option<Settlement>, StoreError> {
-    let Some(item) = table.get(&settlement_key(merchant, day)).await? else { return Ok(None) };
-    let mut settlement: Settlement = data_of(&item)?;
-    settlement.version = version_of(&item).unwrap_or(settlement.version);
-    Ok(Some(settlement))
+    table.get(&settlement_key(merchant, day)).await?.as_ref().map(settlement_of).transpose()
+}
+
+/// A stored settlement, its version the item's.
+fn settlement_of(item: &crate::ports::Item) -> Result<Settlement, StoreError> {
+    let mut settlement: Settlement = data_of(item)?;
+    settlement.version = version_of(item).unwrap_or(settlement.version);
+    Ok(settlement)
 }
 
 /// A page of a merchant's settlements from `from` to `to` (inclusive), oldest first.
@@ -137,22 +141,9 @@ pub async fn list_settlements(
     after: Option<Cursor>,
 ) -> Result<super::Listing<Settlement>, StoreError> {
     let range = SortRange::Between(format!("STL#{from}"), format!("STL#{to}"));
-    let query = Query::table(format!("MCH#{merchant}")).range(range);
-    let mut items = Vec::new();
-    let mut cursor = after;
-    // A page may stop short of `limit` (DynamoDB's 1 MB) with more to come: read on.
-    loop {
-        let page = table.query(&query.clone().limit(limit - items.len()).after(cursor)).await?;
-        for item in &page.items {
-            let mut settlement: Settlement = data_of(item)?;
-            settlement.version = version_of(item).unwrap_or(settlement.version);
-            items.push(settlement);
-        }
-        cursor = page.next;
-        if cursor.is_none() || items.len() >= limit {
-            return Ok(super::Listing { items, next: cursor });
-        }
-    }
+    let query = Query::table(format!("MCH#{merchant}")).range(range).limit(limit).after(after);
+    let page = super::query_up_to_limit(table, &query).await?;
+    Ok(super::Listing { items: page.items.iter().map(settlement_of).collect::<Result<_, _>>()?, next: page.next })
 }
 
 /// Every shard of a merchant's day sealed: no entry can join it any more. Idempotent.
