@@ -263,3 +263,17 @@ async fn a_transaction_past_its_commit_deadline_is_refused_whole(backend: Backen
     t.table.transact(vec![put(in_time.clone(), Condition::NotExists)]).await.unwrap();
     assert_eq!(t.table.get(&Key::new("P", "in-time")).await.unwrap(), Some(in_time));
 }
+
+/// Dropping the embedded store releases its file before the drop returns: `vaccount settle`
+/// or a restarted `serve` opens the data dir right after a process let go of it, and a writer
+/// thread still holding the database would refuse them with "in use by another process".
+#[tokio::test]
+async fn the_embedded_store_releases_its_file_when_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.redb");
+    for round in 0..200 {
+        let table = vaccount::store::EmbeddedTable::open(&path).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        table.transact(vec![put(item("P", &format!("{round}"), &[]), Condition::NotExists)]).await.unwrap();
+        drop(table);
+    }
+}

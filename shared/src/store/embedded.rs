@@ -55,6 +55,9 @@ struct Job {
 pub struct EmbeddedTable {
     db: Arc<Database>,
     writer: mpsc::Sender<Job>,
+    /// The writer thread, joined on drop: it holds the database (and so the file's lock) until
+    /// it has seen the channel close, and the next process to open the file must not race it.
+    writer_thread: Option<std::thread::JoinHandle<()>>,
     /// Woken after every commit that appended to the stream.
     stream_grew: Arc<tokio::sync::Notify>,
     /// Tests only ([`EmbeddedTable::with_page_bytes`]): a query stops once its items reach this
@@ -116,19 +119,20 @@ impl EmbeddedTable {
         let writer_db = db.clone();
         let stream_grew = Arc::new(tokio::sync::Notify::new());
         let notify = stream_grew.clone();
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("embedded-writer".into())
             .spawn(move || write_loop(&writer_db, &jobs, stream_sk.as_deref(), &notify))
             .map_err(unavailable)?;
-        Ok(EmbeddedTable { db, writer, stream_grew, page_bytes: None })
+        Ok(EmbeddedTable { db, writer, writer_thread: Some(writer_thread), stream_grew, page_bytes: None })
     }
 
     /// Makes every query stop once the items it read reach `bytes` (the item that crosses the
     /// limit is not returned) and answer a cursor, as a DynamoDB Query does at 1 MB. For tests:
     /// code that reads pages must behave the same on both backends, and only this makes the
     /// embedded store return short pages.
-    pub fn with_page_bytes(self, bytes: usize) -> EmbeddedTable {
-        EmbeddedTable { page_bytes: Some(bytes), ..self }
+    pub fn with_page_bytes(mut self, bytes: usize) -> EmbeddedTable {
+        self.page_bytes = Some(bytes);
+        self
     }
 
     /// Resolves when the stream may have grown since the last call (a permit is kept if nobody
@@ -350,6 +354,17 @@ impl PageBudget {
                 true
             }
             Some(_) => false,
+        }
+    }
+}
+
+impl Drop for EmbeddedTable {
+    /// Closes the job channel and waits for the writer to finish the group it holds, so the
+    /// file is released (once read transactions end) when the drop returns.
+    fn drop(&mut self) {
+        drop(std::mem::replace(&mut self.writer, mpsc::channel().0));
+        if let Some(thread) = self.writer_thread.take() {
+            let _ = thread.join();
         }
     }
 }
