@@ -81,7 +81,7 @@ pub async fn open(location: &Location) -> Result<Arc<dyn Table>, CliError> {
             let secret = std::env::var("VACCOUNT_DATA_KEY_SECRET")
                 .map_err(|_| CliError::Config("set VACCOUNT_DATA_KEY_SECRET to the stack's data key secret (output DataKeySecretArn)".into()))?;
             let key = vaccount::aws::data_key(&vaccount::aws::sdk_config().await, &secret).await.map_err(|e| CliError::Config(e.to_string()))?;
-            Arc::new(SealedTable::new(dynamo(table).await, key))
+            vaccount::aws::in_home_region(&vaccount::aws::sdk_config().await, SealedTable::new(dynamo(table).await, key))
         }
     })
 }

@@ -226,6 +226,10 @@ pub enum StoreError {
     /// ([`COMMIT_BY`]); nothing was written. Retrying means building it again.
     #[error("transaction refused: its commit deadline passed")]
     DeadlinePassed,
+    /// This deployment runs outside the home region `home` and refuses every change
+    /// (`store::StandbyTable`); nothing was written.
+    #[error("standby region: changes go to {home}")]
+    Standby { home: String },
     /// The store could not be reached or failed; the outcome of a write is unknown.
     #[error("store unavailable: {0}")]
     Unavailable(String),

@@ -284,7 +284,7 @@ async fn a_retry_under_the_same_key_gets_the_account_its_lost_attempt_created(ba
 async fn a_standby_region_serves_reads_and_refuses_changes() {
     let w = world(Backend::Embedded, Settings::default(), 5).await;
     let account = w.service.issue_account(&w.merchant, None, request("ORD-1")).await.unwrap();
-    let standby = Service::new(w.service.table.clone(), w.clock.clone(), Settings { standby_of: Some("ap-northeast-2".into()), ..Settings::default() });
+    let standby = Service::new(Arc::new(vaccount::store::StandbyTable::new(w.service.table.clone(), "ap-northeast-2")), w.clock.clone(), Settings::default());
     assert_eq!(standby.get_account(&w.merchant, &account.id).await.unwrap(), account);
     assert!(matches!(standby.issue_account(&w.merchant, None, request("ORD-2")).await, Err(AppError::Unavailable(_))));
     assert!(matches!(standby.close_account(&w.merchant, &account.id).await, Err(AppError::Unavailable(_))));

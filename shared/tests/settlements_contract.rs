@@ -5,9 +5,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use vaccount::app::Service;
 use vaccount::app::exceptions::ExceptionAction;
 use vaccount::app::settlements::Settlements;
+use vaccount::app::{AppError, Service};
 use vaccount::domain::deposit::{DepositNotice, Resolution, ReversalNotice};
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::{AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Fee, Krw, MerchantId, Metadata, VirtualAccount};
@@ -414,4 +414,22 @@ async fn days_exported_before_seals_existed_are_sealed_and_their_late_entries_re
     w.clock.set(parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
     let next = w.settlements.export_day(&w.mall, day("2026-11-25")).await.unwrap();
     assert_eq!((next.totals.rows, next.totals.gross.won()), (1, 2_000));
+}
+
+/// A settlement run by hand in a standby region is refused before it writes anything: no seal,
+/// no file, no record (the standby's store refuses every change, whoever asks).
+#[tokio::test]
+async fn a_standby_region_settles_nothing() {
+    let w = world(Backend::Embedded).await;
+    let m = plant_the_day(&w).await;
+    w.clock.set(parse_rfc3339("2026-11-25T00:30:00+09:00").unwrap());
+    let standby_table: Arc<dyn vaccount::ports::Table> = Arc::new(vaccount::store::StandbyTable::new(w.service.table.clone(), "ap-northeast-2"));
+    let blobs = Arc::new(LocalBlobs::new(w.files.path().join("standby-blobs")));
+    let standby = Settlements::new(standby_table, w.clock.clone(), blobs, w.files.path().join("standby-work"));
+    let refused = standby.export_day(&m, day("2026-11-24")).await;
+    assert!(matches!(&refused, Err(AppError::Unavailable(why)) if why.contains("ap-northeast-2")), "{refused:?}");
+    assert!(!w.files.path().join("standby-blobs").exists(), "no file written");
+    // The home region settles the day as if the standby had never tried.
+    let settled = w.settlements.export_day(&m, day("2026-11-24")).await.unwrap();
+    assert_eq!(settled.totals.gross.won(), 104_000);
 }

@@ -37,7 +37,6 @@ impl Service {
         request: AccountRequest,
         receipt: &Receipt<'_, VirtualAccount>,
     ) -> Result<VirtualAccount, AppError> {
-        self.ensure_writable()?;
         let bank = request.bank_code;
         // Numbers this request thawed itself are claimed directly: the free index may not show
         // them yet (DynamoDB indexes lag their table).
@@ -229,7 +228,6 @@ impl Service {
         id: &VirtualAccountId,
         receipt: &Receipt<'_, VirtualAccount>,
     ) -> Result<VirtualAccount, AppError> {
-        self.ensure_writable()?;
         for _ in 0..UPDATE_ATTEMPTS {
             let account = self.get_account(merchant, id).await?;
             let now = self.clock.now();

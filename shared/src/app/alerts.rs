@@ -252,7 +252,6 @@ impl Service {
         id: &IncidentId,
         change: impl Fn(&Incident, DateTime<Utc>) -> Result<Incident, IncidentError>,
     ) -> Result<Incident, AppError> {
-        self.ensure_writable()?;
         for _ in 0..ATTEMPTS {
             let incident = self.get_incident(id).await?;
             let next = change(&incident, self.clock.now())?;

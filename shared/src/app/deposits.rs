@@ -170,7 +170,6 @@ impl Service {
 
     /// Records a deposit notice and its effect, exactly once per (provider, transaction id).
     pub async fn record_deposit(&self, notice: DepositNotice) -> Result<NoticeAnswer, AppError> {
-        self.ensure_writable()?;
         let mut not_before = None;
         let mut terms = None;
         for attempt in 0..NOTICE_ATTEMPTS {
@@ -267,7 +266,6 @@ impl Service {
 
     /// A reversal of the whole deposit, or of `part` of its credit.
     async fn reverse(&self, notice: ReversalNotice, part: Option<Krw>) -> Result<NoticeAnswer, AppError> {
-        self.ensure_writable()?;
         let table = self.table.as_ref();
         let mut not_before = None;
         for attempt in 0..NOTICE_ATTEMPTS {

@@ -111,7 +111,6 @@ impl Service {
     /// Proposes, approves or rejects the resolution of an exception. The answer is the deposit
     /// as it now stands.
     pub async fn act_on_exception(&self, operator: &OperatorName, id: &ExceptionId, action: ExceptionAction) -> Result<Deposit, AppError> {
-        self.ensure_writable()?;
         if !self.operator_exists(operator).await? {
             return Err(AppError::field("operator", format!("no operator {operator}; add one with `vaccount operator add`")));
         }

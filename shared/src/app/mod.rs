@@ -36,9 +36,6 @@ pub struct Settings {
     pub idempotency_lease: Duration,
     /// How long a finished request's answer is replayed.
     pub idempotency_ttl: Duration,
-    /// `Some(home)` when this deployment runs outside its home region (a standby): it serves
-    /// reads and refuses changes, so two regions never write the same accounts.
-    pub standby_of: Option<String>,
     /// The waits between webhook attempts; the delivery is dead-lettered after the last retry.
     pub webhook_retry_schedule: Vec<Duration>,
     /// Local development only: webhook URLs may be `http://` and point at loopback or private
@@ -62,7 +59,6 @@ impl Default for Settings {
             pool_low_threshold: 100,
             idempotency_lease: Duration::seconds(30),
             idempotency_ttl: Duration::hours(24),
-            standby_of: None,
             webhook_retry_schedule: [5, 300, 1800, 7200, 18_000, 36_000, 36_000].into_iter().map(Duration::seconds).collect(),
             allow_private_webhooks: false,
             due_soon_lead: Duration::hours(24),
@@ -84,15 +80,6 @@ pub struct Service {
 impl Service {
     pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, settings: Settings) -> Service {
         Service { table, clock, settings }
-    }
-
-    /// Changes happen only in the home region; failing over is redeploying the standby with
-    /// itself as home (docs/decisions.md).
-    pub fn ensure_writable(&self) -> Result<(), AppError> {
-        match &self.settings.standby_of {
-            None => Ok(()),
-            Some(home) => Err(AppError::Unavailable(format!("standby region: changes go to {home}"))),
-        }
     }
 }
 
@@ -135,7 +122,6 @@ impl Settings {
                 .unwrap_or(defaults.pool_low_threshold),
             idempotency_lease: Duration::seconds(number("VACCOUNT_IDEMPOTENCY_LEASE_SECS", defaults.idempotency_lease.num_seconds(), 1..=3600)?),
             idempotency_ttl: defaults.idempotency_ttl,
-            standby_of: None,
             webhook_retry_schedule: match lookup("VACCOUNT_WEBHOOK_RETRY_SCHEDULE") {
                 None => defaults.webhook_retry_schedule,
                 Some(raw) => parse_schedule(&raw).map_err(|message| SettingsError { name: "VACCOUNT_WEBHOOK_RETRY_SCHEDULE".into(), message })?,

@@ -9,7 +9,7 @@ pub mod stream;
 
 use crate::app::{Service, Settings};
 use crate::ports::StoreError;
-use crate::ports::SystemClock;
+use crate::ports::{SystemClock, Table};
 use crate::store::{DataKey, DynamoTable, SealedTable};
 // Every SDK crate re-exports these two from the same smithy crates.
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
@@ -55,21 +55,31 @@ pub async fn data_key_from_env(config: &aws_config::SdkConfig) -> Result<DataKey
     data_key(config, &secret).await
 }
 
-/// The sealed table named by `TABLE_NAME`, its data key from `VACCOUNT_DATA_KEY_SECRET`.
-pub async fn table_from_env(config: &aws_config::SdkConfig) -> Result<SealedTable<DynamoTable>, ConfigError> {
+/// The sealed table named by `TABLE_NAME`, its data key from `VACCOUNT_DATA_KEY_SECRET`,
+/// read-only outside the home region ([`in_home_region`]).
+pub async fn table_from_env(config: &aws_config::SdkConfig) -> Result<Arc<dyn Table>, ConfigError> {
     let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
     let key = data_key_from_env(config).await?;
-    Ok(SealedTable::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(config), table), key))
+    Ok(in_home_region(config, SealedTable::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(config), table), key)))
+}
+
+/// `table` as this region may use it: whole in the home region, read-only in a standby (a
+/// region other than `VACCOUNT_HOME_REGION`), so no use case can write there
+/// (`store::StandbyTable`). Every way to a DynamoDB table goes through here.
+pub fn in_home_region(config: &aws_config::SdkConfig, table: impl Table) -> Arc<dyn Table> {
+    match standby_of(config.region().map(|r| r.as_ref()), std::env::var("VACCOUNT_HOME_REGION").ok().as_deref()) {
+        Some(home) => Arc::new(crate::store::StandbyTable::new(table, home)),
+        None => Arc::new(table),
+    }
 }
 
 /// The service over the table named by `TABLE_NAME`, configured by `VACCOUNT_*` variables.
 /// A function running outside `VACCOUNT_HOME_REGION` is a standby and refuses changes.
 pub async fn service_from_env() -> Result<Arc<Service>, ConfigError> {
-    let mut settings = Settings::from_lookup(|name| std::env::var(name).ok())?;
+    let settings = Settings::from_lookup(|name| std::env::var(name).ok())?;
     let config = sdk_config().await;
-    settings.standby_of = standby_of(config.region().map(|r| r.as_ref()), std::env::var("VACCOUNT_HOME_REGION").ok().as_deref());
     let table = table_from_env(&config).await?;
-    Ok(Arc::new(Service::new(Arc::new(table), Arc::new(SystemClock), settings)))
+    Ok(Arc::new(Service::new(table, Arc::new(SystemClock), settings)))
 }
 
 /// Settlement files in the bucket named by `SETTLEMENT_BUCKET`, written first below
