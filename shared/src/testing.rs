@@ -306,9 +306,9 @@ pub mod fixtures {
             request,
             fixture_time(),
         );
-        let mut writes = vec![repo::pool::put_number(&held, Condition::NotExists).expect("pool item")];
-        writes.extend(repo::accounts::create_account(&account, None).expect("account items"));
-        service.table.transact(writes).await.expect("seed account");
+        let mut tx = repo::Transaction::of(repo::Guard::NumberTaken, [repo::pool::put_number(&held, Condition::NotExists).expect("pool item")]);
+        tx.append(repo::accounts::create_account(&account, None).expect("account items"));
+        tx.commit(service.table.as_ref()).await.expect("seed account");
         account
     }
 

@@ -271,7 +271,7 @@ async fn a_transaction_past_its_commit_deadline_is_refused_whole(backend: Backen
 async fn the_embedded_store_releases_its_file_when_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.redb");
-    for round in 0..200 {
+    for round in 0..50 {
         let table = vaccount::store::EmbeddedTable::open(&path).unwrap_or_else(|e| panic!("round {round}: {e}"));
         table.transact(vec![put(item("P", &format!("{round}"), &[]), Condition::NotExists)]).await.unwrap();
         drop(table);

@@ -4,15 +4,10 @@ use super::idempotency::Receipt;
 use super::{AppError, Service};
 use crate::domain::{AccountRequest, BankCode, EventType, MerchantId, OutboxEvent, PoolNumber, VirtualAccount, VirtualAccountId, pool::SHARDS};
 use crate::ports::{Condition, Cursor, StoreError};
-use crate::repo::{self, Listing, accounts::ListFilter};
+use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError, accounts::ListFilter};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-/// Attempts at claiming a number before giving up with `unavailable`. Each failed attempt
-/// means another request won that number, so the pool as a whole made progress.
-const CLAIM_ATTEMPTS: usize = 24;
-/// Attempts at a read-modify-write of one account before reporting a conflict.
-const UPDATE_ATTEMPTS: usize = 5;
 /// Candidates read per shard: enough that concurrent issues rarely pick the same one.
 const CANDIDATES: usize = 8;
 /// Most candidates read per shard, however high the low-water mark is set.
@@ -42,7 +37,9 @@ impl Service {
         // them yet (DynamoDB indexes lag their table).
         let mut thawed: Vec<PoolNumber> = Vec::new();
         let mut thawed_once = false;
-        for _ in 0..CLAIM_ATTEMPTS {
+        // Each lost claim means another request won that number: the pool made progress.
+        let mut retry = Retry::new();
+        while retry.next().await {
             let now = self.clock.now();
             let (number, shard_len) = match thawed.pop() {
                 Some(number) => (number, 0),
@@ -66,10 +63,11 @@ impl Service {
             // provider's business, and a spare secret costs nothing.
             account.provider_secret = Some(format!("ps_{}", crate::domain::merchant::new_secret()));
             let event = OutboxEvent::new(EventType::AccountIssued, Some(merchant.clone()), account_event_data(&account)?, now);
-            let mut writes = vec![repo::pool::put_number(&claimed, Condition::VersionIs(number.version))?];
-            writes.extend(repo::accounts::create_account(&account, idempotency_key)?);
-            writes.extend(repo::outbox::put_event(&event)?);
-            match self.commit_with_receipt(writes, receipt, &account).await? {
+            let mut tx = Transaction::new();
+            tx.push(Guard::NumberTaken, repo::pool::put_number(&claimed, Condition::VersionIs(number.version))?);
+            tx.append(repo::accounts::create_account(&account, idempotency_key)?);
+            tx.extend(Guard::NewItem, repo::outbox::put_event(&event)?);
+            match self.commit_with_receipt(tx, receipt, &account).await? {
                 Ok(()) => {
                     if shard_len < self.low_probe() {
                         // The account exists now: a failure here must not turn it into an error.
@@ -77,11 +75,9 @@ impl Service {
                     }
                     return Ok(account);
                 }
+                Err(TxError::Refused(Guard::OrderTaken)) => return self.earlier_attempt(merchant, &request, idempotency_key).await,
                 // Someone else claimed this number between our read and our write.
-                Err(StoreError::ConditionFailed { index: 0 }) | Err(StoreError::Conflict) => continue,
-                Err(StoreError::ConditionFailed { index }) if index == 1 + repo::accounts::ORDER_CLAIM_OFFSET => {
-                    return self.earlier_attempt(merchant, &request, idempotency_key).await;
-                }
+                Err(e) if e.is_race() => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -228,7 +224,8 @@ impl Service {
         id: &VirtualAccountId,
         receipt: &Receipt<'_, VirtualAccount>,
     ) -> Result<VirtualAccount, AppError> {
-        for _ in 0..UPDATE_ATTEMPTS {
+        let mut retry = Retry::new();
+        while retry.next().await {
             let account = self.get_account(merchant, id).await?;
             let now = self.clock.now();
             let closed = account.close(now).map_err(|e| AppError::Conflict(e.to_string()))?;
@@ -237,15 +234,14 @@ impl Service {
                 .ok_or_else(|| AppError::Unavailable(format!("pool item missing for {}", account.id)))?;
             let released = number.release(&account.id, now, self.settings.pool_cooldown).map_err(|e| AppError::Unavailable(e.to_string()))?;
             let event = OutboxEvent::new(EventType::AccountClosed, Some(merchant.clone()), account_event_data(&closed)?, now);
-            let mut writes = vec![
-                repo::accounts::put_account(&closed, Condition::VersionIs(account.version))?,
-                repo::pool::put_number(&released, Condition::VersionIs(number.version))?,
-            ];
-            writes.extend(repo::outbox::put_event(&event)?);
-            match self.commit_with_receipt(writes, receipt, &closed).await? {
+            let mut tx = Transaction::new();
+            tx.push(Guard::AccountMoved, repo::accounts::put_account(&closed, Condition::VersionIs(account.version))?);
+            tx.push(Guard::NumberTaken, repo::pool::put_number(&released, Condition::VersionIs(number.version))?);
+            tx.extend(Guard::NewItem, repo::outbox::put_event(&event)?);
+            match self.commit_with_receipt(tx, receipt, &closed).await? {
                 Ok(()) => return Ok(closed),
                 // The account or its number changed since we read them: read again and decide again.
-                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) if e.is_race() => continue,
                 Err(e) => return Err(e.into()),
             }
         }

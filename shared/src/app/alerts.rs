@@ -14,16 +14,14 @@ use super::{AppError, Service};
 use crate::domain::incident::{AlertFacts, AlertMessage, EscalationRule, Incident, IncidentError, IncidentStatus};
 use crate::domain::{EventType, IncidentId, OperatorName, OutboxEvent};
 use crate::ports::{AlertChannel, Condition, Cursor, StoreError};
-use crate::repo::Listing;
 use crate::repo::incidents::{self, AlertReceipt};
+use crate::repo::{Listing, Retry};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Attempts at recording one alert or operator action when other writers keep winning.
-const ATTEMPTS: usize = 5;
 /// The event fields an alert quotes: identifiers and counts, never personal data.
 const DETAIL_FIELDS: [&str; 19] = [
     "bank_code",
@@ -157,7 +155,8 @@ impl AlertConsumer {
     /// Counts the alert on its incident (once) and returns its receipt as stored.
     async fn count(&self, alert: &Alert) -> Result<(AlertReceipt, u64), AppError> {
         let table = self.service.table.as_ref();
-        for _ in 0..ATTEMPTS {
+        let mut retry = Retry::new();
+        while retry.next().await {
             if let Some(found) = incidents::receipt(table, &alert.receipt).await? {
                 return Ok(found);
             }
@@ -252,7 +251,8 @@ impl Service {
         id: &IncidentId,
         change: impl Fn(&Incident, DateTime<Utc>) -> Result<Incident, IncidentError>,
     ) -> Result<Incident, AppError> {
-        for _ in 0..ATTEMPTS {
+        let mut retry = Retry::new();
+        while retry.next().await {
             let incident = self.get_incident(id).await?;
             let next = change(&incident, self.clock.now())?;
             match self.table.transact(vec![incidents::put_incident(&next, Condition::VersionIs(incident.version))?]).await {

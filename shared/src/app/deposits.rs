@@ -7,25 +7,20 @@
 //! redelivered notice fails at the notice item and is answered from it; a deposit that raced
 //! another one to the same account fails at the account and is judged again on a fresh read.
 
-use super::settlements::{Booking, book};
+use super::settlements::book;
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, DepositNotice, DepositStatus, Judgement, Reversal, ReversalError, ReversalNotice};
 use crate::domain::settlement;
 use crate::domain::view::{AccountView, DepositView};
 use crate::domain::{DepositId, EventType, Fee, Krw, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
 use crate::domain::{Provider, ProviderKind};
-use crate::ports::{Condition, Cursor, StoreError, Write};
+use crate::ports::{Condition, Cursor};
 use crate::providers::tosspayments::TossStatus;
 use crate::providers::{self, ProviderNotice};
 use crate::repo::deposits::{DepositFilter, NoticeRecord, ReversalClaim};
-use crate::repo::{self, Listing};
+use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError};
 use serde::Serialize;
 use std::net::IpAddr;
-
-/// Attempts at one notice before answering `unavailable` (the provider retries). Each failed
-/// attempt means another deposit to the same account committed, so the account moved on; 50
-/// deposits racing for one fixed account settle well within this.
-const NOTICE_ATTEMPTS: usize = 200;
 
 /// What a provider hears once its notice is durably recorded (API.md): `ok` with the deposit,
 /// or `ignored` for a genuine notice that records nothing.
@@ -59,12 +54,6 @@ pub fn deposit_event_data(deposit: &Deposit, account: Option<&VirtualAccount>) -
         data["virtual_account"] = serde_json::to_value(AccountView::from(account)).map_err(|e| AppError::Unavailable(e.to_string()))?;
     }
     Ok(data)
-}
-
-/// A short random pause before judging a notice again, so racing deposits spread out.
-async fn back_off(attempt: usize) {
-    let cap_ms = 1u64 << attempt.min(5);
-    tokio::time::sleep(std::time::Duration::from_micros(rand::random_range(0..cap_ms * 1000))).await;
 }
 
 impl Service {
@@ -169,10 +158,14 @@ impl Service {
     }
 
     /// Records a deposit notice and its effect, exactly once per (provider, transaction id).
+    ///
+    /// A notice that lost the race for its account to another deposit is judged again on a
+    /// fresh read ([`Retry::hot`]: many deposits may be in flight to one fixed account).
     pub async fn record_deposit(&self, notice: DepositNotice) -> Result<NoticeAnswer, AppError> {
         let mut not_before = None;
         let mut terms = None;
-        for attempt in 0..NOTICE_ATTEMPTS {
+        let mut retry = Retry::hot();
+        while retry.next().await {
             let now = self.clock.now();
             // A number is ours through the provider that handed it out: another provider's
             // notice about it is a deposit to a number that provider does not know us for.
@@ -184,10 +177,10 @@ impl Service {
                 let fee = self.fee_terms(&mut terms, &after.merchant_id).await?;
                 judgement.deposit.fee_terms = Some(fee);
             }
-            let (writes, booking) = self.deposit_writes(account.as_ref(), &judgement, now, not_before)?;
-            match self.table.transact(writes).await {
+            let tx = self.deposit_writes(account.as_ref(), &judgement, now, not_before)?;
+            match tx.commit(self.table.as_ref()).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&judgement.deposit)),
-                Err(StoreError::ConditionFailed { index: 0 }) => {
+                Err(TxError::Refused(Guard::AlreadyRecorded)) => {
                     match repo::deposits::get_notice(self.table.as_ref(), &notice.provider, &notice.transaction_id).await? {
                         Some(NoticeRecord::Deposit(d)) => return Ok(NoticeAnswer::of(&d)),
                         // A reversal recorded, before reversals had a key of their own, under the id
@@ -196,8 +189,8 @@ impl Service {
                         None => return Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
                     }
                 }
-                Err(StoreError::ConditionFailed { index }) if booking.next_open_day(index).is_some() => not_before = booking.next_open_day(index),
-                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => back_off(attempt).await,
+                Err(TxError::Refused(Guard::DaySealed(day))) => not_before = day.succ_opt(),
+                Err(e) if e.is_race() => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -205,9 +198,12 @@ impl Service {
     }
 
     async fn move_legacy_reversal(&self, claim: &ReversalClaim) -> Result<(), AppError> {
-        match self.table.transact(repo::deposits::move_legacy_reversal(claim)?).await {
+        let mut tx = Transaction::new();
+        tx.extend(Guard::AlreadyDone, repo::deposits::move_legacy_reversal(claim)?);
+        match tx.commit(self.table.as_ref()).await {
             // Moved, or moved by a concurrent notice: either way the deposit's key is free now.
-            Ok(()) | Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => Ok(()),
+            Ok(()) => Ok(()),
+            Err(e) if e.is_race() => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -231,22 +227,22 @@ impl Service {
         judgement: &Judgement,
         now: chrono::DateTime<chrono::Utc>,
         not_before: Option<chrono::NaiveDate>,
-    ) -> Result<(Vec<Write>, Booking), AppError> {
+    ) -> Result<Transaction, AppError> {
         let deposit = &judgement.deposit;
-        let mut writes = repo::deposits::create_deposit(deposit)?;
+        let mut tx = repo::deposits::create_deposit(deposit)?;
         let mut entries = Vec::new();
         if let (Some(before), Some(after)) = (before, &judgement.account) {
-            writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
+            tx.push(Guard::AccountMoved, repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
             entries.extend(deposit.fee_terms.and_then(|terms| settlement::entry_of_match(deposit, after, terms, now)));
         }
         let shown = judgement.account.as_ref().or(before);
         let data = deposit_event_data(deposit, shown)?;
-        writes.extend(repo::outbox::put_event(&OutboxEvent::new(deposit.event_type(), deposit.merchant_id.clone(), data.clone(), now))?);
+        tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(deposit.event_type(), deposit.merchant_id.clone(), data.clone(), now))?);
         if let Some(kind) = judgement.account_event {
-            writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
+            tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
         }
-        let booking = book(&mut writes, entries, now, not_before)?;
-        Ok((writes, booking))
+        book(&mut tx, entries, now, not_before)?;
+        Ok(tx)
     }
 
     /// A reversal notice seen before: answered from its record.
@@ -268,7 +264,8 @@ impl Service {
     async fn reverse(&self, notice: ReversalNotice, part: Option<Krw>) -> Result<NoticeAnswer, AppError> {
         let table = self.table.as_ref();
         let mut not_before = None;
-        for attempt in 0..NOTICE_ATTEMPTS {
+        let mut retry = Retry::hot();
+        while retry.next().await {
             let now = self.clock.now();
             let Some(original) = repo::deposits::get_by_transaction(table, &notice.provider, &notice.original_transaction_id).await? else {
                 if repo::deposits::get_reversal_claim(table, &notice.provider, &notice.transaction_id).await?.is_some() {
@@ -301,19 +298,20 @@ impl Service {
                 Ok(effect) => effect,
                 // Reversed before, by another reversal notice: this one is recorded, and changes nothing.
                 Err(ReversalError::AlreadyReversed(_)) => {
-                    return match table.transact(vec![repo::deposits::put_reversal_claim(&claim(DepositStatus::Reversed))?]).await {
-                        Ok(()) | Err(StoreError::ConditionFailed { .. }) => self.answer_reversal_again(&notice.provider, &notice.transaction_id).await,
+                    let mut tx = Transaction::new();
+                    tx.push(Guard::AlreadyRecorded, repo::deposits::put_reversal_claim(&claim(DepositStatus::Reversed))?);
+                    return match tx.commit(table).await {
+                        Ok(()) | Err(TxError::Refused(Guard::AlreadyRecorded)) => self.answer_reversal_again(&notice.provider, &notice.transaction_id).await,
                         Err(e) => Err(e.into()),
                     };
                 }
                 Err(e @ ReversalError::AccountNeeded(_)) => return Err(AppError::Unavailable(e.to_string())),
             };
-            let mut writes = vec![
-                repo::deposits::put_reversal_claim(&claim(effect.deposit.status))?,
-                repo::deposits::put_deposit(&effect.deposit, Condition::VersionIs(original.version))?,
-            ];
+            let mut tx = Transaction::new();
+            tx.push(Guard::AlreadyRecorded, repo::deposits::put_reversal_claim(&claim(effect.deposit.status))?);
+            tx.push(Guard::DepositMoved, repo::deposits::put_deposit(&effect.deposit, Condition::VersionIs(original.version))?);
             if let (Some(before), Some(after)) = (&own, &effect.account) {
-                writes.push(repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
+                tx.push(Guard::AccountMoved, repo::accounts::put_account(after, Condition::VersionIs(before.version))?);
             }
             // The account an assignment had credited: the deposit's own (taken back above, in
             // the same change of it), or another one, debited here.
@@ -322,28 +320,31 @@ impl Service {
                 let account =
                     repo::accounts::get(table, target).await?.ok_or_else(|| AppError::Unavailable(format!("assigned account {target} is missing")))?;
                 let debited = deposit::debit_assigned(&account, *amount, now);
-                writes.push(repo::accounts::put_account(&debited, Condition::VersionIs(account.version))?);
+                tx.push(Guard::AccountMoved, repo::accounts::put_account(&debited, Condition::VersionIs(account.version))?);
                 assigned = Some(account);
             }
             let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
-            writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data.clone(), now))?);
+            tx.extend(
+                Guard::NewItem,
+                repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data.clone(), now))?,
+            );
             let entries = if effect.deposit.status == DepositStatus::Reversed {
                 settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now)
             } else {
                 // Part of the deposit taken back: it still stands, with what is left.
                 if let Some(kind) = effect.account.as_ref().and_then(|a| deposit::balance_event(a.status)) {
-                    writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
+                    tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
                 }
                 // Money that was only held (an excess, a held deposit) was never settled.
                 let taken = Krw::new(original.credited.won() - effect.deposit.credited.won());
                 own.as_ref().filter(|_| taken.is_positive()).map(|own| settlement::entry_of_partial_reversal(&original, own, taken, now)).into_iter().collect()
             };
-            let booking = book(&mut writes, entries, now, not_before)?;
-            match table.transact(writes).await {
+            book(&mut tx, entries, now, not_before)?;
+            match tx.commit(table).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&effect.deposit)),
-                Err(StoreError::ConditionFailed { index: 0 }) => return self.answer_reversal_again(&notice.provider, &notice.transaction_id).await,
-                Err(StoreError::ConditionFailed { index }) if booking.next_open_day(index).is_some() => not_before = booking.next_open_day(index),
-                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => back_off(attempt).await,
+                Err(TxError::Refused(Guard::AlreadyRecorded)) => return self.answer_reversal_again(&notice.provider, &notice.transaction_id).await,
+                Err(TxError::Refused(Guard::DaySealed(day))) => not_before = day.succ_opt(),
+                Err(e) if e.is_race() => {}
                 Err(e) => return Err(e.into()),
             }
         }

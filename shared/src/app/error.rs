@@ -1,6 +1,7 @@
 //! The errors a use case can end in. `http::problem` maps each to its public form, once.
 
 use crate::ports::StoreError;
+use crate::repo::TxError;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -52,6 +53,15 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::InvalidCursor => AppError::field("cursor", "is not a cursor of this listing"),
             other => AppError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<TxError> for AppError {
+    fn from(e: TxError) -> AppError {
+        match e {
+            TxError::Store(e) => e.into(),
+            race => AppError::Unavailable(format!("the records kept changing ({race}); try again")),
         }
     }
 }

@@ -3,19 +3,17 @@
 //! it. A resolution that takes effect writes the deposit, any credited account and the
 //! `exception.resolved` event in one transaction.
 
-use super::settlements::{Booking, book};
+use super::settlements::book;
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Resolution};
 use crate::domain::settlement;
 use crate::domain::{EventType, ExceptionId, MerchantId, OperatorName, OutboxEvent};
-use crate::ports::{Condition, Cursor, Key, StoreError, Write};
+use crate::ports::{Condition, Cursor, Key, StoreError};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
-use crate::repo::{self, ItemBuilder, Listing, data_of};
+use crate::repo::{self, Guard, ItemBuilder, Listing, Retry, Transaction, TxError, data_of};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-const ATTEMPTS: usize = 5;
 
 /// An operator of the service. The token is shown once; only its SHA-256 is kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,7 +113,8 @@ impl Service {
             return Err(AppError::field("operator", format!("no operator {operator}; add one with `vaccount operator add`")));
         }
         let mut not_before = None;
-        for _ in 0..ATTEMPTS {
+        let mut retry = Retry::new();
+        while retry.next().await {
             let now = self.clock.now();
             let deposit = repo::deposits::get(self.table.as_ref(), &id.deposit()).await?.filter(|d| d.exception.is_some()).ok_or(AppError::NotFound)?;
             let next = match &action {
@@ -126,11 +125,11 @@ impl Service {
                 ExceptionAction::Approve => deposit.approve(operator.clone(), now)?,
                 ExceptionAction::Reject => deposit.reject(operator.clone())?,
             };
-            let (next, writes, booking) = self.resolution_writes(&deposit, next, now, not_before).await?;
-            match self.table.transact(writes).await {
+            let (next, tx) = self.resolution_writes(&deposit, next, now, not_before).await?;
+            match tx.commit(self.table.as_ref()).await {
                 Ok(()) => return Ok(next),
-                Err(StoreError::ConditionFailed { index }) if booking.next_open_day(index).is_some() => not_before = booking.next_open_day(index),
-                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(TxError::Refused(Guard::DaySealed(day))) => not_before = day.succ_opt(),
+                Err(e) if e.is_race() => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -163,14 +162,13 @@ impl Service {
         mut next: Deposit,
         now: DateTime<Utc>,
         not_before: Option<NaiveDate>,
-    ) -> Result<(Deposit, Vec<Write>, Booking), AppError> {
+    ) -> Result<(Deposit, Transaction), AppError> {
         let resolved = next.exception.as_ref().is_some_and(|e| e.state == ExceptionState::Resolved);
+        let mut tx = Transaction::new();
         if !resolved {
-            let mut writes = vec![repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?];
-            let booking = book(&mut writes, Vec::new(), now, not_before)?;
-            return Ok((next, writes, booking));
+            tx.push(Guard::DepositMoved, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
+            return Ok((next, tx));
         }
-        let mut writes = Vec::new();
         let mut entries = Vec::new();
         let mut credited = None;
         if let Some(target) = next.assigned_to().cloned() {
@@ -186,17 +184,17 @@ impl Service {
             if let Some(exception) = next.exception.as_mut() {
                 exception.fee_terms = Some(terms);
             }
-            writes.push(repo::accounts::put_account(&after, Condition::VersionIs(account.version))?);
+            tx.push(Guard::AccountMoved, repo::accounts::put_account(&after, Condition::VersionIs(account.version))?);
             entries.push(settlement::entry_of_assignment(&next, &after, amount, terms, now));
             credited = Some(after);
         }
-        writes.insert(0, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
+        tx.push(Guard::DepositMoved, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
         let data = super::deposits::deposit_event_data(&next, credited.as_ref())?;
-        writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::ExceptionResolved, next.merchant_id.clone(), data.clone(), now))?);
+        tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(EventType::ExceptionResolved, next.merchant_id.clone(), data.clone(), now))?);
         if let Some(kind) = credited.as_ref().and_then(|a| deposit::balance_event(a.status)) {
-            writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
+            tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
         }
-        let booking = book(&mut writes, entries, now, not_before)?;
-        Ok((next, writes, booking))
+        book(&mut tx, entries, now, not_before)?;
+        Ok((next, tx))
     }
 }

@@ -9,7 +9,7 @@
 use super::{AppError, Service};
 use crate::domain::{EventType, OutboxEvent, VirtualAccount};
 use crate::ports::{Condition, Key, StoreError};
-use crate::repo::{self, ItemBuilder, LISTING_SHARDS, data_of, version_of};
+use crate::repo::{self, ItemBuilder, LISTING_SHARDS, Retry, data_of, version_of};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -111,7 +111,8 @@ impl Service {
     /// (number released), or nothing.
     async fn settle_due(&self, candidate: &VirtualAccount, now: DateTime<Utc>) -> Result<Option<EventType>, AppError> {
         let mut account = candidate.clone();
-        for _ in 0..3 {
+        let mut retry = Retry::new();
+        while retry.next().await {
             if !account.awaits_due_time() || account.due_at.is_none_or(|due| due > now) {
                 return Ok(None);
             }

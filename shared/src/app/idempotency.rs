@@ -9,8 +9,9 @@
 
 use super::{AppError, Service};
 use crate::domain::MerchantId;
-use crate::ports::{Condition, StoreError, Write};
+use crate::ports::{Condition, StoreError};
 use crate::repo::idempotency::{self, IdempotencyRecord, Progress};
+use crate::repo::{Guard, Retry, Transaction, TxError};
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
 
@@ -91,21 +92,19 @@ impl Service {
     ///
     /// The outer error is the key lost: its lease ran out and another request holds it now, so
     /// nothing was written and that request's answer is the one that counts. The inner result
-    /// is the store's verdict on the use case's own writes, whose failed conditions keep the
-    /// positions the use case gave them (the record goes last).
-    pub(crate) async fn commit_with_receipt<T>(&self, mut writes: Vec<Write>, receipt: &Receipt<'_, T>, value: &T) -> Result<Result<(), StoreError>, AppError> {
-        let Some((hold, answer)) = receipt.held else { return Ok(self.table.transact(writes).await) };
+    /// is the store's verdict on the use case's own writes, by their guards.
+    pub(crate) async fn commit_with_receipt<T>(&self, mut tx: Transaction, receipt: &Receipt<'_, T>, value: &T) -> Result<Result<(), TxError>, AppError> {
+        let Some((hold, answer)) = receipt.held else { return Ok(tx.commit(self.table.as_ref()).await) };
         let (status, body) = answer(value)?;
         let held = &hold.record;
         let done = IdempotencyRecord { progress: Progress::Done { status, body: body.clone() }, version: held.version + 1, ..held.clone() };
-        let record_at = writes.len();
-        writes.push(idempotency::put(&done, Condition::VersionIs(held.version))?);
-        match self.table.transact(writes).await {
+        tx.push(Guard::KeyLost, idempotency::put(&done, Condition::VersionIs(held.version))?);
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => {
                 *hold.committed.lock().unwrap_or_else(|e| e.into_inner()) = Some((status, body));
                 Ok(Ok(()))
             }
-            Err(StoreError::ConditionFailed { index }) if index == record_at => {
+            Err(TxError::Refused(Guard::KeyLost)) => {
                 tracing::warn!(key = %held.key, "idempotency lease lost before the request committed; nothing written");
                 Err(AppError::IdempotencyInFlight)
             }
@@ -115,8 +114,10 @@ impl Service {
 
     pub async fn claim_idempotent(&self, merchant: &MerchantId, key: &str, fingerprint: String) -> Result<Claim, AppError> {
         validate_key(key)?;
-        // Two reads at most: a lost race for a fresh key means the winner's record is there now.
-        for _ in 0..3 {
+        // A lost race for a fresh key means the winner's record is there now: the next read
+        // answers from it.
+        let mut retry = Retry::new();
+        while retry.next().await {
             let now = self.clock.now();
             let existing = idempotency::get(self.table.as_ref(), merchant, key).await?;
             let (condition, version) = match &existing {

@@ -12,9 +12,9 @@ use super::{AppError, Service};
 use crate::domain::notice::{Channel, NoticeFacts, NoticeKind, render_alimtalk, render_email, render_sms};
 use crate::domain::view::AccountView;
 use crate::domain::{EventType, OutboxEvent};
-use crate::ports::{CustomerMessenger, MessagingError, ProviderMessageId, StoreError};
+use crate::ports::{CustomerMessenger, MessagingError, ProviderMessageId};
 use crate::repo::notices::{NoticeOutcome, NoticeRecord};
-use crate::repo::{self};
+use crate::repo::{self, Guard, Transaction, TxError};
 use async_trait::async_trait;
 use chrono::Duration;
 use std::collections::BTreeMap;
@@ -85,12 +85,13 @@ impl NoticeConsumer {
             at: self.service.clock.now(),
             attempts: 0,
         };
-        let mut writes = vec![repo::notices::put_record(&record)?];
+        let mut tx = Transaction::new();
+        tx.push(Guard::AlreadyDone, repo::notices::put_record(&record)?);
         if let Some(alert) = &alert {
-            writes.extend(repo::outbox::put_event(alert)?);
+            tx.extend(Guard::NewItem, repo::outbox::put_event(alert)?);
         }
-        match self.service.table.transact(writes).await {
-            Ok(()) | Err(StoreError::ConditionFailed { index: 0 }) => {}
+        match tx.commit(self.service.table.as_ref()).await {
+            Ok(()) | Err(TxError::Refused(Guard::AlreadyDone)) => {}
             Err(e) => return Err(e.into()),
         }
         tracing::info!(event = %event.id, outcome = ?outcome, "customer notice settled");

@@ -24,9 +24,9 @@ use crate::domain::time::kst;
 use crate::domain::{Deposit, DepositId, EventType, OutboxEvent, Provider, ProviderId, TransactionId};
 use crate::ports::{BlobKey, BlobStore, Condition, Key, MAX_TRANSACTION_WRITES, StatementSource, StoreError, Write};
 use crate::providers::statement;
-use crate::repo;
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
 use crate::repo::reconciliation::{RecoveryMarker, StatementProblem};
+use crate::repo::{self, Guard, Transaction, TxError};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -525,10 +525,11 @@ impl Reconciler {
         }
         let now = self.service.clock.now();
         let event = OutboxEvent::new(EventType::ReconciliationStatementMissing, None, data, now);
-        let mut writes = vec![repo::reconciliation::put_problem_marker(provider, day, problem, now)?];
-        writes.extend(repo::outbox::put_event(&event)?);
-        match table.transact(writes).await {
-            Ok(()) | Err(StoreError::ConditionFailed { index: 0 }) => Ok(()),
+        let mut tx = Transaction::new();
+        tx.push(Guard::AlreadyDone, repo::reconciliation::put_problem_marker(provider, day, problem, now)?);
+        tx.extend(Guard::NewItem, repo::outbox::put_event(&event)?);
+        match tx.commit(table).await {
+            Ok(()) | Err(TxError::Refused(Guard::AlreadyDone)) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

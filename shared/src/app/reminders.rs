@@ -17,7 +17,7 @@
 use super::{AppError, Service};
 use crate::domain::{AccountType, EventType, OutboxEvent, VirtualAccount};
 use crate::ports::{Condition, StoreError, Write};
-use crate::repo::{self, ItemBuilder, LISTING_SHARDS, data_of, version_of};
+use crate::repo::{self, Guard, ItemBuilder, LISTING_SHARDS, Retry, Transaction, TxError, data_of, version_of};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +26,6 @@ const PAGE: usize = 100;
 /// Each sweep reads this much of the previous slice again: an account issued just before the
 /// last sweep may not have been in the (eventually consistent) index yet.
 const INDEX_LAG_MARGIN: Duration = Duration::minutes(5);
-/// Attempts at one account whose item changed between the index read and the write.
-const ATTEMPTS: usize = 3;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ReminderReport {
@@ -112,26 +110,29 @@ impl Service {
     /// or no longer wants one.
     async fn remind(&self, candidate: &VirtualAccount, now: DateTime<Utc>, horizon: DateTime<Utc>) -> Result<bool, AppError> {
         let mut account = candidate.clone();
-        for _ in 0..ATTEMPTS {
+        let mut retry = Retry::new();
+        while retry.next().await {
             if !wants_reminder(&account, now, horizon) {
                 return Ok(false);
             }
             let data = super::accounts::account_event_data(&account)?;
             let event = OutboxEvent::new(EventType::AccountDueSoon, Some(account.merchant_id.clone()), data, now);
-            let mut writes = vec![
-                repo::notices::put_reminder_marker(&account, now),
+            let mut tx = Transaction::new();
+            tx.push(Guard::AlreadyDone, repo::notices::put_reminder_marker(&account, now));
+            tx.push(
+                Guard::AccountMoved,
                 Write::Check {
                     key: repo::accounts::account_key(account.bank_code, &account.account_number, &account.id),
                     condition: Condition::VersionIs(account.version),
                 },
-            ];
-            writes.extend(repo::outbox::put_event(&event)?);
-            match self.table.transact(writes).await {
+            );
+            tx.extend(Guard::NewItem, repo::outbox::put_event(&event)?);
+            match tx.commit(self.table.as_ref()).await {
                 Ok(()) => return Ok(true),
-                Err(StoreError::ConditionFailed { index: 0 }) => return Ok(false),
+                Err(TxError::Refused(Guard::AlreadyDone)) => return Ok(false),
                 // The index showed an older version (or another sweep raced us): read the
                 // account itself and decide again.
-                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
+                Err(e) if e.is_race() => {
                     match repo::accounts::get_on_number(self.table.as_ref(), account.bank_code, &account.account_number, &account.id).await? {
                         Some(fresh) => account = fresh,
                         None => return Ok(false),

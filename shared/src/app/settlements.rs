@@ -17,9 +17,9 @@ use super::settlement_files::{self, DayWriter, Manifest};
 use crate::domain::calendar::{self, CalendarError};
 use crate::domain::settlement::{self, Row, Settlement, SettlementEntry, SettlementFile, Totals};
 use crate::domain::{EventType, MerchantId, OutboxEvent, SettlementId};
-use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, Cursor, StoreError, Table, Write};
+use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, Cursor, StoreError, Table};
 use crate::repo::settlements::DayEntries;
-use crate::repo::{self, Listing};
+use crate::repo::{self, Guard, Listing, Transaction};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -82,43 +82,25 @@ impl SettlementView {
     }
 }
 
-/// Where a movement's settlement entries went: the day they were booked into, and where in
-/// the transaction the checks that this day is still open sit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Booking {
-    day: Option<NaiveDate>,
-    checks: std::ops::Range<usize>,
-}
-
-impl Booking {
-    /// The day to try next when the transaction failed at write `index`: after the booked one,
-    /// if its failure was that day's seal (the day was exported meanwhile).
-    pub(crate) fn next_open_day(&self, index: usize) -> Option<NaiveDate> {
-        if self.checks.contains(&index) { self.day.and_then(|d| d.succ_opt()) } else { None }
-    }
-}
-
 /// Books a movement recorded `now` into the settlement: its entries go into the KST day of
-/// `now`, or `not_before` if later (a day found sealed on an earlier attempt), each entry's
-/// write followed by the check that its day's partition is not sealed. If the exporter sealed
-/// the day first, the transaction fails at a check and the caller books into the next day
-/// ([`Booking::next_open_day`]); so no entry ever joins a day already exported.
-pub(crate) fn book(writes: &mut Vec<Write>, entries: Vec<SettlementEntry>, now: DateTime<Utc>, not_before: Option<NaiveDate>) -> Result<Booking, StoreError> {
+/// `now`, or `not_before` if later (a day found sealed on an earlier attempt), with the check
+/// that the day's partitions are not sealed. If the exporter sealed the day first, the
+/// transaction is refused as [`Guard::DaySealed`] and the caller books into the day after
+/// (`not_before`); so no entry ever joins a day already exported.
+pub(crate) fn book(tx: &mut Transaction, entries: Vec<SettlementEntry>, now: DateTime<Utc>, not_before: Option<NaiveDate>) -> Result<(), StoreError> {
     let day = calendar::kst_day(now).max(not_before.unwrap_or(NaiveDate::MIN));
     let mut checks = Vec::new();
     for mut entry in entries {
         entry.day = day;
-        writes.push(repo::settlements::put_entry(&entry)?);
+        tx.push(Guard::NewItem, repo::settlements::put_entry(&entry)?);
         let check = repo::settlements::check_open(&entry);
         // Two entries of one movement may share a partition; a transaction names an item once.
         if !checks.contains(&check) {
             checks.push(check);
         }
     }
-    let start = writes.len();
-    let booked = (!checks.is_empty()).then_some(day);
-    writes.extend(checks);
-    Ok(Booking { day: booked, checks: start..writes.len() })
+    tx.extend(Guard::DaySealed(day), checks);
+    Ok(())
 }
 
 /// An exported day whose entries no longer add up to its record: movements the earlier

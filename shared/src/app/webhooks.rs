@@ -20,14 +20,12 @@ use crate::domain::webhook::{
 use crate::domain::{EventId, EventType, MerchantId, OutboxEvent, WebhookEndpointId};
 use crate::ports::{Condition, Cursor, HttpRequest, HttpSender, StoreError};
 use crate::repo::webhooks::Roster;
-use crate::repo::{self, Listing};
+use crate::repo::{self, Guard, Listing, Retry, Transaction};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Read-modify-write attempts on one endpoint or roster before answering `unavailable`.
-const UPDATE_ATTEMPTS: usize = 5;
 /// A registration waits this long for the URL's host to resolve.
 const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Events one filtered events-page request looks at per shard, at most.
@@ -65,18 +63,22 @@ impl Service {
         let now = self.clock.now();
         let endpoint = WebhookEndpoint::new(WebhookEndpointId::generate(now), merchant.clone(), url, event_types, WebhookSecret::generate(), now)
             .map_err(|e| AppError::field("event_types", e))?;
-        for _ in 0..UPDATE_ATTEMPTS {
+        let mut retry = Retry::new();
+        while retry.next().await {
             let roster = repo::webhooks::get_roster(self.table.as_ref(), merchant).await?;
             if roster.endpoints.len() >= MAX_ENDPOINTS_PER_MERCHANT {
                 return Err(AppError::Conflict(format!("a merchant has at most {MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints")));
             }
             let mut next = Roster { endpoints: roster.endpoints.clone(), version: roster.version + 1 };
             next.endpoints.push(endpoint.id.clone());
-            let writes = vec![repo::webhooks::put_roster(merchant, &next, &roster)?, repo::webhooks::put_endpoint(&endpoint, Condition::NotExists)?];
-            match self.commit_with_receipt(writes, receipt, &endpoint).await? {
+            let tx = Transaction::of(
+                Guard::Moved,
+                [repo::webhooks::put_roster(merchant, &next, &roster)?, repo::webhooks::put_endpoint(&endpoint, Condition::NotExists)?],
+            );
+            match self.commit_with_receipt(tx, receipt, &endpoint).await? {
                 Ok(()) => return Ok(endpoint),
                 // Another create or delete moved the roster: count again.
-                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) if e.is_race() => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -93,7 +95,8 @@ impl Service {
 
     /// Removes the endpoint; deliveries still pending to it stop at their next turn.
     pub async fn delete_webhook_endpoint(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<(), AppError> {
-        for _ in 0..UPDATE_ATTEMPTS {
+        let mut retry = Retry::new();
+        while retry.next().await {
             let endpoint = self.webhook_endpoint(merchant, id).await?;
             let roster = repo::webhooks::get_roster(self.table.as_ref(), merchant).await?;
             let next = Roster { endpoints: roster.endpoints.iter().filter(|e| *e != id).cloned().collect(), version: roster.version + 1 };
@@ -120,15 +123,16 @@ impl Service {
         id: &WebhookEndpointId,
         receipt: &Receipt<'_, RotatedSecret>,
     ) -> Result<RotatedSecret, AppError> {
-        for _ in 0..UPDATE_ATTEMPTS {
+        let mut retry = Retry::new();
+        while retry.next().await {
             let endpoint = self.webhook_endpoint(merchant, id).await?;
             let secret = WebhookSecret::generate();
             let (rotated, previous_secret_expires_at) = endpoint.rotate(secret.clone(), self.clock.now());
             let write = repo::webhooks::put_endpoint(&rotated, Condition::VersionIs(endpoint.version))?;
             let answer = RotatedSecret { endpoint_id: id.clone(), secret, previous_secret_expires_at };
-            match self.commit_with_receipt(vec![write], receipt, &answer).await? {
+            match self.commit_with_receipt(Transaction::of(Guard::Moved, [write]), receipt, &answer).await? {
                 Ok(()) => return Ok(answer),
-                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) if e.is_race() => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -163,7 +167,7 @@ impl Service {
         }
         let now = self.clock.now();
         let request = OutboxEvent::new(EventType::WebhookResendRequested, Some(merchant.clone()), serde_json::json!({ "event_id": event_id }), now);
-        self.commit_with_receipt(repo::outbox::put_event(&request)?.to_vec(), receipt, &request).await??;
+        self.commit_with_receipt(Transaction::of(Guard::NewItem, repo::outbox::put_event(&request)?), receipt, &request).await??;
         Ok(request)
     }
 

@@ -6,7 +6,7 @@
 //! (ids sort by time, so the newest is last). A small `VA#id` reference item resolves ids,
 //! and an `ORD#merchant#order` item makes order ids unique per merchant.
 
-use super::{ItemBuilder, Listing, data_of};
+use super::{Guard, ItemBuilder, Listing, Transaction, data_of};
 use crate::domain::{AccountNumber, BankCode, MerchantId, OrderId, Status, VirtualAccount, VirtualAccountId};
 use crate::ports::{Condition, Cursor, Index, Key, Query, SortRange, StoreError, Table, Write};
 use chrono::{DateTime, Utc};
@@ -77,19 +77,21 @@ pub fn put_account(account: &VirtualAccount, condition: Condition) -> Result<Wri
 
 /// The writes that create a new account: the account, its id reference, and its order claim.
 /// The order claim is the last write, so a duplicate order fails at index `base + 2`.
-pub fn create_account(account: &VirtualAccount, idempotency_key: Option<&str>) -> Result<Vec<Write>, StoreError> {
+/// A new account with its reference and its order's claim; refused as [`Guard::OrderTaken`]
+/// when the order has an account already.
+pub fn create_account(account: &VirtualAccount, idempotency_key: Option<&str>) -> Result<Transaction, StoreError> {
     let reference = AccountRef { merchant_id: account.merchant_id.clone(), bank_code: account.bank_code, account_number: account.account_number.clone() };
-    Ok(vec![
-        put_account(account, Condition::NotExists)?,
-        ItemBuilder::new(&ref_key(&account.id), "account_ref").data(&reference)?.put(Condition::NotExists),
+    let mut tx = Transaction::new();
+    tx.push(Guard::NewItem, put_account(account, Condition::NotExists)?);
+    tx.push(Guard::NewItem, ItemBuilder::new(&ref_key(&account.id), "account_ref").data(&reference)?.put(Condition::NotExists));
+    tx.push(
+        Guard::OrderTaken,
         ItemBuilder::new(&order_key(&account.merchant_id, &account.order_id), "order")
             .data(&OrderClaim { account: account.id.clone(), idempotency_key: idempotency_key.map(str::to_owned) })?
             .put(Condition::NotExists),
-    ])
+    );
+    Ok(tx)
 }
-
-/// Position of the order claim within [`create_account`]'s writes.
-pub const ORDER_CLAIM_OFFSET: usize = 2;
 
 pub async fn get(table: &dyn Table, id: &VirtualAccountId) -> Result<Option<VirtualAccount>, StoreError> {
     let Some(item) = table.get(&ref_key(id)).await? else { return Ok(None) };

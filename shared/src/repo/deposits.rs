@@ -10,7 +10,7 @@
 //! merchant's (gsi1, write-sharded), the merchant's by status (gsi2, write-sharded), and the
 //! account's (gsi3), each sorted by deposit time then id.
 
-use super::{ItemBuilder, LISTING_SHARDS, Listing, data_of, merged_page, shard_of, time_key};
+use super::{Guard, ItemBuilder, LISTING_SHARDS, Listing, Transaction, data_of, merged_page, shard_of, time_key};
 use crate::domain::deposit::{Deposit, DepositStatus};
 use crate::domain::{DepositId, ProviderId, TransactionId, VirtualAccountId};
 use crate::ports::{Condition, Cursor, Index, Key, StoreError, Table, Write};
@@ -103,13 +103,18 @@ pub fn put_deposit(deposit: &Deposit, condition: Condition) -> Result<Write, Sto
 
 /// The writes that record a new deposit; the notice item comes first, so a redelivered
 /// notice fails at index 0.
-pub fn create_deposit(deposit: &Deposit) -> Result<Vec<Write>, StoreError> {
-    Ok(vec![
-        put_deposit(deposit, Condition::NotExists)?,
+/// A new deposit, keyed by its notice: refused as [`Guard::AlreadyRecorded`] when the notice
+/// was recorded before.
+pub fn create_deposit(deposit: &Deposit) -> Result<Transaction, StoreError> {
+    let mut tx = Transaction::new();
+    tx.push(Guard::AlreadyRecorded, put_deposit(deposit, Condition::NotExists)?);
+    tx.push(
+        Guard::NewItem,
         ItemBuilder::new(&ref_key(&deposit.id), "deposit_ref")
             .data(&DepositRef { provider: deposit.provider.clone(), transaction_id: deposit.transaction_id.clone() })?
             .put(Condition::NotExists),
-    ])
+    );
+    Ok(tx)
 }
 
 pub fn put_reversal_claim(claim: &ReversalClaim) -> Result<Write, StoreError> {

@@ -15,7 +15,10 @@ pub mod outbox;
 pub mod pool;
 pub mod reconciliation;
 pub mod settlements;
+pub mod transaction;
 pub mod webhooks;
+
+pub use transaction::{Guard, Retry, Transaction, TxError};
 
 use crate::ports::{Attr, Condition, EXPIRES_AT, Index, Item, Key, PK, SK, StoreError, VERSION, Write};
 use serde::Serialize;

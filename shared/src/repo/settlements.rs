@@ -148,21 +148,21 @@ pub async fn list_settlements(
 
 /// Every shard of a merchant's day sealed: no entry can join it any more. Idempotent.
 pub async fn seal_day(table: &dyn Table, merchant: &MerchantId, day: NaiveDate) -> Result<(), StoreError> {
-    /// A movement holding the seal item in its transaction makes the seal's write conflict;
-    /// it is done in milliseconds, so the seal waits and writes again.
-    const ATTEMPTS: u32 = 20;
     for shard in 0..ENTRY_SHARDS {
-        let mut attempt = 0;
-        loop {
+        // A movement holding the seal item in its transaction makes the seal's write conflict;
+        // it is done in milliseconds, so the seal waits and writes again.
+        let mut retry = super::Retry::new();
+        let mut sealed = false;
+        while !sealed && retry.next().await {
             match table.transact(vec![put_seal(merchant, day, shard)?]).await {
                 // Sealed by an earlier run of the same day.
-                Ok(()) | Err(StoreError::ConditionFailed { .. }) => break,
-                Err(StoreError::Conflict) if attempt < ATTEMPTS => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
-                }
+                Ok(()) | Err(StoreError::ConditionFailed { .. }) => sealed = true,
+                Err(StoreError::Conflict) => {}
                 Err(e) => return Err(e),
             }
+        }
+        if !sealed {
+            return Err(StoreError::Conflict);
         }
     }
     Ok(())
