@@ -121,7 +121,7 @@ async fn generate(table: &Arc<dyn Table>, merchant: &MerchantId, day: NaiveDate,
                 batch.push(vaccount::repo::settlements::put_entry(&entry)?);
                 if reverse_every > 0 && n % reverse_every == reverse_every - 1 {
                     let mut undo = bench_entry(&merchant, day, at + Duration::milliseconds(1), n, EntryKind::DepositReversal);
-                    undo.amount = Krw::new(-undo.amount.won());
+                    undo.amount = undo.amount.negated().map_err(|e| vaccount::ports::StoreError::Invalid(e.to_string()))?;
                     undo.deposits = -1;
                     undo.deposit_id = entry.deposit_id.clone();
                     batch.push(vaccount::repo::settlements::put_entry(&undo)?);

@@ -69,7 +69,7 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
         tracing::info!(relisted, "merchants and providers from an older version listed for the nightly jobs");
     }
     for day in vaccount::app::settlements::seal_exported_days(table.as_ref(), chrono::Utc::now()).await? {
-        tracing::warn!(merchant = %day.merchant_id, date = %day.date, rows = day.rows, gross = day.gross, "an exported day gained movements after its export under the earlier version; square them with the merchant");
+        tracing::warn!(merchant = %day.merchant_id, date = %day.date, rows = day.rows, gross = day.gross.won(), "an exported day gained movements after its export under the earlier version; square them with the merchant");
     }
     let service = Arc::new(Service::new(table, Arc::new(SystemClock), config.settings()?));
     tokio::spawn(purge_expired_items(raw.clone()));

@@ -224,8 +224,8 @@ impl World {
 
 /// What a movement leaves the merchant after fee and VAT.
 fn net_of(amount: Krw, deposits: i8, terms: Option<Fee>) -> i64 {
-    let fee = fee_of(terms.expect("terms kept"), amount, deposits);
-    amount.won() - fee.won() - vat_of(fee).won()
+    let fee = fee_of(terms.expect("terms kept"), amount, deposits).unwrap();
+    amount.won() - fee.won() - vat_of(fee).unwrap().won()
 }
 
 /// Σ gross and Σ net the merchant is owed, from the deposits themselves: each live deposit's
@@ -272,7 +272,7 @@ async fn check(w: &World) -> Result<(), TestCaseError> {
             prop_assert!(entry.day >= kst_day(entry.recorded_at), "booked before it was recorded: {entry:?}");
             prop_assert!(entry.fee_terms.is_some(), "every new entry carries its terms");
             booked.push((entry.deposit_id.to_string(), entry.kind));
-            now_in_day.add(&Row::of(entry, merchant.fee));
+            now_in_day.add(&Row::of(entry, merchant.fee).unwrap()).unwrap();
         }
         prop_assert_eq!(&now_in_day, totals, "day {} changed after it was exported", day);
         gross += totals.gross.won();

@@ -407,7 +407,11 @@ async fn days_exported_before_seals_existed_are_sealed_and_their_late_entries_re
     deposit(&w, "T-LATE", &fixed, 5_000, t0()).await;
 
     let reported = seal_exported_days(table, t0()).await.unwrap();
-    assert_eq!(reported.iter().map(|d| (d.date, d.rows, d.gross)).collect::<Vec<_>>(), [(day("2026-11-24"), 1, 5_000)], "what the record lacks, reported");
+    assert_eq!(
+        reported.iter().map(|d| (d.date, d.rows, d.gross)).collect::<Vec<_>>(),
+        [(day("2026-11-24"), 1, Krw::new(5_000))],
+        "what the record lacks, reported"
+    );
     assert!(seal_exported_days(table, t0()).await.unwrap().is_empty(), "once");
     // Sealed now: a movement with the clock still on the 24th goes to the 25th.
     deposit(&w, "T-AFTER", &fixed, 2_000, t0()).await;

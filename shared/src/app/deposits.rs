@@ -172,7 +172,7 @@ impl Service {
             let account = repo::accounts::latest_on_number(self.table.as_ref(), notice.bank_code, &notice.account_number)
                 .await?
                 .filter(|a| a.provider == notice.provider);
-            let mut judgement = deposit::match_deposit(DepositId::generate(now), account.as_ref(), notice.clone(), now);
+            let mut judgement = deposit::match_deposit(DepositId::generate(now), account.as_ref(), notice.clone(), now)?;
             if let Some(after) = judgement.account.as_ref().filter(|_| judgement.deposit.credited.is_positive()) {
                 let fee = self.fee_terms(&mut terms, &after.merchant_id).await?;
                 judgement.deposit.fee_terms = Some(fee);
@@ -305,7 +305,7 @@ impl Service {
                         Err(e) => Err(e.into()),
                     };
                 }
-                Err(e @ ReversalError::AccountNeeded(_)) => return Err(AppError::Unavailable(e.to_string())),
+                Err(e @ (ReversalError::AccountNeeded(_) | ReversalError::Overflow(_))) => return Err(AppError::Unavailable(e.to_string())),
             };
             let mut tx = Transaction::new();
             tx.push(Guard::AlreadyRecorded, repo::deposits::put_reversal_claim(&claim(effect.deposit.status))?);
@@ -319,7 +319,7 @@ impl Service {
             if let Some((target, amount)) = &effect.assigned_debit {
                 let account =
                     repo::accounts::get(table, target).await?.ok_or_else(|| AppError::Unavailable(format!("assigned account {target} is missing")))?;
-                let debited = deposit::debit_assigned(&account, *amount, now);
+                let debited = deposit::debit_assigned(&account, *amount, now)?;
                 tx.push(Guard::AccountMoved, repo::accounts::put_account(&debited, Condition::VersionIs(account.version))?);
                 assigned = Some(account);
             }
@@ -329,15 +329,18 @@ impl Service {
                 repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data.clone(), now))?,
             );
             let entries = if effect.deposit.status == DepositStatus::Reversed {
-                settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now)
+                settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now)?
             } else {
                 // Part of the deposit taken back: it still stands, with what is left.
                 if let Some(kind) = effect.account.as_ref().and_then(|a| deposit::balance_event(a.status)) {
                     tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
                 }
                 // Money that was only held (an excess, a held deposit) was never settled.
-                let taken = Krw::new(original.credited.won() - effect.deposit.credited.won());
-                own.as_ref().filter(|_| taken.is_positive()).map(|own| settlement::entry_of_partial_reversal(&original, own, taken, now)).into_iter().collect()
+                let taken = original.credited.minus(effect.deposit.credited)?;
+                match own.as_ref().filter(|_| taken.is_positive()) {
+                    Some(own) => vec![settlement::entry_of_partial_reversal(&original, own, taken, now)?],
+                    None => Vec::new(),
+                }
             };
             book(&mut tx, entries, now, not_before)?;
             match tx.commit(table).await {

@@ -65,3 +65,9 @@ impl From<TxError> for AppError {
         }
     }
 }
+
+impl From<crate::domain::MoneyOverflow> for AppError {
+    fn from(e: crate::domain::MoneyOverflow) -> AppError {
+        AppError::Unavailable(e.to_string())
+    }
+}

@@ -55,7 +55,10 @@ pub enum ExceptionAction {
 
 impl From<ExceptionError> for AppError {
     fn from(e: ExceptionError) -> AppError {
-        AppError::Conflict(e.to_string())
+        match e {
+            ExceptionError::Overflow(overflow) => overflow.into(),
+            refused => AppError::Conflict(refused.to_string()),
+        }
     }
 }
 

@@ -6,10 +6,10 @@
 //! where they were written (no timestamps, fixed XLSX document dates, fixed zip entry times),
 //! so the same entries give the same bytes.
 
-use crate::domain::Fee;
 use crate::domain::notice::mask_name;
 use crate::domain::settlement::{Row, SettlementFile, Totals};
 use crate::domain::time::kst;
+use crate::domain::{Fee, Krw};
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 use serde::Serialize;
@@ -52,6 +52,8 @@ pub enum FileError {
     Io(#[from] std::io::Error),
     #[error("writing the XLSX failed: {0}")]
     Xlsx(#[from] XlsxError),
+    #[error(transparent)]
+    Money(#[from] crate::domain::MoneyOverflow),
 }
 
 /// A row's cells as text (CSV) — the XLSX writes the same values, numbers as numbers.
@@ -208,7 +210,7 @@ impl DayWriter {
             sheet.write_number_with_format(line, (cells.text.len() + i) as u16, *n as f64, &self.amount)?;
         }
         self.on_sheet += 1;
-        self.totals.add(row);
+        self.totals.add(row)?;
         Ok(())
     }
 
@@ -250,10 +252,10 @@ pub struct Manifest<'a> {
     pub rounding: &'static str,
     pub row_count: u64,
     pub deposit_count: i64,
-    pub gross: i64,
-    pub fee: i64,
-    pub vat: i64,
-    pub net: i64,
+    pub gross: Krw,
+    pub fee: Krw,
+    pub vat: Krw,
+    pub net: Krw,
     pub files: &'a [SettlementFile],
 }
 

@@ -16,7 +16,7 @@ use super::AppError;
 use super::settlement_files::{self, DayWriter, Manifest};
 use crate::domain::calendar::{self, CalendarError};
 use crate::domain::settlement::{self, Row, Settlement, SettlementEntry, SettlementFile, Totals};
-use crate::domain::{EventType, MerchantId, OutboxEvent, SettlementId};
+use crate::domain::{EventType, Krw, MerchantId, OutboxEvent, SettlementId};
 use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, Cursor, StoreError, Table};
 use crate::repo::settlements::DayEntries;
 use crate::repo::{self, Guard, Listing, Transaction};
@@ -56,10 +56,10 @@ pub struct SettlementView {
     pub id: SettlementId,
     pub date: NaiveDate,
     pub deposit_count: i64,
-    pub gross: i64,
-    pub fee: i64,
-    pub vat: i64,
-    pub net: i64,
+    pub gross: Krw,
+    pub fee: Krw,
+    pub vat: Krw,
+    pub net: Krw,
     pub payout_date: NaiveDate,
     pub files: Vec<SettlementFile>,
     pub version: u64,
@@ -71,10 +71,10 @@ impl SettlementView {
             id: s.id.clone(),
             date: s.date,
             deposit_count: s.totals.deposit_count,
-            gross: s.totals.gross.won(),
-            fee: s.totals.fee.won(),
-            vat: s.totals.vat.won(),
-            net: s.totals.net.won(),
+            gross: s.totals.gross,
+            fee: s.totals.fee,
+            vat: s.totals.vat,
+            net: s.totals.net,
             payout_date: s.payout_date,
             files: s.files.clone(),
             version: s.version,
@@ -110,7 +110,7 @@ pub struct UnsettledDay {
     pub merchant_id: MerchantId,
     pub date: NaiveDate,
     pub rows: u64,
-    pub gross: i64,
+    pub gross: Krw,
 }
 
 /// Brings days exported before seals existed under the rule that an exported day is final:
@@ -133,14 +133,14 @@ pub async fn seal_exported_days(table: &dyn Table, now: DateTime<Utc>) -> Result
                 let mut now_in_day = Totals::default();
                 let mut entries = DayEntries::new(table, &merchant.id, settled.date);
                 while let Some(entry) = entries.next().await? {
-                    now_in_day.add(&Row::of(entry, merchant.fee));
+                    now_in_day.add(&Row::of(entry, merchant.fee)?)?;
                 }
                 if (now_in_day.rows, now_in_day.gross) != (settled.totals.rows, settled.totals.gross) {
                     changed.push(UnsettledDay {
                         merchant_id: merchant.id.clone(),
                         date: settled.date,
                         rows: now_in_day.rows.saturating_sub(settled.totals.rows),
-                        gross: now_in_day.gross.won() - settled.totals.gross.won(),
+                        gross: now_in_day.gross.minus(settled.totals.gross)?,
                     });
                 }
             }
@@ -243,10 +243,10 @@ impl Settlements {
             rounding: settlement_files::ROUNDING,
             row_count: totals.rows,
             deposit_count: totals.deposit_count,
-            gross: totals.gross.won(),
-            fee: totals.fee.won(),
-            vat: totals.vat.won(),
-            net: totals.net.won(),
+            gross: totals.gross,
+            fee: totals.fee,
+            vat: totals.vat,
+            net: totals.net,
             files: &files,
         };
         settlement_files::write_manifest(&manifest_path, &manifest).map_err(io_error)?;
@@ -303,7 +303,7 @@ impl Settlements {
         let mut fee_terms = Vec::new();
         let read = async {
             while let Some(entry) = entries.next().await? {
-                let row = Row::of(entry, terms);
+                let row = Row::of(entry, terms).map_err(AppError::from)?;
                 let row_terms = row.entry.fee_terms.unwrap_or(terms);
                 if !fee_terms.contains(&row_terms) {
                     fee_terms.push(row_terms);
@@ -313,7 +313,7 @@ impl Settlements {
                     break;
                 }
             }
-            Ok::<(), StoreError>(())
+            Ok::<(), AppError>(())
         }
         .await;
         drop(rows);

@@ -2,7 +2,7 @@
 
 use super::{AppError, Service};
 use crate::domain::merchant::new_secret;
-use crate::domain::{AccountNumber, ApiKey, ApiKeyId, BankCode, DepositPolicy, Fee, Merchant, MerchantId, PoolNumber, Provider, ProviderId, ProviderKind};
+use crate::domain::{AccountNumber, ApiKey, ApiKeyId, BankCode, DepositPolicy, Fee, Krw, Merchant, MerchantId, PoolNumber, Provider, ProviderId, ProviderKind};
 use crate::ports::{Condition, MAX_TRANSACTION_WRITES, StoreError};
 use crate::repo;
 use serde::Serialize;
@@ -47,7 +47,7 @@ impl Service {
             return Err(AppError::field("fee_rate_bps", "must be at most 10000 (100 %)"));
         }
         if let Fee::PerDeposit(won) = fee
-            && won.won() < 0
+            && won < Krw::ZERO
         {
             return Err(AppError::field("fee_per_deposit", "must not be negative"));
         }

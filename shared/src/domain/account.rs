@@ -347,8 +347,9 @@ impl VirtualAccount {
     }
 
     /// What is still expected: the amount less what was credited. `None` for fixed accounts.
+    /// (A payment amount less a balance that never goes below zero cannot overflow.)
     pub fn remaining(&self) -> Option<Krw> {
-        self.amount.map(|a| Krw::new((a.won() - self.paid_amount.won()).max(0)))
+        self.amount.map(|a| a.minus(self.paid_amount).map_or(Krw::ZERO, |left| left.max(Krw::ZERO)))
     }
 
     /// The status that `paid_amount`, `excess` and the account's history imply. Closing is

@@ -7,8 +7,8 @@
 //! storing them (atomically, conditional on versions) is the use case's business.
 
 use super::{
-    AccountNumber, AccountType, BankCode, DepositId, EventType, ExceptionId, Fee, Krw, MerchantId, NameMismatchPolicy, OperatorName, ProviderId, Status,
-    TransactionId, VirtualAccount, VirtualAccountId,
+    AccountNumber, AccountType, BankCode, DepositId, EventType, ExceptionId, Fee, Krw, MerchantId, MoneyOverflow, NameMismatchPolicy, OperatorName, ProviderId,
+    Status, TransactionId, VirtualAccount, VirtualAccountId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -265,7 +265,7 @@ fn same_name(a: &str, b: &str) -> bool {
 
 /// Matches a deposit to the newest account on its number (DESIGN §5). `account` is that
 /// account, or `None` when the number is unknown to us (or belongs to another provider).
-pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: DepositNotice, now: DateTime<Utc>) -> Judgement {
+pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: DepositNotice, now: DateTime<Utc>) -> Result<Judgement, MoneyOverflow> {
     let cleaned = notice.depositor_name.as_deref().and_then(clean_depositor_name);
     let depositor_name_raw = notice.depositor_name.filter(|raw| cleaned.as_deref() != Some(raw.as_str())).map(|raw| bounded_raw_name(&raw));
     let mut deposit = Deposit {
@@ -295,7 +295,7 @@ pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: De
         let amount = deposit.amount;
         deposit.status = DepositStatus::Exception;
         deposit.exception = Some(new_exception(&deposit.id, reason, amount));
-        Judgement { deposit, account: None, account_event: None }
+        Ok(Judgement { deposit, account: None, account_event: None })
     };
     let Some(account) = account else { return hold(deposit, ExceptionReason::UnknownAccount) };
     if account.status == Status::Closed {
@@ -321,17 +321,17 @@ pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: De
             }
             (amount, Krw::ZERO)
         }
-        (AccountType::OneTime, Some(remaining)) => (remaining, Krw::new(amount.won() - remaining.won())),
+        (AccountType::OneTime, Some(remaining)) => (remaining, amount.minus(remaining)?),
     };
     deposit.credited = credited;
     if excess.is_positive() {
         deposit.status = DepositStatus::Exception;
         deposit.exception = Some(new_exception(&deposit.id, ExceptionReason::Overpaid, excess));
     }
-    let mut updated = account.with_balances(add(account.paid_amount, credited), add(account.excess, excess), now);
+    let mut updated = account.with_balances(account.paid_amount.plus(credited)?, account.excess.plus(excess)?, now);
     updated.remember_deposit(&deposit.transaction_id);
     let account_event = balance_event(updated.status);
-    Judgement { deposit, account: Some(updated), account_event }
+    Ok(Judgement { deposit, account: Some(updated), account_event })
 }
 
 fn new_exception(deposit: &DepositId, reason: ExceptionReason, amount: Krw) -> DepositException {
@@ -348,14 +348,10 @@ fn new_exception(deposit: &DepositId, reason: ExceptionReason, amount: Krw) -> D
     }
 }
 
-/// Amounts here are bounded by 10^10 won per deposit; a sum that overflows i64 would take
-/// ~10^9 deposits to one account, so saturating is a guard, not a rule.
-fn add(a: Krw, b: Krw) -> Krw {
-    a.checked_add(b).unwrap_or(Krw::new(i64::MAX))
-}
-
-fn sub(a: Krw, b: Krw) -> Krw {
-    Krw::new(a.won().saturating_sub(b.won()).max(0))
+/// `a - b`, never below zero: a balance that would go negative (money taken back that an
+/// earlier version never counted) stays at zero.
+fn floor_sub(a: Krw, b: Krw) -> Result<Krw, MoneyOverflow> {
+    Ok(a.minus(b)?.max(Krw::ZERO))
 }
 
 /// The account event a change of balance causes, by the status it leaves the account in.
@@ -374,6 +370,8 @@ pub enum ReversalError {
     AlreadyReversed(DepositId),
     #[error("the account of deposit {0} is needed to reverse it")]
     AccountNeeded(DepositId),
+    #[error(transparent)]
+    Overflow(#[from] MoneyOverflow),
 }
 
 /// The outcome of reversing a deposit.
@@ -405,10 +403,10 @@ pub fn reverse(deposit: &Deposit, account: Option<&VirtualAccount>, reversal: Re
         Some(e) if e.reason == ExceptionReason::Overpaid && assigned_back.is_none() => e.amount,
         _ => Krw::ZERO,
     };
-    let taken = add(deposit.credited, assigned_back.unwrap_or(Krw::ZERO));
+    let taken = deposit.credited.plus(assigned_back.unwrap_or(Krw::ZERO))?;
     let account = if taken.is_positive() || excess.is_positive() {
         let account = account.ok_or_else(|| ReversalError::AccountNeeded(deposit.id.clone()))?;
-        Some(account.with_balances(sub(account.paid_amount, taken), sub(account.excess, excess), now))
+        Some(account.with_balances(floor_sub(account.paid_amount, taken)?, floor_sub(account.excess, excess)?, now))
     } else {
         None
     };
@@ -445,19 +443,19 @@ pub fn reverse_part(
     }
     let open = deposit.exception.as_ref().filter(|e| e.state != ExceptionState::Resolved);
     let held = open.map_or(Krw::ZERO, |e| e.amount);
-    if amount >= add(deposit.credited, held) {
+    if amount >= deposit.credited.plus(held)? {
         return reverse(deposit, account, reversal, now);
     }
     let from_held = if amount < held { amount } else { held };
-    let from_credit = sub(amount, from_held);
+    let from_credit = floor_sub(amount, from_held)?;
     let from_excess = if open.is_some_and(|e| e.reason == ExceptionReason::Overpaid) { from_held } else { Krw::ZERO };
     let mut next = deposit.clone();
-    next.credited = sub(deposit.credited, from_credit);
-    next.cancelled = add(deposit.cancelled, amount);
+    next.credited = floor_sub(deposit.credited, from_credit)?;
+    next.cancelled = deposit.cancelled.plus(amount)?;
     next.partial_reversals.push(PartialReversal { reversal, amount });
     next.version += 1;
     if let Some(e) = next.exception.as_mut().filter(|_| from_held.is_positive()) {
-        e.amount = sub(e.amount, from_held);
+        e.amount = floor_sub(e.amount, from_held)?;
         if !e.amount.is_positive() {
             e.state = ExceptionState::Resolved;
             e.proposal = None;
@@ -467,7 +465,7 @@ pub fn reverse_part(
     }
     let account = if from_credit.is_positive() || from_excess.is_positive() {
         let account = account.ok_or_else(|| ReversalError::AccountNeeded(deposit.id.clone()))?;
-        Some(account.with_balances(sub(account.paid_amount, from_credit), sub(account.excess, from_excess), now))
+        Some(account.with_balances(floor_sub(account.paid_amount, from_credit)?, floor_sub(account.excess, from_excess)?, now))
     } else {
         None
     };
@@ -488,6 +486,8 @@ pub enum ExceptionError {
     CannotAssign(VirtualAccountId, Krw, &'static str),
     #[error("a resolution cannot be `reversed`; that comes from the provider")]
     NotAnOperatorResolution,
+    #[error(transparent)]
+    Overflow(#[from] MoneyOverflow),
 }
 
 impl Deposit {
@@ -580,13 +580,13 @@ pub fn credit_assigned(deposit: &Deposit, account: &VirtualAccount, now: DateTim
         return refuse("it expects less than that; refund the difference instead");
     }
     let own_excess = exception.reason == ExceptionReason::Overpaid && deposit.virtual_account_id.as_ref() == Some(&account.id);
-    let excess = if own_excess { sub(account.excess, amount) } else { account.excess };
-    Ok(account.with_balances(add(account.paid_amount, amount), excess, now))
+    let excess = if own_excess { floor_sub(account.excess, amount)? } else { account.excess };
+    Ok(account.with_balances(account.paid_amount.plus(amount)?, excess, now))
 }
 
 /// Takes back an assigned amount when the deposit it came from is reversed.
-pub fn debit_assigned(account: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> VirtualAccount {
-    account.with_balances(sub(account.paid_amount, amount), account.excess, now)
+pub fn debit_assigned(account: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> Result<VirtualAccount, MoneyOverflow> {
+    Ok(account.with_balances(floor_sub(account.paid_amount, amount)?, account.excess, now))
 }
 
 #[cfg(test)]

@@ -32,5 +32,5 @@ pub use ids::{
     VirtualAccountId, WebhookEndpointId,
 };
 pub use merchant::{ApiKey, DepositPolicy, Fee, Merchant, Provider, ProviderKind};
-pub use money::Krw;
+pub use money::{Krw, MoneyOverflow};
 pub use pool::{NumberState, PoolNumber};

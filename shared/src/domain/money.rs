@@ -8,6 +8,13 @@ use std::fmt;
 #[serde(transparent)]
 pub struct Krw(i64);
 
+/// A sum, difference or share of amounts left the range of `i64` won. Real money never gets
+/// there (a payment is at most 10^10 won); arithmetic on `Krw` is checked and reports this
+/// rather than wrapping or clamping, so a wrong figure can never be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an amount of won left the representable range")]
+pub struct MoneyOverflow;
+
 /// Why a number is not an acceptable amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
@@ -35,12 +42,34 @@ impl Krw {
         self.0
     }
 
-    pub fn checked_add(self, other: Krw) -> Option<Krw> {
-        self.0.checked_add(other.0).map(Krw)
+    pub fn plus(self, other: Krw) -> Result<Krw, MoneyOverflow> {
+        self.0.checked_add(other.0).map(Krw).ok_or(MoneyOverflow)
     }
 
-    pub fn checked_sub(self, other: Krw) -> Option<Krw> {
-        self.0.checked_sub(other.0).map(Krw)
+    pub fn minus(self, other: Krw) -> Result<Krw, MoneyOverflow> {
+        self.0.checked_sub(other.0).map(Krw).ok_or(MoneyOverflow)
+    }
+
+    /// `self` taken `n` times (a per-deposit fee over a count of deposits, which may be negative).
+    pub fn times(self, n: i64) -> Result<Krw, MoneyOverflow> {
+        self.0.checked_mul(n).map(Krw).ok_or(MoneyOverflow)
+    }
+
+    pub fn negated(self) -> Result<Krw, MoneyOverflow> {
+        self.0.checked_neg().map(Krw).ok_or(MoneyOverflow)
+    }
+
+    /// `numerator / denominator` of this amount, truncated toward zero, so the share of a
+    /// negative amount is the exact mirror of the positive one (fees and VAT of reversals).
+    pub fn share(self, numerator: i64, denominator: i64) -> Result<Krw, MoneyOverflow> {
+        let share = i128::from(self.0.unsigned_abs()).checked_mul(i128::from(numerator)).ok_or(MoneyOverflow)? / i128::from(denominator);
+        let share = i64::try_from(share).map_err(|_| MoneyOverflow)?;
+        Ok(Krw(if self.0 < 0 { -share } else { share }))
+    }
+
+    /// The sum of `amounts`.
+    pub fn sum(amounts: impl IntoIterator<Item = Krw>) -> Result<Krw, MoneyOverflow> {
+        amounts.into_iter().try_fold(Krw::ZERO, Krw::plus)
     }
 
     pub fn is_zero(&self) -> bool {
@@ -91,8 +120,19 @@ mod tests {
 
     #[test]
     fn arithmetic_overflow_is_reported_not_wrapped() {
-        assert_eq!(Krw::new(i64::MAX).checked_add(Krw::new(1)), None);
-        assert_eq!(Krw::new(i64::MIN).checked_sub(Krw::new(1)), None);
+        assert_eq!(Krw::new(i64::MAX).plus(Krw::new(1)), Err(MoneyOverflow));
+        assert_eq!(Krw::new(i64::MIN).minus(Krw::new(1)), Err(MoneyOverflow));
+        assert_eq!(Krw::new(i64::MIN).negated(), Err(MoneyOverflow));
+        assert_eq!(Krw::new(i64::MAX / 2 + 1).times(2), Err(MoneyOverflow));
+        assert_eq!(Krw::sum([Krw::new(i64::MAX), Krw::new(1)]), Err(MoneyOverflow));
+        assert_eq!(Krw::new(i64::MAX).share(3, 2), Err(MoneyOverflow));
+    }
+
+    #[test]
+    fn shares_truncate_toward_zero_symmetrically() {
+        assert_eq!(Krw::new(12_345).share(150, 10_000), Ok(Krw::new(185)));
+        assert_eq!(Krw::new(-12_345).share(150, 10_000), Ok(Krw::new(-185)));
+        assert_eq!(Krw::new(i64::MIN).share(1, 10), Ok(Krw::new(i64::MIN / 10)));
     }
 
     proptest! {
@@ -110,8 +150,8 @@ mod tests {
 
         #[test]
         fn add_then_sub_is_identity(a in -1_000_000_000_000i64..1_000_000_000_000, b in -1_000_000_000_000i64..1_000_000_000_000) {
-            let sum = Krw::new(a).checked_add(Krw::new(b)).unwrap();
-            prop_assert_eq!(sum.checked_sub(Krw::new(b)), Some(Krw::new(a)));
+            let sum = Krw::new(a).plus(Krw::new(b)).unwrap();
+            prop_assert_eq!(sum.minus(Krw::new(b)), Ok(Krw::new(a)));
         }
     }
 }

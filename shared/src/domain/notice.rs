@@ -139,7 +139,7 @@ impl NoticeFacts {
             order_id: account.order_id.to_string(),
             bank_name: account.bank_name.clone(),
             account_number: account.account_number.clone(),
-            amount_due: account.amount.and_then(|a| a.checked_sub(account.paid_amount)),
+            amount_due: account.amount.and_then(|a| a.minus(account.paid_amount).ok()),
             paid_amount: account.paid_amount,
             due_at: account.due_at,
         }

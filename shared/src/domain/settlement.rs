@@ -24,7 +24,8 @@
 
 use super::calendar::kst_day;
 use super::{
-    AccountNumber, BankCode, Deposit, DepositId, Fee, Krw, MerchantId, OrderId, ProviderId, SettlementId, TransactionId, VirtualAccount, VirtualAccountId,
+    AccountNumber, BankCode, Deposit, DepositId, Fee, Krw, MerchantId, MoneyOverflow, OrderId, ProviderId, SettlementId, TransactionId, VirtualAccount,
+    VirtualAccountId,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,48 +150,43 @@ pub fn entry_of_assignment(deposit: &Deposit, account: &VirtualAccount, amount: 
 /// The entries, recorded `now`, that undo what `before` (the deposit as it was) had put in
 /// merchants' hands: its own credit (on `own`, its account) and an assigned exception (on
 /// `assigned`), each at the terms it was charged.
-pub fn entries_of_reversal(before: &Deposit, own: Option<&VirtualAccount>, assigned: Option<&VirtualAccount>, now: DateTime<Utc>) -> Vec<SettlementEntry> {
+pub fn entries_of_reversal(
+    before: &Deposit,
+    own: Option<&VirtualAccount>,
+    assigned: Option<&VirtualAccount>,
+    now: DateTime<Utc>,
+) -> Result<Vec<SettlementEntry>, MoneyOverflow> {
     let mut undone = Vec::new();
     if let Some(account) = own
         && before.credited.is_positive()
     {
-        undone.push(entry(before, account, EntryKind::DepositReversal, now, negate(before.credited), -1, before.fee_terms));
+        undone.push(entry(before, account, EntryKind::DepositReversal, now, before.credited.negated()?, -1, before.fee_terms));
     }
     if let (Some(account), Some(exception)) = (assigned, before.assigned_to().and(before.exception.as_ref())) {
         let deposits = if before.credited.is_positive() { 0 } else { -1 };
-        undone.push(entry(before, account, EntryKind::AssignedReversal, now, negate(exception.amount), deposits, exception.fee_terms));
+        undone.push(entry(before, account, EntryKind::AssignedReversal, now, exception.amount.negated()?, deposits, exception.fee_terms));
     }
-    undone
+    Ok(undone)
 }
 
 /// The entry, recorded `now`, of `amount` taken back from the credit of `before` (the deposit
 /// as it was) on `own`, its account, at the terms the credit was charged.
-pub fn entry_of_partial_reversal(before: &Deposit, own: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> SettlementEntry {
-    SettlementEntry { credit_before: Some(before.credited), ..entry(before, own, EntryKind::PartialReversal, now, negate(amount), 0, before.fee_terms) }
+pub fn entry_of_partial_reversal(before: &Deposit, own: &VirtualAccount, amount: Krw, now: DateTime<Utc>) -> Result<SettlementEntry, MoneyOverflow> {
+    Ok(SettlementEntry { credit_before: Some(before.credited), ..entry(before, own, EntryKind::PartialReversal, now, amount.negated()?, 0, before.fee_terms) })
 }
 
-fn negate(amount: Krw) -> Krw {
-    Krw::new(amount.won().saturating_neg())
-}
-
-/// Truncates toward zero, so a negative row is the exact mirror of its positive.
-fn truncated_share(amount: i64, numerator: i64, denominator: i64) -> i64 {
-    let share = i128::from(amount.unsigned_abs()) * i128::from(numerator) / i128::from(denominator);
-    let share = i64::try_from(share).unwrap_or(i64::MAX);
-    if amount < 0 { -share } else { share }
-}
-
-/// The fee of one entry under `terms`.
-pub fn fee_of(terms: Fee, amount: Krw, deposits: i8) -> Krw {
+/// The fee of one entry under `terms`; a negative entry's fee mirrors its positive's (shares
+/// truncate toward zero).
+pub fn fee_of(terms: Fee, amount: Krw, deposits: i8) -> Result<Krw, MoneyOverflow> {
     match terms {
-        Fee::PerDeposit(per) => Krw::new(per.won().saturating_mul(i64::from(deposits))),
-        Fee::RateBps(bps) => Krw::new(truncated_share(amount.won(), i64::from(bps), 10_000)),
+        Fee::PerDeposit(per) => per.times(i64::from(deposits)),
+        Fee::RateBps(bps) => amount.share(i64::from(bps), 10_000),
     }
 }
 
 /// VAT (부가가치세) on a fee: 10 %, truncated to the won.
-pub fn vat_of(fee: Krw) -> Krw {
-    Krw::new(truncated_share(fee.won(), 1, 10))
+pub fn vat_of(fee: Krw) -> Result<Krw, MoneyOverflow> {
+    fee.share(1, 10)
 }
 
 /// An entry with its fee, VAT and net.
@@ -207,28 +203,26 @@ pub struct Row {
 impl Row {
     /// The row of `entry` at its own terms; `fallback` (the merchant's terms at export) only
     /// for entries written before terms were kept.
-    pub fn of(entry: SettlementEntry, fallback: Fee) -> Row {
+    pub fn of(entry: SettlementEntry, fallback: Fee) -> Result<Row, MoneyOverflow> {
         let terms = entry.fee_terms.unwrap_or(fallback);
         let (fee, vat) = match entry.credit_before {
             // A partial reversal gives back what the deposit's fee and VAT drop by.
             Some(before) => {
-                let after = Krw::new(before.won().saturating_add(entry.amount.won()));
-                let (fee_after, fee_before) = (fee_of(terms, after, 1), fee_of(terms, before, 1));
-                let vat = vat_of(fee_after).won() - vat_of(fee_before).won();
-                (Krw::new(fee_after.won() - fee_before.won()), Krw::new(vat))
+                let after = before.plus(entry.amount)?;
+                let (fee_after, fee_before) = (fee_of(terms, after, 1)?, fee_of(terms, before, 1)?);
+                (fee_after.minus(fee_before)?, vat_of(fee_after)?.minus(vat_of(fee_before)?)?)
             }
             None => {
-                let fee = fee_of(terms, entry.amount, entry.deposits);
-                (fee, vat_of(fee))
+                let fee = fee_of(terms, entry.amount, entry.deposits)?;
+                (fee, vat_of(fee)?)
             }
         };
-        let net = Krw::new(entry.amount.won().saturating_sub(fee.won()).saturating_sub(vat.won()));
-        Row { entry, terms, fee, vat, net }
+        let net = entry.amount.minus(fee)?.minus(vat)?;
+        Ok(Row { entry, terms, fee, vat, net })
     }
 }
 
-/// A day's sums. Amounts are at most 10^10 won per deposit, so a day would need ~10^8
-/// deposits of the largest size to approach i64; saturating is a guard, not a rule.
+/// A day's sums.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub rows: u64,
@@ -240,14 +234,18 @@ pub struct Totals {
 }
 
 impl Totals {
-    pub fn add(&mut self, row: &Row) {
-        let sum = |a: Krw, b: Krw| Krw::new(a.won().saturating_add(b.won()));
-        self.rows += 1;
-        self.deposit_count += i64::from(row.entry.deposits);
-        self.gross = sum(self.gross, row.entry.amount);
-        self.fee = sum(self.fee, row.fee);
-        self.vat = sum(self.vat, row.vat);
-        self.net = sum(self.net, row.net);
+    /// Counts `row` in; on overflow nothing changes.
+    pub fn add(&mut self, row: &Row) -> Result<(), MoneyOverflow> {
+        let next = Totals {
+            rows: self.rows + 1,
+            deposit_count: self.deposit_count + i64::from(row.entry.deposits),
+            gross: self.gross.plus(row.entry.amount)?,
+            fee: self.fee.plus(row.fee)?,
+            vat: self.vat.plus(row.vat)?,
+            net: self.net.plus(row.net)?,
+        };
+        *self = next;
+        Ok(())
     }
 }
 
@@ -318,25 +316,25 @@ mod tests {
     #[test]
     fn hand_computed_rows() {
         // 300 won flat: VAT 30, net 35000 - 330.
-        let row = Row::of(sample(35_000, 1), Fee::PerDeposit(Krw::new(300)));
+        let row = Row::of(sample(35_000, 1), Fee::PerDeposit(Krw::new(300))).unwrap();
         assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (300, 30, 34_670));
         // 1.5 % of 12 345 = 185.175 → 185; VAT 18.5 → 18.
-        let row = Row::of(sample(12_345, 1), Fee::RateBps(150));
+        let row = Row::of(sample(12_345, 1), Fee::RateBps(150)).unwrap();
         assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (185, 18, 12_142));
         // Its reversal mirrors it to the won.
-        let row = Row::of(sample(-12_345, -1), Fee::RateBps(150));
+        let row = Row::of(sample(-12_345, -1), Fee::RateBps(150)).unwrap();
         assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (-185, -18, -12_142));
         // An overpayment's excess assigned later: no second flat fee.
-        let row = Row::of(sample(5_000, 0), Fee::PerDeposit(Krw::new(300)));
+        let row = Row::of(sample(5_000, 0), Fee::PerDeposit(Krw::new(300))).unwrap();
         assert_eq!((row.fee.won(), row.vat.won(), row.net.won()), (0, 0, 5_000));
     }
 
     #[test]
     fn an_entry_is_charged_at_its_own_terms_not_the_merchants_current_ones() {
         let entry = SettlementEntry { fee_terms: Some(Fee::PerDeposit(Krw::new(300))), ..sample(35_000, 1) };
-        let row = Row::of(entry, Fee::RateBps(500));
+        let row = Row::of(entry, Fee::RateBps(500)).unwrap();
         assert_eq!((row.terms, row.fee.won()), (Fee::PerDeposit(Krw::new(300)), 300));
-        let legacy = Row::of(sample(35_000, 1), Fee::RateBps(100));
+        let legacy = Row::of(sample(35_000, 1), Fee::RateBps(100)).unwrap();
         assert_eq!((legacy.terms, legacy.fee.won()), (Fee::RateBps(100), 350), "an entry without terms: the fallback");
     }
 
@@ -347,15 +345,15 @@ mod tests {
     proptest! {
         #[test]
         fn each_row_balances(amount in 1i64..=10_000_000_000, deposits in 0i8..=1, terms in terms()) {
-            let row = Row::of(sample(amount, deposits), terms);
+            let row = Row::of(sample(amount, deposits), terms).unwrap();
             prop_assert_eq!(row.entry.amount.won() - row.fee.won() - row.vat.won(), row.net.won());
             prop_assert!(row.vat.won() * 10 <= row.fee.won() && row.fee.won() < row.vat.won() * 10 + 10);
         }
 
         #[test]
         fn a_reversal_undoes_its_entry_exactly(amount in 1i64..=10_000_000_000, deposits in 0i8..=1, terms in terms()) {
-            let there = Row::of(sample(amount, deposits), terms);
-            let back = Row::of(sample(-amount, -deposits), terms);
+            let there = Row::of(sample(amount, deposits), terms).unwrap();
+            let back = Row::of(sample(-amount, -deposits), terms).unwrap();
             prop_assert_eq!(there.fee.won() + back.fee.won(), 0);
             prop_assert_eq!(there.vat.won() + back.vat.won(), 0);
             prop_assert_eq!(there.net.won() + back.net.won(), 0);
@@ -367,7 +365,7 @@ mod tests {
             cuts in prop::collection::vec(1i64..=1_000_000, 0..5),
             terms in terms(),
         ) {
-            let charged = |e: SettlementEntry| { let r = Row::of(SettlementEntry { fee_terms: Some(terms), ..e }, terms); (r.fee.won(), r.vat.won(), r.net.won()) };
+            let charged = |e: SettlementEntry| { let r = Row::of(SettlementEntry { fee_terms: Some(terms), ..e }, terms).unwrap(); (r.fee.won(), r.vat.won(), r.net.won()) };
             let mut sum = charged(sample(amount, 1));
             let mut credit = amount;
             for cut in cuts.into_iter().filter(|c| *c < amount) {
@@ -388,11 +386,11 @@ mod tests {
             let rows: Vec<Row> = entries
                 .iter()
                 .map(|&(amount, reversed, deposits)| {
-                    if reversed { Row::of(sample(-amount, -deposits), terms) } else { Row::of(sample(amount, deposits), terms) }
+                    if reversed { Row::of(sample(-amount, -deposits), terms).unwrap() } else { Row::of(sample(amount, deposits), terms).unwrap() }
                 })
                 .collect();
             let mut totals = Totals::default();
-            rows.iter().for_each(|r| totals.add(r));
+            rows.iter().for_each(|r| totals.add(r).unwrap());
             prop_assert_eq!(totals.rows, rows.len() as u64);
             prop_assert_eq!(totals.deposit_count, rows.iter().map(|r| i64::from(r.entry.deposits)).sum::<i64>());
             prop_assert_eq!(totals.gross.won(), rows.iter().map(|r| r.entry.amount.won()).sum::<i64>());

@@ -55,7 +55,7 @@ fn judge(account: Option<&VirtualAccount>, amount: i64) -> Judgement {
 }
 
 fn judge_at(account: Option<&VirtualAccount>, amount: i64, name: &str, at: DateTime<Utc>) -> Judgement {
-    match_deposit(DepositId::generate(at), account, notice("T-1", amount, name, at), at)
+    match_deposit(DepositId::generate(at), account, notice("T-1", amount, name, at), at).unwrap()
 }
 
 fn reason(j: &Judgement) -> Option<ExceptionReason> {
@@ -184,7 +184,7 @@ fn maker_checker_needs_a_second_operator() {
 #[test]
 fn an_assignment_never_overfills_a_one_time_account() {
     let a = one_time(35_000, false, AccountPolicy::default());
-    let stray = |amount| match_deposit(DepositId::generate(t0()), None, notice("T-STRAY", amount, "홍길동", t0()), t0()).deposit;
+    let stray = |amount| match_deposit(DepositId::generate(t0()), None, notice("T-STRAY", amount, "홍길동", t0()), t0()).unwrap().deposit;
     assert!(credit_assigned(&stray(35_001), &a, t0()).is_err());
     assert_eq!(credit_assigned(&stray(35_000), &a, t0()).unwrap().status, Status::Paid);
     assert!(credit_assigned(&stray(1), &a.close(t0()).unwrap(), t0()).is_err());
@@ -193,7 +193,7 @@ fn an_assignment_never_overfills_a_one_time_account() {
 #[test]
 fn a_partial_cancellation_takes_back_held_money_first_then_credit() {
     let a = one_time(35_000, false, AccountPolicy::default());
-    let over = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-1", 50_000, "홍길동", t0()), t0());
+    let over = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-1", 50_000, "홍길동", t0()), t0()).unwrap();
     let (d, a) = (over.deposit, over.account.unwrap());
     let cut = |d: &Deposit, a: &VirtualAccount, won: i64| {
         reverse_part(d, Some(a), Krw::new(won), Reversal { transaction_id: "C".parse().unwrap(), reversed_at: t0() }, t0()).unwrap()
@@ -219,9 +219,9 @@ fn a_partial_cancellation_takes_back_held_money_first_then_credit() {
 fn an_excess_assigned_back_to_its_own_account_is_counted_once_and_reversed_in_one_change() {
     // 35,000 expected, partial allowed: 20,000, then 20,000 (15,000 credited, 5,000 excess).
     let a = one_time(35_000, true, AccountPolicy::default());
-    let first = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-1", 20_000, "홍길동", t0()), t0());
+    let first = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-1", 20_000, "홍길동", t0()), t0()).unwrap();
     let a = first.account.unwrap();
-    let second = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-2", 20_000, "홍길동", t0()), t0());
+    let second = match_deposit(DepositId::generate(t0()), Some(&a), notice("T-2", 20_000, "홍길동", t0()), t0()).unwrap();
     let a = second.account.unwrap();
     assert_eq!((a.paid_amount.won(), a.excess.won(), a.status), (35_000, 5_000, Status::Overpaid));
     // The first is taken back by the bank, so the account expects 20,000 again ...
@@ -319,7 +319,7 @@ impl World {
                 self.now = self.now.max(at);
                 let target = to.map(|i| self.accounts[i].clone());
                 let name = if other_name { "김철수" } else { "홍길동" };
-                let j = match_deposit(DepositId::generate(at), target.as_ref(), notice(&format!("T-{tx}"), amount, name, at), self.now);
+                let j = match_deposit(DepositId::generate(at), target.as_ref(), notice(&format!("T-{tx}"), amount, name, at), self.now).unwrap();
                 if let (Some(updated), Some(i)) = (j.account, to) {
                     assert_eq!(updated.version, self.accounts[i].version + 1);
                     self.accounts[i] = updated;
@@ -340,7 +340,7 @@ impl World {
                 }
                 if let Some((target, amount)) = effect.assigned_debit {
                     let i = self.index_of(&target);
-                    self.accounts[i] = debit_assigned(&self.accounts[i], amount, self.now);
+                    self.accounts[i] = debit_assigned(&self.accounts[i], amount, self.now).unwrap();
                 }
                 self.deposits.insert(tx, effect.deposit);
             }

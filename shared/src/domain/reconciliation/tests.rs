@@ -36,7 +36,7 @@ fn notice(id: &str, bank: BankCode, number: &str, amount: i64, at: DateTime<Utc>
 
 /// Our record of a notice (an unknown number's exception: the status plays no part here).
 fn held_deposit(n: &DepositNotice) -> Deposit {
-    match_deposit(DepositId::generate(n.deposited_at), None, n.clone(), n.deposited_at).deposit
+    match_deposit(DepositId::generate(n.deposited_at), None, n.clone(), n.deposited_at).unwrap().deposit
 }
 
 fn reversed(mut d: Deposit, reversal: &str, at: DateTime<Utc>) -> Deposit {
