@@ -369,3 +369,154 @@ pub mod fixtures {
         service.record_deposit(notice).await.expect("record deposit").deposit_id.expect("a recorded deposit")
     }
 }
+
+/// One event of every type, from fixed records (ids, times, amounts), for tests that need a
+/// realistic payload of a given type and for the golden test of the events' JSON.
+pub mod sample_events {
+    use crate::app::settlements::SettlementView;
+    use crate::domain::deposit::{self, Deposit, DepositNotice, Judgement, Resolution, Reversal};
+    use crate::domain::settlement::{Settlement, SettlementFile, Totals};
+    use crate::domain::time::parse_rfc3339;
+    use crate::domain::{AccountRequest, AccountType, BankCode, Customer, EventId, EventType, Krw, MerchantId, Metadata, OutboxEvent, VirtualAccount};
+    use chrono::{DateTime, Duration, Utc};
+
+    pub const MERCHANT_ID: &str = "mch_01KWFX0000000000000000MCH1";
+
+    pub fn t0() -> DateTime<Utc> {
+        parse_rfc3339("2026-11-24T10:00:00+09:00").expect("time")
+    }
+
+    fn merchant() -> MerchantId {
+        MERCHANT_ID.parse().expect("merchant id")
+    }
+
+    /// A one-time account of 35,000 won that takes partial payments, with a customer to tell.
+    pub fn account() -> VirtualAccount {
+        let request = AccountRequest {
+            order_id: "ORD-1".parse().expect("order id"),
+            kind: AccountType::OneTime,
+            amount: Some(Krw::new(35_000)),
+            bank_code: BankCode::Kookmin,
+            due_at: Some(t0() + Duration::hours(72)),
+            allow_partial: true,
+            depositor_name: Some("홍길동".into()),
+            customer: Some(Customer { name: Some("홍길동".into()), phone: Some("010-1234-5678".into()), email: Some("hong@example.com".into()) }),
+            metadata: Metadata::from([("cart".to_owned(), "42".to_owned())]),
+            policy: Default::default(),
+        };
+        let id = "va_01KWFX0000000000000000VA01".parse().expect("account id");
+        VirtualAccount::issue(id, merchant(), "bank".parse().expect("provider"), "12345600000000".parse().expect("number"), request, t0())
+    }
+
+    /// A deposit of `amount` to `account` (or to a number no account has), judged.
+    pub fn deposit(id: &str, account: Option<&VirtualAccount>, amount: i64) -> Judgement {
+        let at = t0() + Duration::hours(1);
+        let notice = DepositNotice {
+            provider: "bank".parse().expect("provider"),
+            transaction_id: format!("T-{id}").parse().expect("transaction id"),
+            bank_code: BankCode::Kookmin,
+            account_number: "12345600000000".parse().expect("number"),
+            amount: Krw::new(amount),
+            depositor_name: Some("홍길동".into()),
+            deposited_at: at,
+        };
+        deposit::match_deposit(format!("dep_01KWFX0000000000000000{id}").parse().expect("deposit id"), account, notice, at)
+    }
+
+    fn credited(judgement: Judgement) -> (Deposit, VirtualAccount) {
+        (judgement.deposit, judgement.account.expect("a credited account"))
+    }
+
+    fn settlement() -> SettlementView {
+        let day = t0().date_naive();
+        SettlementView::of(&Settlement {
+            id: "stl_01KWFX0000000000000000ST01".parse().expect("settlement id"),
+            merchant_id: merchant(),
+            date: day,
+            totals: Totals { rows: 1, deposit_count: 1, gross: Krw::new(35_000), fee: Krw::new(300), vat: Krw::new(30), net: Krw::new(34_670) },
+            payout_date: day + Duration::days(2),
+            files: vec![SettlementFile { name: "settlement-20261124.csv".into(), sha256: "ab".repeat(32), bytes: 512 }],
+            exported_at: t0() + Duration::hours(15),
+            version: 1,
+        })
+    }
+
+    /// The `data` of an event of type `kind`, as its producer writes it.
+    pub fn data(kind: EventType) -> serde_json::Value {
+        use crate::app::accounts::account_event_data;
+        use crate::app::deposits::deposit_event_data;
+        let account = account();
+        let event_id: EventId = "evt_01KWFX0000000000000000EV01".parse().expect("event id");
+        match kind {
+            EventType::AccountIssued | EventType::AccountDueSoon => account_event_data(&account).expect("data"),
+            EventType::AccountClosed => account_event_data(&account.close(t0() + Duration::hours(2)).expect("close")).expect("data"),
+            EventType::AccountExpired => account_event_data(&account.expire(t0() + Duration::hours(73)).expect("expire")).expect("data"),
+            EventType::AccountPaid | EventType::DepositMatched => {
+                let (deposit, account) = credited(deposit("DP01", Some(&account), 35_000));
+                deposit_event_data(&deposit, Some(&account)).expect("data")
+            }
+            EventType::AccountPartiallyPaid => {
+                let (deposit, account) = credited(deposit("DP02", Some(&account), 10_000));
+                deposit_event_data(&deposit, Some(&account)).expect("data")
+            }
+            EventType::AccountOverpaid => {
+                let (deposit, account) = credited(deposit("DP03", Some(&account), 50_000));
+                deposit_event_data(&deposit, Some(&account)).expect("data")
+            }
+            EventType::DepositException => deposit_event_data(&deposit("DP04", None, 35_000).deposit, None).expect("data"),
+            EventType::DepositReversed => {
+                let (paid, account) = credited(deposit("DP01", Some(&account), 35_000));
+                let at = t0() + Duration::hours(2);
+                let effect =
+                    deposit::reverse(&paid, Some(&account), Reversal { transaction_id: "T-DP01R".parse().expect("id"), reversed_at: at }, at).expect("reverse");
+                deposit_event_data(&effect.deposit, effect.account.as_ref()).expect("data")
+            }
+            EventType::ExceptionResolved => {
+                let held = deposit("DP04", None, 35_000).deposit;
+                let written_off = held
+                    .propose(Resolution::WriteOff { note: "test deposit".into() }, "ops-kim".parse().expect("operator"), false, t0() + Duration::hours(2))
+                    .expect("resolve");
+                deposit_event_data(&written_off, None).expect("data")
+            }
+            EventType::SettlementExported => serde_json::json!({ "settlement": settlement() }),
+            EventType::WebhookResendRequested => serde_json::json!({ "event_id": event_id }),
+            EventType::PoolLow => serde_json::json!({
+                "bank_code": BankCode::Kookmin.code(), "bank_name": BankCode::Kookmin.name(), "free": 12usize, "threshold": 100usize,
+            }),
+            EventType::WebhookDeadLettered => serde_json::json!({
+                "endpoint_id": "whe_01KWFX0000000000000000WH01",
+                "event_id": event_id,
+                "event_type": EventType::AccountPaid,
+                "attempts": 8u32,
+                "last_error": Some("HTTP 500"),
+                "url_host": "hooks.example.com",
+            }),
+            EventType::NoticeFailed => serde_json::json!({
+                "merchant_id": Some(merchant()),
+                "virtual_account_id": account.id,
+                "event_id": event_id,
+                "event_type": EventType::AccountIssued,
+                "errors": std::collections::BTreeMap::from([("sms", "HTTP 500 from the SMS gateway"), ("alimtalk", "declined: template mismatch")]),
+            }),
+            EventType::ReconciliationMismatch => serde_json::json!({
+                "provider": "bank",
+                "date": t0().date_naive(),
+                "differences": 3u64,
+                "by_kind": crate::domain::reconciliation::KindCounts { amount_mismatch: 1, account_mismatch: 1, missing_at_provider: 1, reversal_mismatch: 0 },
+                "recovered": 1u64,
+                "report": "reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv",
+            }),
+            EventType::ReconciliationStatementMissing => serde_json::json!({ "provider": "bank", "date": t0().date_naive(), "problem": "missing" }),
+        }
+    }
+
+    /// An event of type `kind` about the sample merchant (none for the operations events
+    /// that belong to no merchant), at `at`.
+    pub fn event(kind: EventType, at: DateTime<Utc>) -> OutboxEvent {
+        let owner = match kind {
+            EventType::PoolLow | EventType::ReconciliationMismatch | EventType::ReconciliationStatementMissing => None,
+            _ => Some(merchant()),
+        };
+        OutboxEvent::new(kind, owner, data(kind), at)
+    }
+}

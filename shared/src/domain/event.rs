@@ -228,3 +228,6 @@ mod tests {
         assert_eq!(EventType::ALL.iter().filter(|t| t.is_merchant_event()).count(), 11);
     }
 }
+
+#[cfg(test)]
+mod golden;
