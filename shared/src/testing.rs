@@ -373,12 +373,21 @@ pub mod fixtures {
 /// One event of every type, from fixed records (ids, times, amounts), for tests that need a
 /// realistic payload of a given type and for the golden test of the events' JSON.
 pub mod sample_events {
-    use crate::app::settlements::SettlementView;
     use crate::domain::deposit::{self, Deposit, DepositNotice, Judgement, Resolution, Reversal};
+    use crate::domain::event::{
+        AccountData, DeadLetteredData, DepositData, MismatchData, NoticeFailedData, PoolLowData, ResendData, SettlementData, StatementFault,
+        StatementMissingData,
+    };
+    use crate::domain::notice::Channel;
+    use crate::domain::reconciliation::KindCounts;
     use crate::domain::settlement::{Settlement, SettlementFile, Totals};
     use crate::domain::time::parse_rfc3339;
-    use crate::domain::{AccountRequest, AccountType, BankCode, Customer, EventId, EventType, Krw, MerchantId, Metadata, OutboxEvent, VirtualAccount};
+    use crate::domain::view::SettlementView;
+    use crate::domain::{
+        AccountRequest, AccountType, BankCode, Customer, EventData, EventId, EventType, Krw, MerchantId, Metadata, OutboxEvent, VirtualAccount,
+    };
     use chrono::{DateTime, Duration, Utc};
+    use std::collections::BTreeMap;
 
     pub const MERCHANT_ID: &str = "mch_01KWFX0000000000000000MCH1";
 
@@ -442,71 +451,71 @@ pub mod sample_events {
     }
 
     /// The `data` of an event of type `kind`, as its producer writes it.
-    pub fn data(kind: EventType) -> serde_json::Value {
-        use crate::app::accounts::account_event_data;
-        use crate::app::deposits::deposit_event_data;
+    pub fn data(kind: EventType) -> EventData {
         let account = account();
         let event_id: EventId = "evt_01KWFX0000000000000000EV01".parse().expect("event id");
+        let balance = |judgement: Judgement| {
+            let (deposit, account) = credited(judgement);
+            EventData::balance(&deposit, &account).expect("a balance event")
+        };
         match kind {
-            EventType::AccountIssued | EventType::AccountDueSoon => account_event_data(&account).expect("data"),
-            EventType::AccountClosed => account_event_data(&account.close(t0() + Duration::hours(2)).expect("close")).expect("data"),
-            EventType::AccountExpired => account_event_data(&account.expire(t0() + Duration::hours(73)).expect("expire")).expect("data"),
-            EventType::AccountPaid | EventType::DepositMatched => {
+            EventType::AccountIssued => EventData::AccountIssued(AccountData::of(&account)),
+            EventType::AccountDueSoon => EventData::AccountDueSoon(AccountData::of(&account)),
+            EventType::AccountClosed => EventData::AccountClosed(AccountData::of(&account.close(t0() + Duration::hours(2)).expect("close"))),
+            EventType::AccountExpired => EventData::AccountExpired(AccountData::of(&account.expire(t0() + Duration::hours(73)).expect("expire"))),
+            EventType::AccountPaid => balance(deposit("DP01", Some(&account), 35_000)),
+            EventType::AccountPartiallyPaid => balance(deposit("DP02", Some(&account), 10_000)),
+            EventType::AccountOverpaid => balance(deposit("DP03", Some(&account), 50_000)),
+            EventType::DepositMatched => {
                 let (deposit, account) = credited(deposit("DP01", Some(&account), 35_000));
-                deposit_event_data(&deposit, Some(&account)).expect("data")
+                EventData::recorded_deposit(&deposit, Some(&account))
             }
-            EventType::AccountPartiallyPaid => {
-                let (deposit, account) = credited(deposit("DP02", Some(&account), 10_000));
-                deposit_event_data(&deposit, Some(&account)).expect("data")
-            }
-            EventType::AccountOverpaid => {
-                let (deposit, account) = credited(deposit("DP03", Some(&account), 50_000));
-                deposit_event_data(&deposit, Some(&account)).expect("data")
-            }
-            EventType::DepositException => deposit_event_data(&deposit("DP04", None, 35_000).deposit, None).expect("data"),
+            EventType::DepositException => EventData::recorded_deposit(&deposit("DP04", None, 35_000).deposit, None),
             EventType::DepositReversed => {
                 let (paid, account) = credited(deposit("DP01", Some(&account), 35_000));
                 let at = t0() + Duration::hours(2);
                 let effect =
                     deposit::reverse(&paid, Some(&account), Reversal { transaction_id: "T-DP01R".parse().expect("id"), reversed_at: at }, at).expect("reverse");
-                deposit_event_data(&effect.deposit, effect.account.as_ref()).expect("data")
+                EventData::DepositReversed(DepositData::of(&effect.deposit, effect.account.as_ref()))
             }
             EventType::ExceptionResolved => {
                 let held = deposit("DP04", None, 35_000).deposit;
                 let written_off = held
                     .propose(Resolution::WriteOff { note: "test deposit".into() }, "ops-kim".parse().expect("operator"), false, t0() + Duration::hours(2))
                     .expect("resolve");
-                deposit_event_data(&written_off, None).expect("data")
+                EventData::ExceptionResolved(DepositData::of(&written_off, None))
             }
-            EventType::SettlementExported => serde_json::json!({ "settlement": settlement() }),
-            EventType::WebhookResendRequested => serde_json::json!({ "event_id": event_id }),
-            EventType::PoolLow => serde_json::json!({
-                "bank_code": BankCode::Kookmin.code(), "bank_name": BankCode::Kookmin.name(), "free": 12usize, "threshold": 100usize,
+            EventType::SettlementExported => EventData::SettlementExported(SettlementData { settlement: settlement() }),
+            EventType::WebhookResendRequested => EventData::WebhookResendRequested(ResendData { event_id }),
+            EventType::PoolLow => EventData::PoolLow(PoolLowData::of(BankCode::Kookmin, 12, 100)),
+            EventType::WebhookDeadLettered => EventData::WebhookDeadLettered(DeadLetteredData {
+                endpoint_id: "whe_01KWFX0000000000000000WH01".parse().expect("endpoint id"),
+                event_id,
+                event_type: EventType::AccountPaid,
+                attempts: 8,
+                last_error: Some("HTTP 500".into()),
+                url_host: "hooks.example.com".into(),
             }),
-            EventType::WebhookDeadLettered => serde_json::json!({
-                "endpoint_id": "whe_01KWFX0000000000000000WH01",
-                "event_id": event_id,
-                "event_type": EventType::AccountPaid,
-                "attempts": 8u32,
-                "last_error": Some("HTTP 500"),
-                "url_host": "hooks.example.com",
+            EventType::NoticeFailed => EventData::NoticeFailed(NoticeFailedData {
+                merchant_id: Some(merchant()),
+                virtual_account_id: account.id,
+                event_id,
+                event_type: EventType::AccountIssued,
+                errors: BTreeMap::from([(Channel::Sms, "HTTP 500 from the SMS gateway".into()), (Channel::Alimtalk, "declined: template mismatch".into())]),
             }),
-            EventType::NoticeFailed => serde_json::json!({
-                "merchant_id": Some(merchant()),
-                "virtual_account_id": account.id,
-                "event_id": event_id,
-                "event_type": EventType::AccountIssued,
-                "errors": std::collections::BTreeMap::from([("sms", "HTTP 500 from the SMS gateway"), ("alimtalk", "declined: template mismatch")]),
+            EventType::ReconciliationMismatch => EventData::ReconciliationMismatch(MismatchData {
+                provider: "bank".parse().expect("provider"),
+                date: t0().date_naive(),
+                differences: 3,
+                by_kind: KindCounts { amount_mismatch: 1, account_mismatch: 1, missing_at_provider: 1, reversal_mismatch: 0 },
+                recovered: 1,
+                report: "reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv".into(),
             }),
-            EventType::ReconciliationMismatch => serde_json::json!({
-                "provider": "bank",
-                "date": t0().date_naive(),
-                "differences": 3u64,
-                "by_kind": crate::domain::reconciliation::KindCounts { amount_mismatch: 1, account_mismatch: 1, missing_at_provider: 1, reversal_mismatch: 0 },
-                "recovered": 1u64,
-                "report": "reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv",
+            EventType::ReconciliationStatementMissing => EventData::ReconciliationStatementMissing(StatementMissingData {
+                provider: "bank".parse().expect("provider"),
+                date: t0().date_naive(),
+                fault: StatementFault::Missing,
             }),
-            EventType::ReconciliationStatementMissing => serde_json::json!({ "provider": "bank", "date": t0().date_naive(), "problem": "missing" }),
         }
     }
 
@@ -517,6 +526,6 @@ pub mod sample_events {
             EventType::PoolLow | EventType::ReconciliationMismatch | EventType::ReconciliationStatementMissing => None,
             _ => Some(merchant()),
         };
-        OutboxEvent::new(kind, owner, data(kind), at)
+        OutboxEvent::new(owner, data(kind), at)
     }
 }

@@ -9,8 +9,11 @@ use std::sync::Arc;
 use vaccount::app::consumer::{Consumer, Outcome, Received};
 use vaccount::app::notices::{NOTICE_RETRY, NoticeConsumer};
 use vaccount::app::{Service, Settings};
+use vaccount::domain::notice::Channel;
 use vaccount::domain::time::parse_rfc3339;
-use vaccount::domain::{AccountRequest, AccountType, BankCode, Customer, EventType, Krw, MerchantId, Metadata, OrderId, OutboxEvent, VirtualAccount};
+use vaccount::domain::{
+    AccountRequest, AccountType, BankCode, Customer, EventData, EventType, Krw, MerchantId, Metadata, OrderId, OutboxEvent, VirtualAccount,
+};
 use vaccount::net::OutboundHttp;
 use vaccount::on_both_backends;
 use vaccount::providers::messaging::messenger_from_lookup;
@@ -75,7 +78,7 @@ fn request(order: &str, due_in: Duration, customer: Option<Customer>) -> Account
 async fn issued(w: &World, order: &str, customer: Option<Customer>) -> (VirtualAccount, String) {
     let account = w.service.issue_account(&w.merchant, None, request(order, Duration::hours(72), customer)).await.unwrap();
     let events = repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap();
-    let event = events.into_iter().find(|e| e.kind == EventType::AccountIssued && e.data["virtual_account"]["id"] == account.id.as_str()).unwrap();
+    let event = events.into_iter().find(|e| matches!(&e.data, EventData::AccountIssued(d) if d.virtual_account.id == account.id)).unwrap();
     (account, serde_json::to_string(&event).unwrap())
 }
 
@@ -85,7 +88,7 @@ fn received(body: &str, receive_count: u32) -> Received {
 
 async fn ops_events(w: &World, kind: EventType) -> Vec<OutboxEvent> {
     let events = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
-    events.into_iter().filter(|e| e.kind == kind).collect()
+    events.into_iter().filter(|e| e.kind() == kind).collect()
 }
 
 async fn alimtalk_failure_falls_back_to_sms(backend: Backend) {
@@ -114,8 +117,9 @@ async fn failing_channels_retry_on_the_schedule_then_raise_notice_failed_without
     let failed = ops_events(&w, EventType::NoticeFailed).await;
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].merchant_id.as_ref(), Some(&w.merchant));
-    assert_eq!(failed[0].data["virtual_account_id"], account.id.as_str());
-    assert!(failed[0].data["errors"]["sms"].as_str().unwrap().contains("500"));
+    let EventData::NoticeFailed(notice) = &failed[0].data else { panic!("not notice.failed: {:?}", failed[0]) };
+    assert_eq!(notice.virtual_account_id, account.id);
+    assert!(notice.errors[&Channel::Sms].contains("500"));
     let text = serde_json::to_string(&failed[0]).unwrap();
     assert!(!text.contains("5678") && !text.contains("hong@") && !text.contains("홍길동"), "{text}");
     // Given up: a later delivery sends nothing and raises nothing more.
@@ -139,8 +143,12 @@ async fn an_account_without_contact_is_skipped(backend: Backend) {
     assert!(w.fake.received().is_empty());
 }
 
+fn reminds(event: &OutboxEvent, account: &VirtualAccount) -> bool {
+    matches!(&event.data, EventData::AccountDueSoon(d) if d.virtual_account.id == account.id)
+}
+
 async fn due_soon_for(w: &World, account: &VirtualAccount) -> usize {
-    ops_events(w, EventType::AccountDueSoon).await.iter().filter(|e| e.data["virtual_account"]["id"] == account.id.as_str()).count()
+    ops_events(w, EventType::AccountDueSoon).await.iter().filter(|e| reminds(e, account)).count()
 }
 
 async fn reminder_sweep_reminds_each_account_once_even_when_run_twice_or_concurrently(backend: Backend) {
@@ -156,7 +164,7 @@ async fn reminder_sweep_reminds_each_account_once_even_when_run_twice_or_concurr
     w.service.sweep_due_soon().await.unwrap();
     w.service.sweep_due_soon().await.unwrap();
     assert_eq!((due_soon_for(&w, &soon).await, due_soon_for(&w, &later).await), (1, 1));
-    let event = ops_events(&w, EventType::AccountDueSoon).await.into_iter().find(|e| e.data["virtual_account"]["id"] == later.id.as_str()).unwrap();
+    let event = ops_events(&w, EventType::AccountDueSoon).await.into_iter().find(|e| reminds(e, &later)).unwrap();
     assert_eq!(event.merchant_id.as_ref(), Some(&w.merchant));
     // The reminder reaches the customer by email, the only contact given.
     assert_eq!(w.consumer.consume(&received(&serde_json::to_string(&event).unwrap(), 1)).await.unwrap(), Outcome::Done);

@@ -6,8 +6,9 @@
 use super::settlements::{Booking, book};
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Resolution};
+use crate::domain::event::DepositData;
 use crate::domain::settlement;
-use crate::domain::{EventType, ExceptionId, MerchantId, OperatorName, OutboxEvent};
+use crate::domain::{EventData, ExceptionId, MerchantId, OperatorName, OutboxEvent};
 use crate::ports::{Condition, Cursor, Key, StoreError, Write};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
 use crate::repo::{self, ItemBuilder, Listing, data_of};
@@ -192,10 +193,10 @@ impl Service {
             credited = Some(after);
         }
         writes.insert(0, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
-        let data = super::deposits::deposit_event_data(&next, credited.as_ref())?;
-        writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::ExceptionResolved, next.merchant_id.clone(), data.clone(), now))?);
-        if let Some(kind) = credited.as_ref().and_then(|a| deposit::balance_event(a.status)) {
-            writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
+        let resolved = EventData::ExceptionResolved(DepositData::of(&next, credited.as_ref()));
+        writes.extend(repo::outbox::put_event(&OutboxEvent::new(next.merchant_id.clone(), resolved, now))?);
+        if let Some(balance) = credited.as_ref().and_then(|after| EventData::balance(&next, after)) {
+            writes.extend(repo::outbox::put_event(&OutboxEvent::new(next.merchant_id.clone(), balance, now))?);
         }
         let booking = book(&mut writes, entries, now, not_before)?;
         Ok((next, writes, booking))

@@ -9,9 +9,10 @@
 
 use super::consumer::{Consumer, Outcome, Received};
 use super::{AppError, Service};
+use crate::domain::event::NoticeFailedData;
 use crate::domain::notice::{Channel, NoticeFacts, NoticeKind, render_alimtalk, render_email, render_sms};
 use crate::domain::view::AccountView;
-use crate::domain::{EventType, OutboxEvent};
+use crate::domain::{Customer, EventData, OutboxEvent};
 use crate::ports::{CustomerMessenger, MessagingError, ProviderMessageId, StoreError};
 use crate::repo::notices::{NoticeOutcome, NoticeRecord};
 use crate::repo::{self};
@@ -36,8 +37,7 @@ struct Contact {
 }
 
 impl Contact {
-    fn of(account: &AccountView) -> Contact {
-        let customer = account.customer.as_ref();
+    fn of(customer: Option<&Customer>) -> Contact {
         let phone = customer.and_then(|c| c.phone.as_deref()).map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>()).filter(|p| !p.is_empty());
         let email = customer.and_then(|c| c.email.as_deref()).map(str::trim).filter(|e| e.contains('@')).map(str::to_owned);
         Contact { phone, email }
@@ -109,7 +109,7 @@ impl NoticeConsumer {
         if previous.iter().any(|r| r.channel.is_none()) {
             return Ok(Outcome::Done);
         }
-        let contact = Contact::of(account);
+        let contact = Contact::of(account.customer.as_ref());
         if contact.phone.is_none() && contact.email.is_none() {
             return self.finish(event, NoticeOutcome::Skipped, "no customer contact".into(), None).await;
         }
@@ -160,14 +160,14 @@ impl NoticeConsumer {
             return Ok(Outcome::RetryAt(now + *wait));
         }
         tracing::warn!(event = %event.id, channels = ?errors.keys().collect::<Vec<_>>(), "customer notice failed on every try");
-        let data = serde_json::json!({
-            "merchant_id": event.merchant_id,
-            "virtual_account_id": account.id,
-            "event_id": event.id,
-            "event_type": event.kind,
-            "errors": errors.iter().map(|(c, e)| (c.as_str(), e.as_str())).collect::<BTreeMap<_, _>>(),
-        });
-        let alert = OutboxEvent::new(EventType::NoticeFailed, event.merchant_id.clone(), data, now);
+        let failed = NoticeFailedData {
+            merchant_id: event.merchant_id.clone(),
+            virtual_account_id: account.id.clone(),
+            event_id: event.id.clone(),
+            event_type: event.kind(),
+            errors,
+        };
+        let alert = OutboxEvent::new(event.merchant_id.clone(), EventData::NoticeFailed(failed), now);
         self.finish(event, NoticeOutcome::GaveUp, "every try failed".into(), Some(alert)).await
     }
 }
@@ -184,15 +184,14 @@ impl Consumer for NoticeConsumer {
                 return Ok(Outcome::Done);
             }
         };
-        let Some(kind) = NoticeKind::of_event(event.kind) else { return Ok(Outcome::Done) };
-        let account = event.data.get("virtual_account").cloned().map(serde_json::from_value::<AccountView>);
-        let account = match account {
-            Some(Ok(account)) => account,
-            _ => {
-                tracing::error!(event = %event.id, "customer notice event carries no virtual account; dropped");
-                return Ok(Outcome::Done);
-            }
+        let (kind, account) = match &event.data {
+            EventData::AccountIssued(d) => (NoticeKind::Issued, &d.virtual_account),
+            EventData::AccountPaid(d) => (NoticeKind::Paid, &d.virtual_account),
+            EventData::AccountDueSoon(d) => (NoticeKind::DueSoon, &d.virtual_account),
+            EventData::AccountExpired(d) => (NoticeKind::Expired, &d.virtual_account),
+            // The customer is not told about the others.
+            _ => return Ok(Outcome::Done),
         };
-        self.notify(&event, kind, &account, message.receive_count).await
+        self.notify(&event, kind, account, message.receive_count).await
     }
 }

@@ -15,8 +15,9 @@
 use super::AppError;
 use super::settlement_files::{self, DayWriter, Manifest};
 use crate::domain::calendar::{self, CalendarError};
+use crate::domain::event::SettlementData;
 use crate::domain::settlement::{self, Row, Settlement, SettlementEntry, SettlementFile, Totals};
-use crate::domain::{EventType, MerchantId, OutboxEvent, SettlementId};
+use crate::domain::{EventData, MerchantId, OutboxEvent, SettlementId};
 use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, Cursor, StoreError, Table, Write};
 use crate::repo::settlements::DayEntries;
 use crate::repo::{self, Listing};
@@ -50,37 +51,8 @@ pub struct Settlements {
     pub rows_per_sheet: u32,
 }
 
-/// The API's settlement object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SettlementView {
-    pub id: SettlementId,
-    pub date: NaiveDate,
-    pub deposit_count: i64,
-    pub gross: i64,
-    pub fee: i64,
-    pub vat: i64,
-    pub net: i64,
-    pub payout_date: NaiveDate,
-    pub files: Vec<SettlementFile>,
-    pub version: u64,
-}
-
-impl SettlementView {
-    pub fn of(s: &Settlement) -> SettlementView {
-        SettlementView {
-            id: s.id.clone(),
-            date: s.date,
-            deposit_count: s.totals.deposit_count,
-            gross: s.totals.gross.won(),
-            fee: s.totals.fee.won(),
-            vat: s.totals.vat.won(),
-            net: s.totals.net.won(),
-            payout_date: s.payout_date,
-            files: s.files.clone(),
-            version: s.version,
-        }
-    }
-}
+/// The API's settlement object: a view (`domain::view`), as events carry it too.
+pub use crate::domain::view::SettlementView;
 
 /// Where a movement's settlement entries went: the day they were booked into, and where in
 /// the transaction the checks that this day is still open sit.
@@ -343,8 +315,8 @@ impl Settlements {
     /// Writes the settlement and its `settlement.exported` in one transaction, once per day.
     async fn record(&self, settlement: Settlement) -> Result<Settlement, AppError> {
         let (merchant, day) = (&settlement.merchant_id, settlement.date);
-        let data = serde_json::json!({ "settlement": SettlementView::of(&settlement) });
-        let event = OutboxEvent::new(EventType::SettlementExported, Some(merchant.clone()), data, settlement.exported_at);
+        let exported = EventData::SettlementExported(SettlementData { settlement: SettlementView::of(&settlement) });
+        let event = OutboxEvent::new(Some(merchant.clone()), exported, settlement.exported_at);
         let mut writes = vec![repo::settlements::put_settlement(&settlement, Condition::NotExists)?];
         writes.extend(repo::outbox::put_event(&event)?);
         match self.table.transact(writes).await {

@@ -2,11 +2,13 @@
 //! per record, so a merchant sees the same account whichever way it reaches them.
 
 use super::deposit::{Deposit, DepositStatus, ExceptionReason, ExceptionState, Resolution};
+use super::settlement::{Settlement, SettlementFile};
 use super::time::kst_serde;
 use super::{
-    AccountType, BankCode, Customer, DepositId, ExceptionId, Krw, Metadata, OrderId, ProviderId, Status, TransactionId, VirtualAccount, VirtualAccountId,
+    AccountType, BankCode, Customer, DepositId, ExceptionId, Krw, Metadata, OrderId, ProviderId, SettlementId, Status, TransactionId, VirtualAccount,
+    VirtualAccountId,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +132,38 @@ impl From<&Deposit> for DepositView {
             }),
             reversed_at: d.reversal.as_ref().map(|r| r.reversed_at),
             version: d.version,
+        }
+    }
+}
+
+/// The API's settlement object (API.md "Settlements"), and what `settlement.exported` carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementView {
+    pub id: SettlementId,
+    pub date: NaiveDate,
+    pub deposit_count: i64,
+    pub gross: i64,
+    pub fee: i64,
+    pub vat: i64,
+    pub net: i64,
+    pub payout_date: NaiveDate,
+    pub files: Vec<SettlementFile>,
+    pub version: u64,
+}
+
+impl SettlementView {
+    pub fn of(s: &Settlement) -> SettlementView {
+        SettlementView {
+            id: s.id.clone(),
+            date: s.date,
+            deposit_count: s.totals.deposit_count,
+            gross: s.totals.gross.won(),
+            fee: s.totals.fee.won(),
+            vat: s.totals.vat.won(),
+            net: s.totals.net.won(),
+            payout_date: s.payout_date,
+            files: s.files.clone(),
+            version: s.version,
         }
     }
 }
