@@ -25,6 +25,7 @@ on_both_backends!(
     failing_channels_retry_on_the_schedule_then_raise_notice_failed_without_personal_data,
     a_redelivered_event_sends_nothing_twice,
     an_account_without_contact_is_skipped,
+    the_contact_is_the_accounts_not_the_merchant_facing_view_in_the_event,
     reminder_sweep_reminds_each_account_once_even_when_run_twice_or_concurrently,
     a_reminder_for_an_account_closed_meanwhile_is_not_sent,
 );
@@ -141,6 +142,20 @@ async fn an_account_without_contact_is_skipped(backend: Backend) {
     let (_, body) = issued(&w, "ORD-1", None).await;
     assert_eq!(w.consumer.consume(&received(&body, 1)).await.unwrap(), Outcome::Done);
     assert!(w.fake.received().is_empty());
+}
+
+/// The event's `virtual_account` is the merchant's view of the account, whose customer part is
+/// no address to send to (masked, as a view may show it): the notice goes to the contact the
+/// account holds.
+async fn the_contact_is_the_accounts_not_the_merchant_facing_view_in_the_event(backend: Backend) {
+    let w = world(backend).await;
+    let (_, body) = issued(&w, "ORD-1", customer(true, true)).await;
+    let mut shown: serde_json::Value = serde_json::from_str(&body).unwrap();
+    shown["data"]["virtual_account"]["customer"] = serde_json::json!({"name": "홍*동", "phone": "010-****-5678", "email": "h***@example.com"});
+    assert_eq!(w.consumer.consume(&received(&shown.to_string(), 1)).await.unwrap(), Outcome::Done);
+    assert_eq!(w.fake.channels(), vec!["alimtalk", "email"]);
+    assert_eq!(w.fake.received()[0].body["recipientList"][0]["recipientNo"], "01012345678");
+    assert_eq!(w.fake.received()[1].body["receiverList"][0]["receiveMailAddr"], "hong@example.com");
 }
 
 fn reminds(event: &OutboxEvent, account: &VirtualAccount) -> bool {

@@ -6,6 +6,8 @@
 //! record can still repeat that one message; the queue is at-least-once and so is this.) When
 //! a destination keeps failing, the event is retried on [`NOTICE_RETRY`]; after the last
 //! failure the notice is recorded as given up and `notice.failed` raised in one transaction.
+//!
+//! Whom to tell is read from the account itself, not from the event (see [`Contact`]).
 
 use super::consumer::{Consumer, Outcome, Received};
 use super::{AppError, Service};
@@ -30,7 +32,13 @@ pub struct NoticeConsumer {
     messenger: Arc<dyn CustomerMessenger>,
 }
 
-/// Where the customer can be reached.
+/// Where the customer can be reached: the contact the stored account holds, read when the
+/// notice is sent. Not the `customer` inside the event: that is the merchant's view of the
+/// account, which a view may show masked (see `Customer`). Nor a field of the event's own for
+/// the notifier: `issued`, `paid` and `expired` are public, and the one message SNS fans out
+/// to every queue is the body merchants receive and verify (docs/events.md), so it cannot
+/// carry what merchants do not see. The account is the record of the contact, and a due-soon
+/// reminder reads it anyway, to see that the account still waits for money.
 struct Contact {
     phone: Option<String>,
     email: Option<String>,
@@ -97,23 +105,22 @@ impl NoticeConsumer {
         Ok(Outcome::Done)
     }
 
-    /// A reminder only makes sense while the account still waits for money; the event may
-    /// have waited in the queue while the customer paid.
-    async fn still_open(&self, account: &AccountView) -> Result<bool, AppError> {
-        let current = repo::accounts::get(self.service.table.as_ref(), &account.id).await?;
-        Ok(current.is_some_and(|a| a.status.is_open()))
-    }
-
     async fn notify(&self, event: &OutboxEvent, kind: NoticeKind, account: &AccountView, attempt: u32) -> Result<Outcome, AppError> {
         let previous = repo::notices::records(self.service.table.as_ref(), &event.id).await?;
         if previous.iter().any(|r| r.channel.is_none()) {
             return Ok(Outcome::Done);
         }
-        let contact = Contact::of(account.customer.as_ref());
+        let Some(stored) = repo::accounts::get(self.service.table.as_ref(), &account.id).await? else {
+            tracing::error!(event = %event.id, account = %account.id, "customer notice of an account that is not stored");
+            return self.finish(event, NoticeOutcome::Skipped, "account not found".into(), None).await;
+        };
+        let contact = Contact::of(stored.customer.as_ref());
         if contact.phone.is_none() && contact.email.is_none() {
             return self.finish(event, NoticeOutcome::Skipped, "no customer contact".into(), None).await;
         }
-        if kind == NoticeKind::DueSoon && !self.still_open(account).await? {
+        // A reminder only makes sense while the account still waits for money; the event may
+        // have waited in the queue while the customer paid.
+        if kind == NoticeKind::DueSoon && !stored.status.is_open() {
             return self.finish(event, NoticeOutcome::Skipped, "account no longer open".into(), None).await;
         }
         let done = |channels: &[Channel]| previous.iter().any(|r| r.outcome == NoticeOutcome::Sent && r.channel.is_some_and(|c| channels.contains(&c)));
