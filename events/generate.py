@@ -195,11 +195,27 @@ def stream_record(sequence, name, image):
     }
 
 
+# The fixture account (seed_fixture_account) paid in full by the fixture deposit, as the
+# merchant sees them (domain::view): the `data` the deposit's events carry.
+paid_account = {
+    "id": ACCOUNT_ID, "order_id": "FIXTURE-SEEDED", "type": "one_time", "status": "paid", "bank_code": "004",
+    "bank_name": "KB국민은행", "account_number": "55500000000099", "amount": 35000, "paid_amount": 35000,
+    "allow_partial": False, "due_at": "2026-11-28T18:46:40+09:00", "created_at": "2026-11-25T18:46:40+09:00",
+    "updated_at": "2026-11-25T18:46:40+09:00", "version": 2, "depositor_name": None, "customer": None, "metadata": {},
+}
+fixture_deposit = {
+    "id": "dep_01KWFX0000000000000000DP01", "provider": "bank", "transaction_id": "T-FIXTURE-1",
+    "virtual_account_id": ACCOUNT_ID, "bank_code": "004", "bank_name": "KB국민은행", "account_number": "55500000000099",
+    "amount": 35000, "credited_amount": 35000, "depositor_name": "홍길동", "name_mismatch": False,
+    "deposited_at": "2026-11-25T18:40:00+09:00", "received_at": "2026-11-25T18:46:40+09:00", "status": "matched",
+    "exception": None, "reversed_at": None, "version": 1,
+}
 paid = outbox_event("evt_01KWFX0000000000000000EV01", "virtual_account.paid", MERCHANT_ID,
-                    {"account_id": ACCOUNT_ID, "order_id": "FIXTURE-SEEDED", "amount": 35000, "paid_amount": 35000})
+                    {"deposit": fixture_deposit, "virtual_account": paid_account})
 matched = outbox_event("evt_01KWFX0000000000000000EV02", "deposit.matched", MERCHANT_ID,
-                       {"account_id": ACCOUNT_ID, "deposit_id": "dep_01KWFX0000000000000000DP01", "amount": 35000})
-pool_low = outbox_event("evt_01KWFX0000000000000000EV03", "pool.low", None, {"bank_code": "004", "free": 12})
+                       {"deposit": fixture_deposit, "virtual_account": paid_account})
+pool_low = outbox_event("evt_01KWFX0000000000000000EV03", "pool.low", None,
+                        {"bank_code": "004", "bank_name": "KB국민은행", "free": 12, "threshold": 100})
 # An account item changing and a non-event item appearing: the stream carries them, the
 # publisher leaves them alone.
 account_image = {"pk": {"S": "NUM#004#55500000000099"}, "sk": {"S": f"VA#{ACCOUNT_ID}"}, "kind": {"S": "account"},

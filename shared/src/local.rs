@@ -221,7 +221,7 @@ impl Dispatcher {
             };
             let event: OutboxEvent = data_of(&item)?;
             let body = serde_json::to_string(&event).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            for queue in event.kind.queues() {
+            for queue in event.kind().queues() {
                 writes.push(put_message(queue_partition(*queue), &self.queues.new_message(body.clone()))?);
                 woken.insert(*queue);
             }

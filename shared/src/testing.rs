@@ -369,3 +369,163 @@ pub mod fixtures {
         service.record_deposit(notice).await.expect("record deposit").deposit_id.expect("a recorded deposit")
     }
 }
+
+/// One event of every type, from fixed records (ids, times, amounts), for tests that need a
+/// realistic payload of a given type and for the golden test of the events' JSON.
+pub mod sample_events {
+    use crate::domain::deposit::{self, Deposit, DepositNotice, Judgement, Resolution, Reversal};
+    use crate::domain::event::{
+        AccountData, DeadLetteredData, DepositData, MismatchData, NoticeFailedData, PoolLowData, ResendData, SettlementData, StatementFault,
+        StatementMissingData,
+    };
+    use crate::domain::notice::Channel;
+    use crate::domain::reconciliation::KindCounts;
+    use crate::domain::settlement::{Settlement, SettlementFile, Totals};
+    use crate::domain::time::parse_rfc3339;
+    use crate::domain::view::SettlementView;
+    use crate::domain::{
+        AccountRequest, AccountType, BankCode, Customer, EventData, EventId, EventType, Krw, MerchantId, Metadata, OutboxEvent, VirtualAccount,
+    };
+    use chrono::{DateTime, Duration, Utc};
+    use std::collections::BTreeMap;
+
+    pub const MERCHANT_ID: &str = "mch_01KWFX0000000000000000MCH1";
+
+    pub fn t0() -> DateTime<Utc> {
+        parse_rfc3339("2026-11-24T10:00:00+09:00").expect("time")
+    }
+
+    fn merchant() -> MerchantId {
+        MERCHANT_ID.parse().expect("merchant id")
+    }
+
+    /// A one-time account of 35,000 won that takes partial payments, with a customer to tell.
+    pub fn account() -> VirtualAccount {
+        let request = AccountRequest {
+            order_id: "ORD-1".parse().expect("order id"),
+            kind: AccountType::OneTime,
+            amount: Some(Krw::new(35_000)),
+            bank_code: BankCode::Kookmin,
+            due_at: Some(t0() + Duration::hours(72)),
+            allow_partial: true,
+            depositor_name: Some("홍길동".into()),
+            customer: Some(Customer { name: Some("홍길동".into()), phone: Some("010-1234-5678".into()), email: Some("hong@example.com".into()) }),
+            metadata: Metadata::from([("cart".to_owned(), "42".to_owned())]),
+            policy: Default::default(),
+        };
+        let id = "va_01KWFX0000000000000000VA01".parse().expect("account id");
+        VirtualAccount::issue(id, merchant(), "bank".parse().expect("provider"), "12345600000000".parse().expect("number"), request, t0())
+    }
+
+    /// A deposit of `amount` to `account` (or to a number no account has), judged.
+    pub fn deposit(id: &str, account: Option<&VirtualAccount>, amount: i64) -> Judgement {
+        let at = t0() + Duration::hours(1);
+        let notice = DepositNotice {
+            provider: "bank".parse().expect("provider"),
+            transaction_id: format!("T-{id}").parse().expect("transaction id"),
+            bank_code: BankCode::Kookmin,
+            account_number: "12345600000000".parse().expect("number"),
+            amount: Krw::new(amount),
+            depositor_name: Some("홍길동".into()),
+            deposited_at: at,
+        };
+        deposit::match_deposit(format!("dep_01KWFX0000000000000000{id}").parse().expect("deposit id"), account, notice, at).expect("amounts in range")
+    }
+
+    fn credited(judgement: Judgement) -> (Deposit, VirtualAccount) {
+        (judgement.deposit, judgement.account.expect("a credited account"))
+    }
+
+    fn settlement() -> SettlementView {
+        let day = t0().date_naive();
+        SettlementView::of(&Settlement {
+            id: "stl_01KWFX0000000000000000ST01".parse().expect("settlement id"),
+            merchant_id: merchant(),
+            date: day,
+            totals: Totals { rows: 1, deposit_count: 1, gross: Krw::new(35_000), fee: Krw::new(300), vat: Krw::new(30), net: Krw::new(34_670) },
+            payout_date: day + Duration::days(2),
+            files: vec![SettlementFile { name: "settlement-20261124.csv".into(), sha256: "ab".repeat(32), bytes: 512 }],
+            exported_at: t0() + Duration::hours(15),
+            version: 1,
+        })
+    }
+
+    /// The `data` of an event of type `kind`, as its producer writes it.
+    pub fn data(kind: EventType) -> EventData {
+        let account = account();
+        let event_id: EventId = "evt_01KWFX0000000000000000EV01".parse().expect("event id");
+        let balance = |judgement: Judgement| {
+            let (deposit, account) = credited(judgement);
+            EventData::balance(&deposit, &account).expect("a balance event")
+        };
+        match kind {
+            EventType::AccountIssued => EventData::AccountIssued(AccountData::of(&account)),
+            EventType::AccountDueSoon => EventData::AccountDueSoon(AccountData::of(&account)),
+            EventType::AccountClosed => EventData::AccountClosed(AccountData::of(&account.close(t0() + Duration::hours(2)).expect("close"))),
+            EventType::AccountExpired => EventData::AccountExpired(AccountData::of(&account.expire(t0() + Duration::hours(73)).expect("expire"))),
+            EventType::AccountPaid => balance(deposit("DP01", Some(&account), 35_000)),
+            EventType::AccountPartiallyPaid => balance(deposit("DP02", Some(&account), 10_000)),
+            EventType::AccountOverpaid => balance(deposit("DP03", Some(&account), 50_000)),
+            EventType::DepositMatched => {
+                let (deposit, account) = credited(deposit("DP01", Some(&account), 35_000));
+                EventData::recorded_deposit(&deposit, Some(&account))
+            }
+            EventType::DepositException => EventData::recorded_deposit(&deposit("DP04", None, 35_000).deposit, None),
+            EventType::DepositReversed => {
+                let (paid, account) = credited(deposit("DP01", Some(&account), 35_000));
+                let at = t0() + Duration::hours(2);
+                let effect =
+                    deposit::reverse(&paid, Some(&account), Reversal { transaction_id: "T-DP01R".parse().expect("id"), reversed_at: at }, at).expect("reverse");
+                EventData::DepositReversed(DepositData::of(&effect.deposit, effect.account.as_ref()))
+            }
+            EventType::ExceptionResolved => {
+                let held = deposit("DP04", None, 35_000).deposit;
+                let written_off = held
+                    .propose(Resolution::WriteOff { note: "test deposit".into() }, "ops-kim".parse().expect("operator"), false, t0() + Duration::hours(2))
+                    .expect("resolve");
+                EventData::ExceptionResolved(DepositData::of(&written_off, None))
+            }
+            EventType::SettlementExported => EventData::SettlementExported(SettlementData { settlement: settlement() }),
+            EventType::WebhookResendRequested => EventData::WebhookResendRequested(ResendData { event_id }),
+            EventType::PoolLow => EventData::PoolLow(PoolLowData::of(BankCode::Kookmin, 12, 100)),
+            EventType::WebhookDeadLettered => EventData::WebhookDeadLettered(DeadLetteredData {
+                endpoint_id: "whe_01KWFX0000000000000000WH01".parse().expect("endpoint id"),
+                event_id,
+                event_type: EventType::AccountPaid,
+                attempts: 8,
+                last_error: Some("HTTP 500".into()),
+                url_host: "hooks.example.com".into(),
+            }),
+            EventType::NoticeFailed => EventData::NoticeFailed(NoticeFailedData {
+                merchant_id: Some(merchant()),
+                virtual_account_id: account.id,
+                event_id,
+                event_type: EventType::AccountIssued,
+                errors: BTreeMap::from([(Channel::Sms, "HTTP 500 from the SMS gateway".into()), (Channel::Alimtalk, "declined: template mismatch".into())]),
+            }),
+            EventType::ReconciliationMismatch => EventData::ReconciliationMismatch(MismatchData {
+                provider: "bank".parse().expect("provider"),
+                date: t0().date_naive(),
+                differences: 3,
+                by_kind: KindCounts { amount_mismatch: 1, account_mismatch: 1, missing_at_provider: 1, reversal_mismatch: 0 },
+                recovered: 1,
+                report: "reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv".into(),
+            }),
+            EventType::ReconciliationStatementMissing => EventData::ReconciliationStatementMissing(StatementMissingData {
+                provider: "bank".parse().expect("provider"),
+                date: t0().date_naive(),
+                fault: StatementFault::Missing,
+            }),
+        }
+    }
+
+    /// An event of type `kind` about the sample merchant (none for the operations events
+    /// that belong to no merchant), at `at`.
+    pub fn event(kind: EventType, at: DateTime<Utc>) -> OutboxEvent {
+        let owner = match kind {
+            EventType::PoolLow | EventType::ReconciliationMismatch | EventType::ReconciliationStatementMissing => None,
+            _ => Some(merchant()),
+        };
+        OutboxEvent::new(owner, data(kind), at)
+    }
+}

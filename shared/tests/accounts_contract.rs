@@ -6,7 +6,7 @@ use std::sync::Arc;
 use vaccount::app::idempotency::Claim;
 use vaccount::app::{AppError, Service, Settings};
 use vaccount::domain::time::parse_rfc3339;
-use vaccount::domain::{AccountRequest, AccountType, BankCode, EventType, Krw, MerchantId, Metadata, NumberState, OrderId, Status};
+use vaccount::domain::{AccountRequest, AccountType, BankCode, EventData, EventType, Krw, MerchantId, Metadata, NumberState, OrderId, Status};
 use vaccount::repo;
 use vaccount::repo::accounts::ListFilter;
 use vaccount::testing::{Backend, FixedClock, TestTable, seed_pool, table};
@@ -77,8 +77,9 @@ async fn an_issued_account_is_waiting_and_its_event_is_stored_with_it(backend: B
     let number = repo::pool::get(w.service.table.as_ref(), BankCode::Kookmin, &account.account_number).await.unwrap().unwrap();
     assert_eq!(number.state, NumberState::Assigned { account: account.id.clone() });
     let events = repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![EventType::AccountIssued]);
-    assert_eq!(events[0].data["virtual_account"]["id"], account.id.as_str());
+    assert_eq!(events.iter().map(|e| e.kind()).collect::<Vec<_>>(), vec![EventType::AccountIssued]);
+    let EventData::AccountIssued(issued) = &events[0].data else { panic!("not virtual_account.issued: {:?}", events[0]) };
+    assert_eq!(issued.virtual_account.id, account.id);
     let latest = repo::accounts::latest_on_number(w.service.table.as_ref(), BankCode::Kookmin, &account.account_number).await.unwrap();
     assert_eq!(latest, Some(account));
 }
@@ -112,7 +113,7 @@ async fn closing_releases_the_number_only_after_the_cooldown(backend: Backend) {
     let closed = w.service.close_account(&w.merchant, &account.id).await.unwrap();
     assert_eq!((closed.status, closed.version), (Status::Closed, 2));
     assert!(matches!(w.service.close_account(&w.merchant, &account.id).await, Err(AppError::Conflict(_))));
-    let kinds: Vec<_> = repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap().iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap().iter().map(|e| e.kind()).collect();
     assert_eq!(kinds, vec![EventType::AccountIssued, EventType::AccountClosed]);
     // The only number rests: nothing to issue for 30 days.
     w.clock.advance(Duration::days(29));
@@ -133,8 +134,9 @@ async fn an_empty_pool_is_exhausted_and_raises_pool_low_once(backend: Backend) {
         assert_eq!(result, Err(AppError::PoolExhausted { bank: "004".into() }));
     }
     let ops = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
-    assert_eq!(ops.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![EventType::PoolLow]);
-    assert_eq!(ops[0].data["bank_code"], "004");
+    assert_eq!(ops.iter().map(|e| e.kind()).collect::<Vec<_>>(), vec![EventType::PoolLow]);
+    let EventData::PoolLow(low) = &ops[0].data else { panic!("not pool.low: {:?}", ops[0]) };
+    assert_eq!(low.bank_code, BankCode::Kookmin);
 }
 
 async fn running_low_raises_pool_low(backend: Backend) {
@@ -147,7 +149,8 @@ async fn running_low_raises_pool_low(backend: Backend) {
     w.service.issue_account(&w.merchant, None, request("O-3")).await.unwrap();
     let ops = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
     assert_eq!(ops.len(), 1);
-    assert_eq!(ops[0].data["free"], 4);
+    let EventData::PoolLow(low) = &ops[0].data else { panic!("not pool.low: {:?}", ops[0]) };
+    assert_eq!(low.free, 4);
 }
 
 async fn concurrent_issues_get_distinct_numbers(backend: Backend) {

@@ -7,9 +7,10 @@ use tower::ServiceExt;
 use vaccount::app::alerts::AlertConsumer;
 use vaccount::app::consumer::{Consumer, Outcome, Received};
 use vaccount::app::{AppError, Service, Settings};
+use vaccount::domain::event::DeadLetteredData;
 use vaccount::domain::incident::{Incident, IncidentStatus, Severity};
 use vaccount::domain::time::parse_rfc3339;
-use vaccount::domain::{EventType, MerchantId, OutboxEvent};
+use vaccount::domain::{EventData, EventType, MerchantId, OutboxEvent};
 use vaccount::on_both_backends;
 use vaccount::providers::alerting::FileAlertChannel;
 use vaccount::testing::{Backend, FixedClock, TestTable, table};
@@ -49,8 +50,15 @@ fn merchant(n: u8) -> MerchantId {
 }
 
 fn dead_letter(merchant: &MerchantId, minutes: i64) -> String {
-    let data = serde_json::json!({"endpoint_id": "whe_01KWFX0000000000000000WHE1", "event_id": "evt_01KWFX0000000000000000EVT1", "attempts": 8});
-    let event = OutboxEvent::new(EventType::WebhookDeadLettered, Some(merchant.clone()), data, t0() + Duration::minutes(minutes));
+    let data = DeadLetteredData {
+        endpoint_id: "whe_01KWFX0000000000000000WHE1".parse().unwrap(),
+        event_id: "evt_01KWFX0000000000000000EVT1".parse().unwrap(),
+        event_type: EventType::AccountPaid,
+        attempts: 8,
+        last_error: Some("HTTP 500".into()),
+        url_host: "hooks.example.com".into(),
+    };
+    let event = OutboxEvent::new(Some(merchant.clone()), EventData::WebhookDeadLettered(data), t0() + Duration::minutes(minutes));
     serde_json::to_string(&event).unwrap()
 }
 

@@ -124,9 +124,9 @@ async fn landed(fanout: &Fanout) -> BTreeMap<String, Vec<QueueName>> {
 fn assert_routed(events: &[OutboxEvent], landed: &BTreeMap<String, Vec<QueueName>>) {
     assert_eq!(landed.len(), events.len(), "every event landed somewhere, and nothing else did");
     for event in events {
-        let mut expected = event.kind.queues().to_vec();
+        let mut expected = event.kind().queues().to_vec();
         expected.sort();
-        assert_eq!(landed.get(event.id.as_str()), Some(&expected), "{} ({})", event.id, event.kind);
+        assert_eq!(landed.get(event.id.as_str()), Some(&expected), "{} ({})", event.id, event.kind());
     }
 }
 
@@ -171,7 +171,7 @@ async fn a_queued_message_is_the_event_json_with_its_type_and_merchant_as_attrib
             let event = &events[serde_json::from_str::<OutboxEvent>(body).unwrap().id.as_str()];
             assert_eq!(body, serde_json::to_string(event).unwrap(), "the very serialization, not an SNS envelope");
             let attributes = message.message_attributes().cloned().unwrap_or_default();
-            assert_eq!(attributes["type"].string_value(), Some(event.kind.as_str()));
+            assert_eq!(attributes["type"].string_value(), Some(event.kind().as_str()));
             let merchant = attributes.get("merchant_id").and_then(|a| a.string_value());
             assert_eq!(merchant, event.merchant_id.as_ref().map(|m| m.as_str()));
         }
@@ -242,7 +242,7 @@ async fn the_events_of_an_issue_and_a_deposit_reach_their_queues_from_the_sealed
 
     let batch = stream_of_event_items(&table).await;
     let events = events_of(&batch);
-    let kinds: Vec<EventType> = events.iter().map(|e| e.kind).collect();
+    let kinds: Vec<EventType> = events.iter().map(|e| e.kind()).collect();
     for kind in [EventType::AccountIssued, EventType::DepositMatched, EventType::AccountPaid] {
         assert!(kinds.contains(&kind), "{kind} among {kinds:?}");
     }

@@ -130,7 +130,7 @@ async fn account_now(w: &World, account: &VirtualAccount) -> VirtualAccount {
 }
 
 async fn event_types(w: &World) -> Vec<EventType> {
-    repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap().into_iter().map(|e| e.kind).collect()
+    repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap().into_iter().map(|e| e.kind()).collect()
 }
 
 async fn notices_are_matched_as_the_design_table_says(backend: Backend) {

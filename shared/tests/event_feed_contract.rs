@@ -136,9 +136,8 @@ async fn a_poller_holding_an_event_from_before_the_feed_resumes_after_it(backend
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 1).await;
     // An event as it was stored before the feed existed: the event item alone, no position.
     let old = vaccount::domain::OutboxEvent::new(
-        vaccount::domain::EventType::AccountIssued,
         Some(merchant.clone()),
-        serde_json::json!({}),
+        vaccount::testing::sample_events::data(vaccount::domain::EventType::AccountIssued),
         chrono::Utc::now() - chrono::Duration::hours(1),
     );
     let [mut event_item, _] = vaccount::repo::outbox::put_event(&old).unwrap();
@@ -149,6 +148,6 @@ async fn a_poller_holding_an_event_from_before_the_feed_resumes_after_it(backend
     service.issue_account(&merchant, None, request("NEW-1".into())).await.unwrap();
     tokio::time::sleep((horizon + chrono::Duration::milliseconds(200)).to_std().unwrap()).await;
     let page = service.list_events(&merchant, Some(old.id.clone()), None, 20, None).await.expect("the last id the poller received before the feed");
-    assert_eq!(page.items.iter().map(|e| e.kind).collect::<Vec<_>>(), [vaccount::domain::EventType::AccountIssued]);
+    assert_eq!(page.items.iter().map(|e| e.kind()).collect::<Vec<_>>(), [vaccount::domain::EventType::AccountIssued]);
     assert_ne!(page.items[0].id, old.id, "the events after it, not it");
 }

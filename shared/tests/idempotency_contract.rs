@@ -200,7 +200,7 @@ async fn a_resend_whose_answer_was_lost_is_replayed_and_queues_once(backend: Bac
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.kind == EventType::WebhookResendRequested)
+        .filter(|e| e.kind() == EventType::WebhookResendRequested)
         .map(|e| e.id.to_string())
         .collect();
     assert_eq!(requests, [retry.body["resend_id"].as_str().unwrap()], "one resend, the one the replay names");

@@ -74,7 +74,7 @@ fn request(order: &str) -> AccountRequest {
 }
 
 fn kinds(messages: &[vaccount::local::QueuedMessage]) -> Vec<EventType> {
-    messages.iter().map(|m| serde_json::from_str::<OutboxEvent>(&m.body).unwrap().kind).collect()
+    messages.iter().map(|m| serde_json::from_str::<OutboxEvent>(&m.body).unwrap().kind()).collect()
 }
 
 #[tokio::test]

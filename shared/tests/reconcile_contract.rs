@@ -13,10 +13,11 @@ use vaccount::app::consumer::{Consumer, Received};
 use vaccount::app::reconcile::{DayOutcome, Reconciler};
 use vaccount::app::{AppError, Service};
 use vaccount::domain::deposit::DepositNotice;
+use vaccount::domain::event::StatementFault;
 use vaccount::domain::reconciliation::DifferenceKind;
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::{
-    AccountRequest, AccountType, BankCode, DepositStatus, EventType, Krw, MerchantId, Metadata, OutboxEvent, ProviderId, Status, VirtualAccount,
+    AccountRequest, AccountType, BankCode, DepositStatus, EventData, EventType, Krw, MerchantId, Metadata, OutboxEvent, ProviderId, Status, VirtualAccount,
 };
 use vaccount::ports::BlobStore;
 use vaccount::providers::alerting::FileAlertChannel;
@@ -136,7 +137,7 @@ async fn merchant_events(w: &World) -> Vec<OutboxEvent> {
 }
 
 async fn ops_events(w: &World, kind: EventType) -> Vec<OutboxEvent> {
-    repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap().into_iter().filter(|e| e.kind == kind).collect()
+    repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap().into_iter().filter(|e| e.kind() == kind).collect()
 }
 
 fn report_path(w: &World) -> PathBuf {
@@ -177,7 +178,7 @@ async fn a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_ar
     let reversed = repo::deposits::get_by_transaction(table.as_ref(), &bank(), &"T-5".parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(reversed.status, DepositStatus::Reversed);
     assert_eq!(repo::accounts::get(table.as_ref(), &planted.reversed_on.id).await.unwrap().unwrap().paid_amount, Krw::ZERO);
-    let new_events: Vec<EventType> = merchant_events(&w).await[events_before..].iter().map(|e| e.kind).collect();
+    let new_events: Vec<EventType> = merchant_events(&w).await[events_before..].iter().map(|e| e.kind()).collect();
     assert_eq!(new_events.iter().filter(|k| **k == EventType::DepositMatched).count(), 1);
     assert_eq!(new_events.iter().filter(|k| **k == EventType::AccountPaid).count(), 1);
     assert_eq!(new_events.iter().filter(|k| **k == EventType::DepositReversed).count(), 1);
@@ -189,7 +190,8 @@ async fn a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_ar
     assert_eq!(&stored_report, s);
     let mismatches = ops_events(&w, EventType::ReconciliationMismatch).await;
     assert_eq!(mismatches.len(), 1);
-    assert_eq!((mismatches[0].data["provider"].as_str(), mismatches[0].data["differences"].as_u64()), (Some("bank"), Some(3)));
+    let EventData::ReconciliationMismatch(mismatch) = &mismatches[0].data else { panic!("not reconciliation.mismatch: {:?}", mismatches[0]) };
+    assert_eq!((mismatch.provider.as_str(), mismatch.differences), ("bank", 3));
     let bytes = std::fs::read(report_path(&w)).unwrap();
     assert!(bytes.starts_with("\u{feff}대사일,".as_bytes()), "UTF-8 with a BOM");
     assert_eq!(bytes.windows(2).filter(|p| p == b"\r\n").count(), 8, "CRLF after the header and each of 7 rows");
@@ -280,7 +282,8 @@ async fn the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconci
     assert_eq!(outcomes(w.reconciler.run_due().await.unwrap()), [(day(), DayOutcome::Missing)]);
     let missing = ops_events(&w, EventType::ReconciliationStatementMissing).await;
     assert_eq!(missing.len(), 1, "told once");
-    assert_eq!((missing[0].data["provider"].as_str(), missing[0].data["problem"].as_str()), (Some("bank"), Some("missing")));
+    let EventData::ReconciliationStatementMissing(late) = &missing[0].data else { panic!("not reconciliation.statement_missing: {:?}", missing[0]) };
+    assert_eq!((late.provider.as_str(), &late.fault), ("bank", &StatementFault::Missing));
     assert!(repo::reconciliation::last_run(w.service.table.as_ref()).await.unwrap().is_none(), "the day is not done");
 
     // The provider drops its file into the store; the next check reconciles the day.

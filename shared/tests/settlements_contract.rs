@@ -10,7 +10,7 @@ use vaccount::app::settlements::Settlements;
 use vaccount::app::{AppError, Service};
 use vaccount::domain::deposit::{DepositNotice, Resolution, ReversalNotice};
 use vaccount::domain::time::parse_rfc3339;
-use vaccount::domain::{AccountRequest, AccountType, BankCode, DepositPolicy, EventType, Fee, Krw, MerchantId, Metadata, VirtualAccount};
+use vaccount::domain::{AccountRequest, AccountType, BankCode, DepositPolicy, EventData, EventType, Fee, Krw, MerchantId, Metadata, VirtualAccount};
 use vaccount::ports::Clock;
 use vaccount::repo;
 use vaccount::store::LocalBlobs;
@@ -195,7 +195,7 @@ async fn a_day_settles_to_hand_computed_totals_and_reruns_byte_identical(backend
     let after: Vec<Vec<u8>> = names.iter().map(|n| std::fs::read(stored(&w, &m, n)).unwrap()).collect();
     assert_eq!(before, after, "a re-run writes byte-identical files");
     let exported = repo::outbox::all_for(w.service.table.as_ref(), m.as_str()).await.unwrap();
-    assert_eq!(exported.iter().filter(|e| e.kind == EventType::SettlementExported).count(), 1);
+    assert_eq!(exported.iter().filter(|e| e.kind() == EventType::SettlementExported).count(), 1);
 
     // The next day carries the late reversal and its own deposit.
     w.clock.set(parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
@@ -300,8 +300,14 @@ async fn a_late_notice_settles_on_the_day_it_is_recorded_and_the_settled_day_sta
     let late = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-25")).await.unwrap().unwrap();
     assert_eq!((late.totals.deposit_count, late.totals.gross.won()), (1, 5_000));
     let announced = repo::outbox::all_for(w.service.table.as_ref(), w.mall.as_str()).await.unwrap();
-    let dates: Vec<&serde_json::Value> = announced.iter().filter(|e| e.kind == EventType::SettlementExported).map(|e| &e.data["settlement"]["date"]).collect();
-    assert_eq!(dates, ["2026-11-24", "2026-11-25"], "each day announced once");
+    let dates: Vec<NaiveDate> = announced
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::SettlementExported(exported) => Some(exported.settlement.date),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dates, [day("2026-11-24"), day("2026-11-25")], "each day announced once");
 }
 
 /// Σ of the gross of every settlement the merchant has.
@@ -350,7 +356,7 @@ async fn an_exported_day_never_changes_and_a_movement_after_it_goes_to_the_next_
     assert_eq!((next.totals.rows, next.totals.deposit_count, next.totals.gross.won()), (2, 0, -3_000), "the deposit and the reversal, on the next open day");
     assert_eq!(settled_gross(&w).await, 7_000);
     let announced = repo::outbox::all_for(w.service.table.as_ref(), w.mall.as_str()).await.unwrap();
-    assert_eq!(announced.iter().filter(|e| e.kind == EventType::SettlementExported).count(), 2, "one announcement a day");
+    assert_eq!(announced.iter().filter(|e| e.kind() == EventType::SettlementExported).count(), 2, "one announcement a day");
     let today = w.settlements.export_day(&w.mall, day("2026-11-26")).await;
     assert!(matches!(today, Err(vaccount::app::AppError::Invalid { .. })), "a day is settled once it is over: {today:?}");
 }

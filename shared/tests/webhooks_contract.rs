@@ -11,12 +11,14 @@ use tower::ServiceExt;
 use vaccount::app::consumer::{Consumer, Outcome, Received};
 use vaccount::app::webhooks::WebhookConsumer;
 use vaccount::app::{AppError, Service, Settings};
+use vaccount::domain::event::ResendData;
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::webhook::{WebhookEndpoint, WebhookSecret};
-use vaccount::domain::{EventId, EventType, Fee, Krw, MerchantId, OutboxEvent};
+use vaccount::domain::{EventData, EventId, EventType, Fee, Krw, MerchantId, OutboxEvent};
 use vaccount::net::OutboundHttp;
 use vaccount::ports::{Clock, Item, Key, Page, Query, StoreError, Table, Write};
 use vaccount::repo;
+use vaccount::testing::sample_events;
 use vaccount::testing::{Backend, FixedClock, TestTable, sealed, table};
 
 use vaccount::on_both_backends;
@@ -110,7 +112,7 @@ fn header<'a>(hit: &'a Hit, name: &str) -> &'a str {
 
 /// A merchant event, stored in the outbox as a use case would have written it.
 async fn merchant_event(w: &World, kind: EventType) -> OutboxEvent {
-    let event = OutboxEvent::new(kind, Some(w.merchant.clone()), serde_json::json!({"virtual_account": {"id": "va_x", "version": 2}}), w.clock.now());
+    let event = OutboxEvent::new(Some(w.merchant.clone()), sample_events::data(kind), w.clock.now());
     w.service.table.transact(repo::outbox::put_event(&event).unwrap().to_vec()).await.unwrap();
     event
 }
@@ -262,13 +264,10 @@ async fn a_failing_receiver_is_retried_on_schedule_then_dead_lettered(backend: B
     let ops = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
     assert_eq!(ops.len(), 1);
     let alert = &ops[0];
-    assert_eq!((alert.kind, alert.merchant_id.as_ref()), (EventType::WebhookDeadLettered, Some(&w.merchant)));
-    assert_eq!(alert.data["endpoint_id"], target.id.as_str());
-    assert_eq!(alert.data["event_id"], event.id.as_str());
-    assert_eq!(alert.data["event_type"], "virtual_account.expired");
-    assert_eq!(alert.data["attempts"], 4);
-    assert_eq!(alert.data["last_error"], "HTTP 500");
-    assert_eq!(alert.data["url_host"], "127.0.0.1");
+    assert_eq!(alert.merchant_id.as_ref(), Some(&w.merchant));
+    let EventData::WebhookDeadLettered(dead) = &alert.data else { panic!("not webhook.dead_lettered: {alert:?}") };
+    assert_eq!((&dead.endpoint_id, &dead.event_id, dead.event_type, dead.attempts), (&target.id, &event.id, EventType::AccountExpired, 4));
+    assert_eq!((dead.last_error.as_deref(), dead.url_host.as_str()), (Some("HTTP 500"), "127.0.0.1"));
 
     // The message again, after all that: nothing more is sent.
     assert_eq!(w.consumer.consume(&message(&event)).await.unwrap(), Outcome::Done);
@@ -294,7 +293,7 @@ async fn a_resend_makes_one_new_delivery(backend: Backend) {
 
     w.clock.advance(Duration::minutes(1));
     let request = w.service.resend_event(&w.merchant, &event.id).await.unwrap();
-    assert_eq!((request.kind, request.data["event_id"].as_str()), (EventType::WebhookResendRequested, Some(event.id.as_str())));
+    assert_eq!(request.data, EventData::WebhookResendRequested(ResendData { event_id: event.id.clone() }));
     let queued = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
     assert_eq!(queued, vec![request.clone()], "the request is an outbox event, written by the resend");
     assert_eq!(w.consumer.consume(&message(&request)).await.unwrap(), Outcome::Done);
@@ -348,17 +347,16 @@ async fn undeliverable_messages_are_dropped(backend: Backend) {
     endpoint(&w, &receiver.url, None).await;
     let garbage = Received { id: "m1".into(), body: "not json".into(), receive_count: 1 };
     assert_eq!(w.consumer.consume(&garbage).await.unwrap(), Outcome::Done);
-    let ops = OutboxEvent::new(EventType::PoolLow, None, serde_json::json!({"bank": "004"}), t0());
+    let ops = OutboxEvent::new(None, sample_events::data(EventType::PoolLow), t0());
     assert_eq!(w.consumer.consume(&message(&ops)).await.unwrap(), Outcome::Done);
-    let dangling =
-        OutboxEvent::new(EventType::WebhookResendRequested, Some(w.merchant.clone()), serde_json::json!({"event_id": EventId::generate(t0())}), t0());
+    let dangling = OutboxEvent::new(Some(w.merchant.clone()), EventData::WebhookResendRequested(ResendData { event_id: EventId::generate(t0()) }), t0());
     assert_eq!(w.consumer.consume(&message(&dangling)).await.unwrap(), Outcome::Done);
     assert!(receiver.hits().is_empty());
 
     // A store failure is not the message's fault: it comes back.
     let broken = Arc::new(Service::new(Arc::new(Unreachable), w.clock.clone(), w.service.settings.clone()));
     let consumer = WebhookConsumer::new(broken, Arc::new(OutboundHttp::guarded(true).unwrap()));
-    let event = OutboxEvent::new(EventType::AccountPaid, Some(w.merchant.clone()), serde_json::json!({}), t0());
+    let event = OutboxEvent::new(Some(w.merchant.clone()), sample_events::data(EventType::AccountPaid), t0());
     assert!(consumer.consume(&message(&event)).await.is_err());
 }
 
@@ -373,7 +371,7 @@ async fn events_are_listed_oldest_first_across_shards(backend: Backend) {
     let shards: std::collections::BTreeSet<u8> = events.iter().map(|e| repo::shard_of(e.id.as_str(), repo::outbox::EVENT_SHARDS)).collect();
     assert!(shards.len() > 1, "the events spread over shards");
     let stranger = w.service.create_merchant("Other", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
-    let theirs = OutboxEvent::new(EventType::AccountPaid, Some(stranger), serde_json::json!({}), t0() + Duration::milliseconds(50));
+    let theirs = OutboxEvent::new(Some(stranger), sample_events::data(EventType::AccountPaid), t0() + Duration::milliseconds(50));
     w.service.table.transact(repo::outbox::put_event(&theirs).unwrap().to_vec()).await.unwrap();
 
     let collect = |after: Option<EventId>, kind: Option<EventType>, limit: usize| {
@@ -396,7 +394,7 @@ async fn events_are_listed_oldest_first_across_shards(backend: Backend) {
     let ids: Vec<EventId> = events.iter().map(|e| e.id.clone()).collect();
     assert_eq!(collect(None, None, 5).await, ids, "every event, oldest first, merged across shards");
     assert_eq!(collect(Some(ids[9].clone()), None, 4).await, ids[10..].to_vec(), "strictly after `after`");
-    let paid: Vec<EventId> = events.iter().filter(|e| e.kind == EventType::AccountPaid).map(|e| e.id.clone()).collect();
+    let paid: Vec<EventId> = events.iter().filter(|e| e.kind() == EventType::AccountPaid).map(|e| e.id.clone()).collect();
     assert_eq!(collect(None, Some(EventType::AccountPaid), 3).await, paid);
     assert_eq!(collect(Some(ids[23].clone()), None, 5).await, Vec::<EventId>::new());
     let internal = w.service.list_events(&w.merchant, None, Some(EventType::PoolLow), 5, None).await;

@@ -4,7 +4,7 @@
 use aws_lambda_events::event::dynamodb::Event;
 use event_publisher::handle;
 use std::sync::Mutex;
-use vaccount::domain::{EventType, OutboxEvent};
+use vaccount::domain::{EventData, EventType, Krw, OutboxEvent};
 use vaccount::ports::{PublishError, Publisher};
 use vaccount::testing::test_key;
 
@@ -18,7 +18,7 @@ struct Recorder {
 #[async_trait::async_trait]
 impl Publisher for Recorder {
     async fn publish(&self, event: &OutboxEvent) -> Result<(), PublishError> {
-        if self.refuse == Some(event.kind) {
+        if self.refuse == Some(event.kind()) {
             return Err(PublishError("topic unavailable".into()));
         }
         self.published.lock().unwrap().push(event.clone());
@@ -28,7 +28,7 @@ impl Publisher for Recorder {
 
 impl Recorder {
     fn kinds(&self) -> Vec<&'static str> {
-        self.published.lock().unwrap().iter().map(|e| e.kind.as_str()).collect()
+        self.published.lock().unwrap().iter().map(|e| e.kind().as_str()).collect()
     }
 }
 
@@ -57,7 +57,8 @@ async fn published_events_are_the_records_the_outbox_sealed() {
     let paid = &published[0];
     assert_eq!(paid.id.as_str(), "evt_01KWFX0000000000000000EV01");
     assert_eq!(paid.merchant_id.as_ref().map(|m| m.as_str()), Some(vaccount::testing::fixtures::MERCHANT_ID));
-    assert_eq!(paid.data["amount"], 35_000);
+    let EventData::AccountPaid(balance) = &paid.data else { panic!("not virtual_account.paid: {paid:?}") };
+    assert_eq!((balance.virtual_account.paid_amount, balance.deposit.amount), (Krw::new(35_000), Krw::new(35_000)));
     assert_eq!(published[2].merchant_id, None, "an operations event belongs to no merchant");
 }
 

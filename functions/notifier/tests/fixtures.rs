@@ -3,13 +3,43 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use std::sync::Arc;
+use vaccount::app::Service;
 use vaccount::app::notices::NoticeConsumer;
+use vaccount::domain::time::parse_rfc3339;
+use vaccount::domain::{AccountRequest, AccountType, BankCode, Customer, Krw, Metadata, VirtualAccount};
 use vaccount::providers::messaging::FileMessenger;
-use vaccount::testing::fixtures::fixture_time;
+use vaccount::testing::fixtures::{ACCOUNT_ID, MERCHANT_ID, fixture_time};
 use vaccount::testing::{Backend, FixedClock, table};
 
 fn fixture(name: &str) -> SqsEvent {
     vaccount::testing::fixtures::sqs_fixture("notifier", name)
+}
+
+/// The account the fixture's `virtual_account.issued` reports, as its issue stored it: the
+/// notifier reads whom to tell from the account.
+async fn seed_issued_account(service: &Service) {
+    let request = AccountRequest {
+        order_id: "ORD-FIXTURE-1".parse().unwrap(),
+        kind: AccountType::OneTime,
+        amount: Some(Krw::new(35_000)),
+        bank_code: BankCode::Kookmin,
+        due_at: Some(parse_rfc3339("2026-11-29T17:46:40+09:00").unwrap()),
+        allow_partial: false,
+        depositor_name: Some("홍길동".into()),
+        customer: Some(Customer { name: Some("홍길동".into()), phone: Some("01012345678".into()), email: Some("customer@example.com".into()) }),
+        metadata: Metadata::new(),
+        policy: Default::default(),
+    };
+    let issued_at = parse_rfc3339("2026-11-26T17:46:40+09:00").unwrap();
+    let account = VirtualAccount::issue(
+        ACCOUNT_ID.parse().unwrap(),
+        MERCHANT_ID.parse().unwrap(),
+        "bank".parse().unwrap(),
+        "12345600000000".parse().unwrap(),
+        request,
+        issued_at,
+    );
+    vaccount::repo::accounts::create_account(&account, None).unwrap().commit(service.table.as_ref()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,6 +48,7 @@ async fn the_issued_fixture_tells_the_customer_once() {
     let service = vaccount::testing::service(vaccount::testing::sealed(t.table.clone()), FixedClock::new(fixture_time()));
     let dir = tempfile::tempdir().unwrap();
     let sink = dir.path().join("notices.jsonl");
+    seed_issued_account(&service).await;
     let consumer = NoticeConsumer::new(service, Arc::new(FileMessenger::new(sink.clone())));
 
     let answer = notifier::handle(&consumer, &vaccount::testing::fixtures::offline_sqs(), fixture("issued.json"), fixture_time()).await;

@@ -1,7 +1,7 @@
 //! The scheduler's invocations against the real DynamoDB and S3 adapters (moto).
 
 use settlement_exporter::handle;
-use vaccount::domain::EventType;
+use vaccount::domain::EventData;
 use vaccount::testing::fixtures::{MERCHANT_ID, fixture_service_with_clock, moto_settlements, record_fixture_deposit, seed_fixture_account};
 
 fn fixture(name: &str) -> serde_json::Value {
@@ -42,8 +42,14 @@ async fn the_nightly_run_settles_yesterday_into_the_bucket_once() {
     let again = handle(&settlements, fixture("scheduled.json")).await.unwrap();
     assert_eq!(again["settled_days"], serde_json::json!([]));
     let events = vaccount::repo::outbox::all_for(service.table.as_ref(), MERCHANT_ID).await.unwrap();
-    let exported: Vec<_> = events.iter().filter(|e| e.kind == EventType::SettlementExported).map(|e| e.data["settlement"]["date"].clone()).collect();
-    assert_eq!(exported, [serde_json::json!("2026-11-24"), serde_json::json!("2026-11-25")], "one announcement per settled day");
+    let exported: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::SettlementExported(exported) => Some(exported.settlement.date.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(exported, ["2026-11-24", "2026-11-25"], "one announcement per settled day");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,8 @@
 
 use super::idempotency::Receipt;
 use super::{AppError, Service};
-use crate::domain::{AccountRequest, BankCode, EventType, MerchantId, OutboxEvent, PoolNumber, VirtualAccount, VirtualAccountId, pool::SHARDS};
+use crate::domain::event::{AccountData, PoolLowData};
+use crate::domain::{AccountRequest, BankCode, EventData, MerchantId, OutboxEvent, PoolNumber, VirtualAccount, VirtualAccountId, pool::SHARDS};
 use crate::ports::{Condition, Cursor, StoreError};
 use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError, accounts::ListFilter};
 use rand::Rng;
@@ -62,7 +63,7 @@ impl Service {
             // Every account gets one: whether its provider checks callbacks per payment is the
             // provider's business, and a spare secret costs nothing.
             account.provider_secret = Some(format!("ps_{}", crate::domain::merchant::new_secret()));
-            let event = OutboxEvent::new(EventType::AccountIssued, Some(merchant.clone()), account_event_data(&account)?, now);
+            let event = OutboxEvent::new(Some(merchant.clone()), EventData::AccountIssued(AccountData::of(&account)), now);
             let mut tx = Transaction::new();
             tx.push(Guard::NumberTaken, repo::pool::put_number(&claimed, Condition::VersionIs(number.version))?);
             tx.append(repo::accounts::create_account(&account, idempotency_key)?);
@@ -159,11 +160,7 @@ impl Service {
     /// Best effort, like the check that calls it.
     async fn raise_pool_low(&self, bank: BankCode, free: usize) {
         let now = self.clock.now();
-        let data = serde_json::json!({
-            "bank_code": bank.code(), "bank_name": bank.name(), "free": free,
-            "threshold": self.settings.pool_low_threshold,
-        });
-        let event = OutboxEvent::new(EventType::PoolLow, None, data, now);
+        let event = OutboxEvent::new(None, EventData::PoolLow(PoolLowData::of(bank, free, self.settings.pool_low_threshold)), now);
         let marker = repo::ItemBuilder::new(&crate::ports::Key::new(format!("ALERT#pool.low#{bank}"), now.format("%Y-%m-%dT%H").to_string()), "alert_marker")
             .expires_at((now + chrono::Duration::days(2)).timestamp())
             .put(Condition::NotExists);
@@ -233,7 +230,7 @@ impl Service {
                 .await?
                 .ok_or_else(|| AppError::Unavailable(format!("pool item missing for {}", account.id)))?;
             let released = number.release(&account.id, now, self.settings.pool_cooldown).map_err(|e| AppError::Unavailable(e.to_string()))?;
-            let event = OutboxEvent::new(EventType::AccountClosed, Some(merchant.clone()), account_event_data(&closed)?, now);
+            let event = OutboxEvent::new(Some(merchant.clone()), EventData::AccountClosed(AccountData::of(&closed)), now);
             let mut tx = Transaction::new();
             tx.push(Guard::AccountMoved, repo::accounts::put_account(&closed, Condition::VersionIs(account.version))?);
             tx.push(Guard::NumberTaken, repo::pool::put_number(&released, Condition::VersionIs(number.version))?);
@@ -247,10 +244,4 @@ impl Service {
         }
         Err(AppError::Unavailable(format!("account {id} kept changing while closing")))
     }
-}
-
-/// The `data` of an account event: the account as the merchant sees it.
-pub fn account_event_data(account: &VirtualAccount) -> Result<serde_json::Value, AppError> {
-    let view = crate::domain::view::AccountView::from(account);
-    serde_json::to_value(serde_json::json!({ "virtual_account": view })).map_err(|e| AppError::Unavailable(e.to_string()))
 }

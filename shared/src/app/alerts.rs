@@ -11,8 +11,9 @@
 
 use super::consumer::{Consumer, Outcome, Received};
 use super::{AppError, Service};
+use crate::domain::event::{StatementFault, json_text};
 use crate::domain::incident::{AlertFacts, AlertMessage, EscalationRule, Incident, IncidentError, IncidentStatus};
-use crate::domain::{EventType, IncidentId, OperatorName, OutboxEvent};
+use crate::domain::{EventData, IncidentId, OperatorName, OutboxEvent};
 use crate::ports::{AlertChannel, Condition, Cursor, StoreError};
 use crate::repo::incidents::{self, AlertReceipt};
 use crate::repo::{Listing, Retry};
@@ -22,28 +23,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// The event fields an alert quotes: identifiers and counts, never personal data.
-const DETAIL_FIELDS: [&str; 19] = [
-    "bank_code",
-    "bank_name",
-    "free",
-    "threshold",
-    "endpoint_id",
-    "webhook_endpoint_id",
-    "event_id",
-    "event_type",
-    "virtual_account_id",
-    "attempts",
-    "last_status",
-    "errors",
-    "provider",
-    "date",
-    "differences",
-    "by_kind",
-    "recovered",
-    "report",
-    "problem",
-];
 /// The longest quoted field value.
 const MAX_FIELD_CHARS: usize = 300;
 
@@ -92,6 +71,72 @@ fn truncate(text: &str) -> String {
     text.chars().take(MAX_FIELD_CHARS).collect()
 }
 
+/// One quoted field of an alert: `name=value`, the value cut short.
+fn field(name: &str, value: impl std::fmt::Display) -> String {
+    format!("{name}={}", truncate(&value.to_string()))
+}
+
+/// What an operations event's alert is about (its subject) and the fields it quotes, in this
+/// order: identifiers, counts and error texts, never personal data. `None`: not an operations
+/// event.
+fn quote(event: &OutboxEvent) -> Option<(Option<String>, Vec<String>)> {
+    let merchant = event.merchant_id.as_ref().map(ToString::to_string);
+    Some(match &event.data {
+        EventData::PoolLow(d) => (
+            Some(d.bank_code.code().to_owned()),
+            vec![field("bank_code", d.bank_code.code()), field("bank_name", &d.bank_name), field("free", d.free), field("threshold", d.threshold)],
+        ),
+        EventData::WebhookDeadLettered(d) => {
+            let mut quoted =
+                vec![field("endpoint_id", &d.endpoint_id), field("event_id", &d.event_id), field("event_type", d.event_type), field("attempts", d.attempts)];
+            quoted.extend(d.last_error.as_deref().map(|e| field("last_error", e)));
+            quoted.push(field("url_host", &d.url_host));
+            (merchant, quoted)
+        }
+        EventData::NoticeFailed(d) => (
+            merchant.or_else(|| d.merchant_id.as_ref().map(ToString::to_string)),
+            vec![
+                field("event_id", &d.event_id),
+                field("event_type", d.event_type),
+                field("virtual_account_id", &d.virtual_account_id),
+                field("errors", json_text(&d.errors)),
+            ],
+        ),
+        EventData::ReconciliationMismatch(d) => (
+            Some(d.provider.to_string()),
+            vec![
+                field("provider", &d.provider),
+                field("date", d.date),
+                field("differences", d.differences),
+                field("by_kind", json_text(&d.by_kind)),
+                field("recovered", d.recovered),
+                field("report", &d.report),
+            ],
+        ),
+        EventData::ReconciliationStatementMissing(d) => {
+            let mut quoted = Vec::new();
+            if let StatementFault::Unreadable { errors } = &d.fault {
+                quoted.push(field("errors", json_text(errors)));
+            }
+            quoted.extend([field("provider", &d.provider), field("date", d.date), field("problem", d.fault.as_str())]);
+            (Some(d.provider.to_string()), quoted)
+        }
+        EventData::AccountIssued(_)
+        | EventData::AccountClosed(_)
+        | EventData::AccountExpired(_)
+        | EventData::AccountPartiallyPaid(_)
+        | EventData::AccountPaid(_)
+        | EventData::AccountOverpaid(_)
+        | EventData::DepositMatched(_)
+        | EventData::DepositException(_)
+        | EventData::DepositReversed(_)
+        | EventData::ExceptionResolved(_)
+        | EventData::SettlementExported(_)
+        | EventData::AccountDueSoon(_)
+        | EventData::WebhookResendRequested(_) => return None,
+    })
+}
+
 /// Reads a message body. `Ok(None)`: a message this consumer has nothing to do with.
 fn parse_alert(body: &str, now: DateTime<Utc>) -> Result<Option<Alert>, String> {
     let value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
@@ -117,24 +162,9 @@ fn parse_alert(body: &str, now: DateTime<Utc>) -> Result<Option<Alert>, String> 
         return Ok(Some(Alert { receipt, facts, detail, signal }));
     }
     let event: OutboxEvent = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    let text_field = |name: &str| event.data.get(name).and_then(Value::as_str).map(str::to_owned);
-    let subject = match event.kind {
-        EventType::PoolLow => text_field("bank_code"),
-        EventType::WebhookDeadLettered | EventType::NoticeFailed => event.merchant_id.as_ref().map(ToString::to_string).or_else(|| text_field("merchant_id")),
-        EventType::ReconciliationMismatch | EventType::ReconciliationStatementMissing => text_field("provider"),
-        _ => return Ok(None),
-    };
-    let quoted: Vec<String> = DETAIL_FIELDS
-        .iter()
-        .filter_map(|name| {
-            event.data.get(*name).map(|v| match v {
-                Value::String(s) => format!("{name}={}", truncate(s)),
-                other => format!("{name}={}", truncate(&other.to_string())),
-            })
-        })
-        .collect();
-    let detail = format!("{} ({}) {}", event.kind, event.id, quoted.join(" "));
-    let facts = AlertFacts { kind: event.kind.as_str().into(), subject: subject.unwrap_or_else(|| "unknown".into()), at: event.occurred_at, pages: false };
+    let Some((subject, quoted)) = quote(&event) else { return Ok(None) };
+    let detail = format!("{} ({}) {}", event.kind(), event.id, quoted.join(" "));
+    let facts = AlertFacts { kind: event.kind().as_str().into(), subject: subject.unwrap_or_else(|| "unknown".into()), at: event.occurred_at, pages: false };
     Ok(Some(Alert { receipt: event.id.to_string(), facts, detail, signal: Signal::Raise }))
 }
 
@@ -283,28 +313,84 @@ mod tests {
     #[test]
     fn alert_details_quote_identifiers_only() {
         let event = OutboxEvent::new(
-            EventType::NoticeFailed,
             Some("mch_01KWFX0000000000000000MCH1".parse().unwrap()),
-            serde_json::json!({"event_id": "evt_1", "phone": "01012345678", "customer": {"name": "홍길동"}}),
+            crate::testing::sample_events::data(crate::domain::EventType::NoticeFailed),
             Utc::now(),
         );
         let alert = parse_alert(&serde_json::to_string(&event).unwrap(), Utc::now()).unwrap().unwrap();
-        assert!(alert.detail.contains("event_id=evt_1"));
-        assert!(!alert.detail.contains("0101234") && !alert.detail.contains("홍길동"), "{}", alert.detail);
+        assert!(alert.detail.contains("event_id=evt_01KWFX0000000000000000EV01"));
+        assert!(!alert.detail.contains("1234-5678") && !alert.detail.contains("hong@") && !alert.detail.contains("홍길동"), "{}", alert.detail);
         assert_eq!(alert.facts.subject, "mch_01KWFX0000000000000000MCH1");
+    }
+
+    /// The alert of every operations event in the contract's golden lines, word for word: each
+    /// quotes the fields its event carries, identifiers and counts.
+    #[test]
+    fn every_operations_event_is_quoted_with_the_fields_it_carries() {
+        let expected = [
+            ("GD14", "004", "pool.low (evt_01KWFX0000000000000000GD14) bank_code=004 bank_name=KB국민은행 free=12 threshold=100"),
+            (
+                "GD15",
+                "mch_01KWFX0000000000000000MCH1",
+                "webhook.dead_lettered (evt_01KWFX0000000000000000GD15) endpoint_id=whe_01KWFX0000000000000000WH01 event_id=evt_01KWFX0000000000000000EV01 \
+                 event_type=virtual_account.paid attempts=8 last_error=HTTP 500 url_host=hooks.example.com",
+            ),
+            (
+                "GD16",
+                "mch_01KWFX0000000000000000MCH1",
+                "notice.failed (evt_01KWFX0000000000000000GD16) event_id=evt_01KWFX0000000000000000EV01 event_type=virtual_account.issued \
+                 virtual_account_id=va_01KWFX0000000000000000VA01 errors={\"alimtalk\":\"declined: template mismatch\",\"sms\":\"HTTP 500 from the SMS gateway\"}",
+            ),
+            (
+                "GD17",
+                "bank",
+                "reconciliation.mismatch (evt_01KWFX0000000000000000GD17) provider=bank date=2026-11-24 differences=3 \
+                 by_kind={\"account_mismatch\":1,\"amount_mismatch\":1,\"missing_at_provider\":1,\"reversal_mismatch\":0} recovered=1 \
+                 report=reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv",
+            ),
+            ("GD18", "bank", "reconciliation.statement_missing (evt_01KWFX0000000000000000GD18) provider=bank date=2026-11-24 problem=missing"),
+            (
+                "GD19",
+                "bank",
+                "reconciliation.statement_missing (evt_01KWFX0000000000000000GD19) errors=[\"line 2: amount is not a number\",\"line 7: unknown bank code 999\"] \
+                 provider=bank date=2026-11-24 problem=unreadable",
+            ),
+            (
+                "GD20",
+                "mch_01KWFX0000000000000000MCH1",
+                "webhook.dead_lettered (evt_01KWFX0000000000000000GD20) endpoint_id=whe_01KWFX0000000000000000WH01 event_id=evt_01KWFX0000000000000000EV01 \
+                 event_type=virtual_account.paid attempts=8 url_host=hooks.example.com",
+            ),
+        ];
+        let golden = include_str!("../domain/event/golden.jsonl");
+        for (id, subject, detail) in expected {
+            let line = golden.lines().find(|l| l.contains(&format!("\"evt_01KWFX0000000000000000{id}\""))).expect("a golden line");
+            let alert = parse_alert(line, Utc::now()).unwrap().expect("an alert");
+            assert_eq!((alert.facts.subject.as_str(), alert.detail.as_str()), (subject, detail), "{id}");
+            assert!(!alert.detail.contains("last_status") && !alert.detail.contains("webhook_endpoint_id"), "{id}");
+        }
+        let merchant_events = golden.lines().filter(|l| {
+            !l.contains("\"type\":\"pool.")
+                && !l.contains("\"type\":\"webhook.dead")
+                && !l.contains("\"type\":\"notice.")
+                && !l.contains("\"type\":\"reconciliation.")
+        });
+        for line in merchant_events {
+            assert!(parse_alert(line, Utc::now()).unwrap().is_none(), "not an alert: {line}");
+        }
     }
 
     #[test]
     fn a_reconciliation_mismatch_is_an_alert_about_its_provider() {
-        let data = serde_json::json!({
-            "provider": "bank",
-            "date": "2026-11-24",
-            "differences": 3,
-            "by_kind": {"amount_mismatch": 1, "account_mismatch": 1, "missing_at_provider": 1},
-            "recovered": 1,
-            "report": "reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv",
-        });
-        let event = OutboxEvent::new(EventType::ReconciliationMismatch, None, data, Utc::now());
+        let data = crate::domain::event::MismatchData {
+            provider: "bank".parse().unwrap(),
+            date: "2026-11-24".parse().unwrap(),
+            differences: 3,
+            by_kind: crate::domain::reconciliation::KindCounts { amount_mismatch: 1, account_mismatch: 1, missing_at_provider: 1, reversal_mismatch: 0 },
+            recovered: 1,
+            report: "reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv".into(),
+        };
+        let event = OutboxEvent::new(None, EventData::ReconciliationMismatch(data), Utc::now());
         let alert = parse_alert(&serde_json::to_string(&event).unwrap(), Utc::now()).unwrap().unwrap();
         assert_eq!((alert.facts.kind.as_str(), alert.facts.subject.as_str(), alert.signal), ("reconciliation.mismatch", "bank", Signal::Raise));
         assert!(alert.detail.contains("date=2026-11-24") && alert.detail.contains("differences=3"), "{}", alert.detail);

@@ -10,9 +10,9 @@
 use super::settlements::book;
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, DepositNotice, DepositStatus, Judgement, Reversal, ReversalError, ReversalNotice};
+use crate::domain::event::DepositData;
 use crate::domain::settlement;
-use crate::domain::view::{AccountView, DepositView};
-use crate::domain::{DepositId, EventType, Fee, Krw, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
+use crate::domain::{DepositId, EventData, Fee, Krw, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
 use crate::domain::{Provider, ProviderKind};
 use crate::ports::{Condition, Cursor};
 use crate::providers::tosspayments::TossStatus;
@@ -45,15 +45,6 @@ impl NoticeAnswer {
     fn ignored() -> NoticeAnswer {
         NoticeAnswer { result: "ignored", deposit_id: None, status: None }
     }
-}
-
-/// The `data` of a deposit or balance event: the deposit, and its account as it now stands.
-pub fn deposit_event_data(deposit: &Deposit, account: Option<&VirtualAccount>) -> Result<serde_json::Value, AppError> {
-    let mut data = serde_json::json!({ "deposit": DepositView::from(deposit) });
-    if let Some(account) = account {
-        data["virtual_account"] = serde_json::to_value(AccountView::from(account)).map_err(|e| AppError::Unavailable(e.to_string()))?;
-    }
-    Ok(data)
 }
 
 impl Service {
@@ -236,10 +227,9 @@ impl Service {
             entries.extend(deposit.fee_terms.and_then(|terms| settlement::entry_of_match(deposit, after, terms, now)));
         }
         let shown = judgement.account.as_ref().or(before);
-        let data = deposit_event_data(deposit, shown)?;
-        tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(deposit.event_type(), deposit.merchant_id.clone(), data.clone(), now))?);
-        if let Some(kind) = judgement.account_event {
-            tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(kind, deposit.merchant_id.clone(), data, now))?);
+        tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(deposit.merchant_id.clone(), EventData::recorded_deposit(deposit, shown), now))?);
+        if let Some(balance) = judgement.account.as_ref().and_then(|after| EventData::balance(deposit, after)) {
+            tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(deposit.merchant_id.clone(), balance, now))?);
         }
         book(&mut tx, entries, now, not_before)?;
         Ok(tx)
@@ -323,17 +313,17 @@ impl Service {
                 tx.push(Guard::AccountMoved, repo::accounts::put_account(&debited, Condition::VersionIs(account.version))?);
                 assigned = Some(account);
             }
-            let data = deposit_event_data(&effect.deposit, effect.account.as_ref().or(own.as_ref()))?;
+            let reversed = DepositData::of(&effect.deposit, effect.account.as_ref().or(own.as_ref()));
             tx.extend(
                 Guard::NewItem,
-                repo::outbox::put_event(&OutboxEvent::new(EventType::DepositReversed, effect.deposit.merchant_id.clone(), data.clone(), now))?,
+                repo::outbox::put_event(&OutboxEvent::new(effect.deposit.merchant_id.clone(), EventData::DepositReversed(reversed), now))?,
             );
             let entries = if effect.deposit.status == DepositStatus::Reversed {
                 settlement::entries_of_reversal(&original, own.as_ref(), assigned.as_ref(), now)?
             } else {
                 // Part of the deposit taken back: it still stands, with what is left.
-                if let Some(kind) = effect.account.as_ref().and_then(|a| deposit::balance_event(a.status)) {
-                    tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(kind, effect.deposit.merchant_id.clone(), data, now))?);
+                if let Some(balance) = effect.account.as_ref().and_then(|after| EventData::balance(&effect.deposit, after)) {
+                    tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(effect.deposit.merchant_id.clone(), balance, now))?);
                 }
                 // Money that was only held (an excess, a held deposit) was never settled.
                 let taken = original.credited.minus(effect.deposit.credited)?;

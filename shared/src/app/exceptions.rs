@@ -6,8 +6,9 @@
 use super::settlements::book;
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Resolution};
+use crate::domain::event::DepositData;
 use crate::domain::settlement;
-use crate::domain::{EventType, ExceptionId, MerchantId, OperatorName, OutboxEvent};
+use crate::domain::{EventData, ExceptionId, MerchantId, OperatorName, OutboxEvent};
 use crate::ports::{Condition, Cursor, Key, StoreError};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
 use crate::repo::{self, Guard, ItemBuilder, Listing, Retry, Transaction, TxError, data_of};
@@ -192,10 +193,10 @@ impl Service {
             credited = Some(after);
         }
         tx.push(Guard::DepositMoved, repo::deposits::put_deposit(&next, Condition::VersionIs(before.version))?);
-        let data = super::deposits::deposit_event_data(&next, credited.as_ref())?;
-        tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(EventType::ExceptionResolved, next.merchant_id.clone(), data.clone(), now))?);
-        if let Some(kind) = credited.as_ref().and_then(|a| deposit::balance_event(a.status)) {
-            tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(kind, next.merchant_id.clone(), data, now))?);
+        let resolved = EventData::ExceptionResolved(DepositData::of(&next, credited.as_ref()));
+        tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(next.merchant_id.clone(), resolved, now))?);
+        if let Some(balance) = credited.as_ref().and_then(|after| EventData::balance(&next, after)) {
+            tx.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(next.merchant_id.clone(), balance, now))?);
         }
         book(&mut tx, entries, now, not_before)?;
         Ok((next, tx))

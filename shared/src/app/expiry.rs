@@ -7,7 +7,8 @@
 //! two hours normally and catches up after downtime.
 
 use super::{AppError, Service};
-use crate::domain::{EventType, OutboxEvent, VirtualAccount};
+use crate::domain::event::AccountData;
+use crate::domain::{EventData, EventType, OutboxEvent, VirtualAccount};
 use crate::ports::{Condition, Key, StoreError};
 use crate::repo::{self, ItemBuilder, LISTING_SHARDS, Retry, data_of, version_of};
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -129,9 +130,9 @@ impl Service {
             {
                 writes.push(repo::pool::put_number(&released, Condition::VersionIs(number.version))?);
             }
-            if let Some(kind) = event {
-                let data = super::accounts::account_event_data(&next)?;
-                writes.extend(repo::outbox::put_event(&OutboxEvent::new(kind, Some(next.merchant_id.clone()), data, now))?);
+            if event == Some(EventType::AccountExpired) {
+                let expired = EventData::AccountExpired(AccountData::of(&next));
+                writes.extend(repo::outbox::put_event(&OutboxEvent::new(Some(next.merchant_id.clone()), expired, now))?);
             }
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(Some(event.unwrap_or(EventType::AccountPaid))),

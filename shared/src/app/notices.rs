@@ -6,12 +6,15 @@
 //! record can still repeat that one message; the queue is at-least-once and so is this.) When
 //! a destination keeps failing, the event is retried on [`NOTICE_RETRY`]; after the last
 //! failure the notice is recorded as given up and `notice.failed` raised in one transaction.
+//!
+//! Whom to tell is read from the account itself, not from the event (see [`Contact`]).
 
 use super::consumer::{Consumer, Outcome, Received};
 use super::{AppError, Service};
+use crate::domain::event::NoticeFailedData;
 use crate::domain::notice::{Channel, NoticeFacts, NoticeKind, render_alimtalk, render_email, render_sms};
 use crate::domain::view::AccountView;
-use crate::domain::{EventType, OutboxEvent};
+use crate::domain::{Customer, EventData, OutboxEvent};
 use crate::ports::{CustomerMessenger, MessagingError, ProviderMessageId};
 use crate::repo::notices::{NoticeOutcome, NoticeRecord};
 use crate::repo::{self, Guard, Transaction, TxError};
@@ -29,15 +32,20 @@ pub struct NoticeConsumer {
     messenger: Arc<dyn CustomerMessenger>,
 }
 
-/// Where the customer can be reached.
+/// Where the customer can be reached: the contact the stored account holds, read when the
+/// notice is sent. Not the `customer` inside the event: that is the merchant's view of the
+/// account, which a view may show masked (see `Customer`). Nor a field of the event's own for
+/// the notifier: `issued`, `paid` and `expired` are public, and the one message SNS fans out
+/// to every queue is the body merchants receive and verify (docs/events.md), so it cannot
+/// carry what merchants do not see. The account is the record of the contact, and a due-soon
+/// reminder reads it anyway, to see that the account still waits for money.
 struct Contact {
     phone: Option<String>,
     email: Option<String>,
 }
 
 impl Contact {
-    fn of(account: &AccountView) -> Contact {
-        let customer = account.customer.as_ref();
+    fn of(customer: Option<&Customer>) -> Contact {
         let phone = customer.and_then(|c| c.phone.as_deref()).map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>()).filter(|p| !p.is_empty());
         let email = customer.and_then(|c| c.email.as_deref()).map(str::trim).filter(|e| e.contains('@')).map(str::to_owned);
         Contact { phone, email }
@@ -98,23 +106,22 @@ impl NoticeConsumer {
         Ok(Outcome::Done)
     }
 
-    /// A reminder only makes sense while the account still waits for money; the event may
-    /// have waited in the queue while the customer paid.
-    async fn still_open(&self, account: &AccountView) -> Result<bool, AppError> {
-        let current = repo::accounts::get(self.service.table.as_ref(), &account.id).await?;
-        Ok(current.is_some_and(|a| a.status.is_open()))
-    }
-
     async fn notify(&self, event: &OutboxEvent, kind: NoticeKind, account: &AccountView, attempt: u32) -> Result<Outcome, AppError> {
         let previous = repo::notices::records(self.service.table.as_ref(), &event.id).await?;
         if previous.iter().any(|r| r.channel.is_none()) {
             return Ok(Outcome::Done);
         }
-        let contact = Contact::of(account);
+        let Some(stored) = repo::accounts::get(self.service.table.as_ref(), &account.id).await? else {
+            tracing::error!(event = %event.id, account = %account.id, "customer notice of an account that is not stored");
+            return self.finish(event, NoticeOutcome::Skipped, "account not found".into(), None).await;
+        };
+        let contact = Contact::of(stored.customer.as_ref());
         if contact.phone.is_none() && contact.email.is_none() {
             return self.finish(event, NoticeOutcome::Skipped, "no customer contact".into(), None).await;
         }
-        if kind == NoticeKind::DueSoon && !self.still_open(account).await? {
+        // A reminder only makes sense while the account still waits for money; the event may
+        // have waited in the queue while the customer paid.
+        if kind == NoticeKind::DueSoon && !stored.status.is_open() {
             return self.finish(event, NoticeOutcome::Skipped, "account no longer open".into(), None).await;
         }
         let done = |channels: &[Channel]| previous.iter().any(|r| r.outcome == NoticeOutcome::Sent && r.channel.is_some_and(|c| channels.contains(&c)));
@@ -161,14 +168,14 @@ impl NoticeConsumer {
             return Ok(Outcome::RetryAt(now + *wait));
         }
         tracing::warn!(event = %event.id, channels = ?errors.keys().collect::<Vec<_>>(), "customer notice failed on every try");
-        let data = serde_json::json!({
-            "merchant_id": event.merchant_id,
-            "virtual_account_id": account.id,
-            "event_id": event.id,
-            "event_type": event.kind,
-            "errors": errors.iter().map(|(c, e)| (c.as_str(), e.as_str())).collect::<BTreeMap<_, _>>(),
-        });
-        let alert = OutboxEvent::new(EventType::NoticeFailed, event.merchant_id.clone(), data, now);
+        let failed = NoticeFailedData {
+            merchant_id: event.merchant_id.clone(),
+            virtual_account_id: account.id.clone(),
+            event_id: event.id.clone(),
+            event_type: event.kind(),
+            errors,
+        };
+        let alert = OutboxEvent::new(event.merchant_id.clone(), EventData::NoticeFailed(failed), now);
         self.finish(event, NoticeOutcome::GaveUp, "every try failed".into(), Some(alert)).await
     }
 }
@@ -185,15 +192,14 @@ impl Consumer for NoticeConsumer {
                 return Ok(Outcome::Done);
             }
         };
-        let Some(kind) = NoticeKind::of_event(event.kind) else { return Ok(Outcome::Done) };
-        let account = event.data.get("virtual_account").cloned().map(serde_json::from_value::<AccountView>);
-        let account = match account {
-            Some(Ok(account)) => account,
-            _ => {
-                tracing::error!(event = %event.id, "customer notice event carries no virtual account; dropped");
-                return Ok(Outcome::Done);
-            }
+        let (kind, account) = match &event.data {
+            EventData::AccountIssued(d) => (NoticeKind::Issued, &d.virtual_account),
+            EventData::AccountPaid(d) => (NoticeKind::Paid, &d.virtual_account),
+            EventData::AccountDueSoon(d) => (NoticeKind::DueSoon, &d.virtual_account),
+            EventData::AccountExpired(d) => (NoticeKind::Expired, &d.virtual_account),
+            // The customer is not told about the others.
+            _ => return Ok(Outcome::Done),
         };
-        self.notify(&event, kind, &account, message.receive_count).await
+        self.notify(&event, kind, account, message.receive_count).await
     }
 }

@@ -18,10 +18,11 @@
 use super::settlement_files::{csv_field, inert};
 use super::{AppError, Service};
 use crate::domain::calendar::{self, kst_day_bounds};
+use crate::domain::event::{MismatchData, StatementFault, StatementMissingData};
 use crate::domain::reconciliation::{self, Difference, EntryKind, Holdings, KindCounts, Line, RecordedReversal, ReportSummary, StatementEntry, Verdict};
 use crate::domain::settlement::SettlementFile;
 use crate::domain::time::kst;
-use crate::domain::{Deposit, DepositId, EventType, OutboxEvent, Provider, ProviderId, TransactionId};
+use crate::domain::{Deposit, DepositId, EventData, OutboxEvent, Provider, ProviderId, TransactionId};
 use crate::ports::{BlobKey, BlobStore, Condition, Key, MAX_TRANSACTION_WRITES, StatementSource, StoreError, Write};
 use crate::providers::statement;
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
@@ -407,15 +408,15 @@ impl Reconciler {
         let condition = previous.as_ref().map_or(Condition::NotExists, |p| Condition::VersionIs(p.version));
         let mut writes = vec![repo::reconciliation::put_report(&summary, condition)?];
         if announce {
-            let data = serde_json::json!({
-                "provider": provider,
-                "date": day,
-                "differences": summary.differences,
-                "by_kind": summary.by_kind,
-                "recovered": summary.recovered,
-                "report": report_key(&provider, day)?.to_string(),
-            });
-            writes.extend(repo::outbox::put_event(&OutboxEvent::new(EventType::ReconciliationMismatch, None, data, summary.reconciled_at))?);
+            let mismatch = MismatchData {
+                provider: provider.clone(),
+                date: day,
+                differences: summary.differences,
+                by_kind: summary.by_kind.clone(),
+                recovered: summary.recovered,
+                report: report_key(&provider, day)?.to_string(),
+            };
+            writes.extend(repo::outbox::put_event(&OutboxEvent::new(None, EventData::ReconciliationMismatch(mismatch), summary.reconciled_at))?);
         }
         match table.transact(writes).await {
             Ok(()) => Ok(summary),
@@ -497,8 +498,7 @@ impl Reconciler {
             if now < deadline {
                 return Ok(Some(DayOutcome::Waiting));
             }
-            let data = serde_json::json!({ "provider": provider, "date": day, "problem": "missing" });
-            self.alert_statement(provider, day, StatementProblem::Missing, data).await?;
+            self.alert_statement(provider, day, StatementProblem::Missing, StatementFault::Missing).await?;
             return Ok(Some(DayOutcome::Missing));
         };
         match statement::parse(provider, &bytes) {
@@ -510,21 +510,21 @@ impl Reconciler {
                 let sha256 = sha256_hex(&bytes);
                 tracing::error!(%provider, %day, error = %e, "the provider's statement is unreadable");
                 let errors: Vec<String> = e.errors.iter().take(QUOTED_ERRORS).map(ToString::to_string).collect();
-                let data = serde_json::json!({ "provider": provider, "date": day, "problem": "unreadable", "errors": errors });
-                self.alert_statement(provider, day, StatementProblem::Unreadable { sha256: &sha256 }, data).await?;
+                self.alert_statement(provider, day, StatementProblem::Unreadable { sha256: &sha256 }, StatementFault::Unreadable { errors }).await?;
                 Ok(Some(DayOutcome::Unreadable))
             }
         }
     }
 
     /// Raises `reconciliation.statement_missing` once per provider, day and problem.
-    async fn alert_statement(&self, provider: &ProviderId, day: NaiveDate, problem: StatementProblem<'_>, data: serde_json::Value) -> Result<(), AppError> {
+    async fn alert_statement(&self, provider: &ProviderId, day: NaiveDate, problem: StatementProblem<'_>, fault: StatementFault) -> Result<(), AppError> {
         let table = self.service.table.as_ref();
         if repo::reconciliation::problem_alerted(table, provider, day, problem).await? {
             return Ok(());
         }
         let now = self.service.clock.now();
-        let event = OutboxEvent::new(EventType::ReconciliationStatementMissing, None, data, now);
+        let missing = StatementMissingData { provider: provider.clone(), date: day, fault };
+        let event = OutboxEvent::new(None, EventData::ReconciliationStatementMissing(missing), now);
         let mut tx = Transaction::new();
         tx.push(Guard::AlreadyDone, repo::reconciliation::put_problem_marker(provider, day, problem, now)?);
         tx.extend(Guard::NewItem, repo::outbox::put_event(&event)?);

@@ -15,7 +15,8 @@
 //! which also checks that the account is still the version the index showed.
 
 use super::{AppError, Service};
-use crate::domain::{AccountType, EventType, OutboxEvent, VirtualAccount};
+use crate::domain::event::AccountData;
+use crate::domain::{AccountType, EventData, OutboxEvent, VirtualAccount};
 use crate::ports::{Condition, StoreError, Write};
 use crate::repo::{self, Guard, ItemBuilder, LISTING_SHARDS, Retry, Transaction, TxError, data_of, version_of};
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -115,8 +116,7 @@ impl Service {
             if !wants_reminder(&account, now, horizon) {
                 return Ok(false);
             }
-            let data = super::accounts::account_event_data(&account)?;
-            let event = OutboxEvent::new(EventType::AccountDueSoon, Some(account.merchant_id.clone()), data, now);
+            let event = OutboxEvent::new(Some(account.merchant_id.clone()), EventData::AccountDueSoon(AccountData::of(&account)), now);
             let mut tx = Transaction::new();
             tx.push(Guard::AlreadyDone, repo::notices::put_reminder_marker(&account, now));
             tx.push(

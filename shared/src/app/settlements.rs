@@ -15,8 +15,9 @@
 use super::AppError;
 use super::settlement_files::{self, DayWriter, Manifest};
 use crate::domain::calendar::{self, CalendarError};
+use crate::domain::event::SettlementData;
 use crate::domain::settlement::{self, Row, Settlement, SettlementEntry, SettlementFile, Totals};
-use crate::domain::{EventType, Krw, MerchantId, OutboxEvent, SettlementId};
+use crate::domain::{EventData, Krw, MerchantId, OutboxEvent, SettlementId};
 use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, Cursor, StoreError, Table};
 use crate::repo::settlements::DayEntries;
 use crate::repo::{self, Guard, Listing, Transaction};
@@ -50,37 +51,8 @@ pub struct Settlements {
     pub rows_per_sheet: u32,
 }
 
-/// The API's settlement object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SettlementView {
-    pub id: SettlementId,
-    pub date: NaiveDate,
-    pub deposit_count: i64,
-    pub gross: Krw,
-    pub fee: Krw,
-    pub vat: Krw,
-    pub net: Krw,
-    pub payout_date: NaiveDate,
-    pub files: Vec<SettlementFile>,
-    pub version: u64,
-}
-
-impl SettlementView {
-    pub fn of(s: &Settlement) -> SettlementView {
-        SettlementView {
-            id: s.id.clone(),
-            date: s.date,
-            deposit_count: s.totals.deposit_count,
-            gross: s.totals.gross,
-            fee: s.totals.fee,
-            vat: s.totals.vat,
-            net: s.totals.net,
-            payout_date: s.payout_date,
-            files: s.files.clone(),
-            version: s.version,
-        }
-    }
-}
+/// The API's settlement object: a view (`domain::view`), as events carry it too.
+pub use crate::domain::view::SettlementView;
 
 /// Books a movement recorded `now` into the settlement: its entries go into the KST day of
 /// `now`, or `not_before` if later (a day found sealed on an earlier attempt), with the check
@@ -325,8 +297,8 @@ impl Settlements {
     /// Writes the settlement and its `settlement.exported` in one transaction, once per day.
     async fn record(&self, settlement: Settlement) -> Result<Settlement, AppError> {
         let (merchant, day) = (&settlement.merchant_id, settlement.date);
-        let data = serde_json::json!({ "settlement": SettlementView::of(&settlement) });
-        let event = OutboxEvent::new(EventType::SettlementExported, Some(merchant.clone()), data, settlement.exported_at);
+        let exported = EventData::SettlementExported(SettlementData { settlement: SettlementView::of(&settlement) });
+        let event = OutboxEvent::new(Some(merchant.clone()), exported, settlement.exported_at);
         let mut writes = vec![repo::settlements::put_settlement(&settlement, Condition::NotExists)?];
         writes.extend(repo::outbox::put_event(&event)?);
         match self.table.transact(writes).await {

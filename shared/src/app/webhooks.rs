@@ -13,11 +13,12 @@ use super::consumer::{Consumer, Outcome, Received};
 use super::idempotency::Receipt;
 use super::{AppError, Service};
 use crate::domain::address::webhook_may_reach;
+use crate::domain::event::{DeadLetteredData, ResendData};
 use crate::domain::webhook::{
     ATTEMPT_TIMEOUT, AttemptResult, Delivery, DeliveryState, MAX_ENDPOINTS_PER_MERCHANT, WebhookAttempt, WebhookEndpoint, WebhookSecret, WebhookUrl,
     signature_header,
 };
-use crate::domain::{EventId, EventType, MerchantId, OutboxEvent, WebhookEndpointId};
+use crate::domain::{EventData, EventId, EventType, MerchantId, OutboxEvent, WebhookEndpointId};
 use crate::ports::{Condition, Cursor, HttpRequest, HttpSender, StoreError};
 use crate::repo::webhooks::Roster;
 use crate::repo::{self, Guard, Listing, Retry, Transaction};
@@ -162,11 +163,11 @@ impl Service {
     /// queues no second round.
     pub async fn resend_event_with(&self, merchant: &MerchantId, event_id: &EventId, receipt: &Receipt<'_, OutboxEvent>) -> Result<OutboxEvent, AppError> {
         match repo::outbox::get_event(self.table.as_ref(), event_id).await? {
-            Some(event) if event.merchant_id.as_ref() == Some(merchant) && event.kind.is_merchant_event() => {}
+            Some(event) if event.merchant_id.as_ref() == Some(merchant) && event.kind().is_merchant_event() => {}
             _ => return Err(AppError::NotFound),
         }
         let now = self.clock.now();
-        let request = OutboxEvent::new(EventType::WebhookResendRequested, Some(merchant.clone()), serde_json::json!({ "event_id": event_id }), now);
+        let request = OutboxEvent::new(Some(merchant.clone()), EventData::WebhookResendRequested(ResendData { event_id: event_id.clone() }), now);
         self.commit_with_receipt(Transaction::of(Guard::NewItem, repo::outbox::put_event(&request)?), receipt, &request).await??;
         Ok(request)
     }
@@ -251,16 +252,12 @@ impl WebhookConsumer {
             Err(_) => return drop("the body is not an event"),
         };
         let Some(merchant) = event.merchant_id.clone() else { return drop("the event belongs to no merchant") };
-        if event.kind.is_merchant_event() {
+        if event.kind().is_merchant_event() {
             return Ok(Some(Round { id: event.id.clone(), event, merchant }));
         }
-        if event.kind != EventType::WebhookResendRequested {
-            return drop("the event is not for merchants");
-        }
-        let named = event.data.get("event_id").and_then(serde_json::Value::as_str).and_then(|id| id.parse::<EventId>().ok());
-        let Some(named) = named else { return drop("the resend request names no event") };
-        match repo::outbox::get_event(self.service.table.as_ref(), &named).await? {
-            Some(original) if original.merchant_id.as_ref() == Some(&merchant) && original.kind.is_merchant_event() => {
+        let EventData::WebhookResendRequested(request) = &event.data else { return drop("the event is not for merchants") };
+        match repo::outbox::get_event(self.service.table.as_ref(), &request.event_id).await? {
+            Some(original) if original.merchant_id.as_ref() == Some(&merchant) && original.kind().is_merchant_event() => {
                 Ok(Some(Round { id: event.id, event: original, merchant }))
             }
             _ => drop("the resend request names no event of its merchant"),
@@ -278,7 +275,7 @@ impl WebhookConsumer {
         let now = self.service.clock.now();
         let fresh: Vec<Delivery> = endpoints
             .values()
-            .filter(|e| e.subscribes_to(round.event.kind))
+            .filter(|e| e.subscribes_to(round.event.kind()))
             .map(|e| Delivery::new(round.id.clone(), round.event.id.clone(), e.id.clone(), round.merchant.clone(), now))
             .collect();
         if fresh.is_empty() {
@@ -404,13 +401,13 @@ async fn attempt(
 
 /// The ops event of a delivery that failed its last attempt.
 fn dead_lettered(endpoint: &WebhookEndpoint, event: &OutboxEvent, delivery: &Delivery, now: DateTime<Utc>) -> OutboxEvent {
-    let data = serde_json::json!({
-        "endpoint_id": endpoint.id,
-        "event_id": event.id,
-        "event_type": event.kind,
-        "attempts": delivery.attempts,
-        "last_error": delivery.last_error,
-        "url_host": endpoint.url.host(),
-    });
-    OutboxEvent::new(EventType::WebhookDeadLettered, Some(endpoint.merchant_id.clone()), data, now)
+    let data = DeadLetteredData {
+        endpoint_id: endpoint.id.clone(),
+        event_id: event.id.clone(),
+        event_type: event.kind(),
+        attempts: delivery.attempts,
+        last_error: delivery.last_error.clone(),
+        url_host: endpoint.url.host(),
+    };
+    OutboxEvent::new(Some(endpoint.merchant_id.clone()), EventData::WebhookDeadLettered(data), now)
 }

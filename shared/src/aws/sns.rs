@@ -42,7 +42,7 @@ impl Publisher for SnsPublisher {
     async fn publish(&self, event: &OutboxEvent) -> Result<(), PublishError> {
         let message = serde_json::to_string(event).map_err(|e| PublishError(format!("event {}: {e}", event.id)))?;
         let mut request =
-            self.client.publish().topic_arn(&self.topic_arn).message(message).message_attributes(TYPE_ATTRIBUTE, string_attribute(event.kind.as_str())?);
+            self.client.publish().topic_arn(&self.topic_arn).message(message).message_attributes(TYPE_ATTRIBUTE, string_attribute(event.kind().as_str())?);
         if let Some(merchant) = &event.merchant_id {
             request = request.message_attributes(MERCHANT_ATTRIBUTE, string_attribute(merchant.as_str())?);
         }

@@ -214,14 +214,6 @@ pub struct Judgement {
 }
 
 impl Deposit {
-    pub fn event_type(&self) -> EventType {
-        match self.status {
-            DepositStatus::Matched => EventType::DepositMatched,
-            DepositStatus::Exception => EventType::DepositException,
-            DepositStatus::Reversed => EventType::DepositReversed,
-        }
-    }
-
     /// The account that an `assign` resolution credited, if any.
     pub fn assigned_to(&self) -> Option<&VirtualAccountId> {
         match self.exception.as_ref().and_then(|e| e.resolution.as_ref()) {

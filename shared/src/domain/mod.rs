@@ -26,7 +26,7 @@ pub use account::{
 };
 pub use bank::BankCode;
 pub use deposit::{Deposit, DepositException, DepositNotice, DepositStatus, ExceptionReason, ExceptionState, Resolution};
-pub use event::{EventType, OutboxEvent, QueueName};
+pub use event::{EventData, EventType, OutboxEvent, QueueName};
 pub use ids::{
     ApiKeyId, DepositId, EventId, ExceptionId, IdError, IncidentId, MerchantId, OperatorName, OrderId, ProviderId, SettlementId, TransactionId,
     VirtualAccountId, WebhookEndpointId,

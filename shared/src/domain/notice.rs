@@ -5,9 +5,9 @@
 //! Rendering is pure: the consumer in `app::notices` decides whom to send what; the adapters
 //! in `providers::messaging` only carry the rendered message.
 
+use super::Krw;
 use super::time::kst;
 use super::view::AccountView;
-use super::{EventType, Krw};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,17 +23,6 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    /// The notice of an event type; `None` for events the customer is not told about.
-    pub fn of_event(kind: EventType) -> Option<NoticeKind> {
-        match kind {
-            EventType::AccountIssued => Some(NoticeKind::Issued),
-            EventType::AccountPaid => Some(NoticeKind::Paid),
-            EventType::AccountDueSoon => Some(NoticeKind::DueSoon),
-            EventType::AccountExpired => Some(NoticeKind::Expired),
-            _ => None,
-        }
-    }
-
     /// The 알림톡 template code registered with Kakao for this notice (see [`ALIMTALK_TEMPLATES`]).
     pub fn template_code(self) -> &'static str {
         match self {

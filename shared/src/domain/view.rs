@@ -2,11 +2,13 @@
 //! per record, so a merchant sees the same account whichever way it reaches them.
 
 use super::deposit::{Deposit, DepositStatus, ExceptionReason, ExceptionState, Resolution};
+use super::settlement::{Settlement, SettlementFile};
 use super::time::kst_serde;
 use super::{
-    AccountType, BankCode, Customer, DepositId, ExceptionId, Krw, Metadata, OrderId, ProviderId, Status, TransactionId, VirtualAccount, VirtualAccountId,
+    AccountType, BankCode, Customer, DepositId, ExceptionId, Krw, Metadata, OrderId, ProviderId, SettlementId, Status, TransactionId, VirtualAccount,
+    VirtualAccountId,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +132,38 @@ impl From<&Deposit> for DepositView {
             }),
             reversed_at: d.reversal.as_ref().map(|r| r.reversed_at),
             version: d.version,
+        }
+    }
+}
+
+/// The API's settlement object (API.md "Settlements"), and what `settlement.exported` carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementView {
+    pub id: SettlementId,
+    pub date: NaiveDate,
+    pub deposit_count: i64,
+    pub gross: Krw,
+    pub fee: Krw,
+    pub vat: Krw,
+    pub net: Krw,
+    pub payout_date: NaiveDate,
+    pub files: Vec<SettlementFile>,
+    pub version: u64,
+}
+
+impl SettlementView {
+    pub fn of(s: &Settlement) -> SettlementView {
+        SettlementView {
+            id: s.id.clone(),
+            date: s.date,
+            deposit_count: s.totals.deposit_count,
+            gross: s.totals.gross,
+            fee: s.totals.fee,
+            vat: s.totals.vat,
+            net: s.totals.net,
+            payout_date: s.payout_date,
+            files: s.files.clone(),
+            version: s.version,
         }
     }
 }

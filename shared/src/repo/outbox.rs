@@ -21,7 +21,7 @@ fn event_key(id: &EventId) -> Key {
 /// and operations events under `ops`, so a merchant never polls them.
 fn owner_of(event: &OutboxEvent) -> String {
     match &event.merchant_id {
-        Some(merchant) if event.kind.is_merchant_event() => merchant.to_string(),
+        Some(merchant) if event.kind().is_merchant_event() => merchant.to_string(),
         _ => "ops".to_owned(),
     }
 }
@@ -109,7 +109,7 @@ pub async fn all_for(table: &dyn Table, owner: &str) -> Result<Vec<OutboxEvent>,
 pub async fn position_of(table: &dyn Table, merchant: &MerchantId, id: &EventId) -> Result<Option<String>, StoreError> {
     let Some(item) = table.get(&event_key(id)).await? else { return Ok(None) };
     let event: OutboxEvent = data_of(&item)?;
-    if event.merchant_id.as_ref() != Some(merchant) || !event.kind.is_merchant_event() {
+    if event.merchant_id.as_ref() != Some(merchant) || !event.kind().is_merchant_event() {
         return Ok(None);
     }
     match item.get(FEED_POSITION) {
@@ -172,7 +172,7 @@ pub async fn merchant_page(
     let mut last_seen = None;
     for (index, (at, event)) in read.iter().enumerate() {
         last_seen = Some(at.clone());
-        if kind.is_none_or(|k| k == event.kind) {
+        if kind.is_none_or(|k| k == event.kind()) {
             items.push(event.clone());
         }
         if items.len() == limit {
