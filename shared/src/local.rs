@@ -14,6 +14,9 @@
 //! One `serve` process owns the store, so a message in progress is known in memory; if the
 //! process dies mid-message, the message is still stored and comes back after the restart
 //! (at least once, as with SQS; consumers are idempotent by event id).
+//!
+//! Both run until their `stop` token is cancelled: the dispatcher commits the batch it is
+//! moving, a worker takes no new message and settles the ones under way, then they return.
 
 use crate::app::consumer::{Consumer, ERROR_RETRY, MAX_RECEIVES, Outcome, Received};
 use crate::domain::{OutboxEvent, QueueName};
@@ -25,6 +28,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// Stream records dispatched per transaction: each fans out to at most two queues, so one
 /// transaction stays well under the 100-write limit.
@@ -182,17 +187,23 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Dispatches until the process ends.
-    pub async fn run(self) {
-        loop {
+    /// Dispatches until `stop` is cancelled; a batch is committed whole before it returns.
+    pub async fn run(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
             match self.dispatch_once().await {
                 Ok(0) => {
-                    let _ = tokio::time::timeout(IDLE_WAIT, self.raw.stream_grew()).await;
+                    tokio::select! {
+                        () = stop.cancelled() => {}
+                        _ = tokio::time::timeout(IDLE_WAIT, self.raw.stream_grew()) => {}
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "dispatching events failed; retrying");
-                    tokio::time::sleep(IDLE_WAIT).await;
+                    tokio::select! {
+                        () = stop.cancelled() => {}
+                        () = tokio::time::sleep(IDLE_WAIT) => {}
+                    }
                 }
             }
         }
@@ -238,17 +249,23 @@ impl Dispatcher {
     }
 }
 
-/// Consumes one queue until the process ends, `concurrency` messages at a time.
-pub async fn run_worker(queues: Arc<LocalQueues>, queue: QueueName, consumer: Arc<dyn Consumer>, concurrency: usize) {
+/// Consumes one queue, `concurrency` messages at a time, until `stop` is cancelled; then it
+/// waits for the messages under way to be settled. Those not yet taken stay stored.
+pub async fn run_worker(queues: Arc<LocalQueues>, queue: QueueName, consumer: Arc<dyn Consumer>, concurrency: usize, stop: CancellationToken) {
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    loop {
+    let mut running = JoinSet::new();
+    'taking: while !stop.is_cancelled() {
+        while running.try_join_next().is_some() {}
         let busy = in_flight.lock().map(|s| s.len()).unwrap_or(0);
         let due = match queues.due(queue, busy + concurrency).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::error!(%queue, error = %e, "reading the local queue failed");
-                tokio::time::sleep(IDLE_WAIT).await;
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = tokio::time::sleep(IDLE_WAIT) => {}
+                }
                 continue;
             }
         };
@@ -257,13 +274,22 @@ pub async fn run_worker(queues: Arc<LocalQueues>, queue: QueueName, consumer: Ar
             due.into_iter().filter(|m| taken.insert(m.id.clone())).collect()
         };
         if fresh.is_empty() {
-            let _ = tokio::time::timeout(IDLE_WAIT, queues.wake[slot(queue)].notified()).await;
+            tokio::select! {
+                () = stop.cancelled() => {}
+                _ = tokio::time::timeout(IDLE_WAIT, queues.wake[slot(queue)].notified()) => {}
+            }
             continue;
         }
         for message in fresh {
-            let Ok(permit) = permits.clone().acquire_owned().await else { return };
+            let permit = tokio::select! {
+                () = stop.cancelled() => break 'taking,
+                permit = permits.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break 'taking,
+                },
+            };
             let (queues, consumer, in_flight) = (queues.clone(), consumer.clone(), in_flight.clone());
-            tokio::spawn(async move {
+            running.spawn(async move {
                 let received = Received { id: message.id.clone(), body: message.body.clone(), receive_count: message.received + 1 };
                 let outcome = consumer.consume(&received).await.map_err(|e| e.to_string());
                 if let Err(e) = queues.settle(queue, &message, outcome).await {
@@ -276,4 +302,5 @@ pub async fn run_worker(queues: Arc<LocalQueues>, queue: QueueName, consumer: Ar
             });
         }
     }
+    while running.join_next().await.is_some() {}
 }
