@@ -169,9 +169,7 @@ impl Service {
             "threshold": self.settings.pool_low_threshold,
         });
         let event = OutboxEvent::new(EventType::PoolLow, None, data, now);
-        let marker = repo::ItemBuilder::new(&crate::ports::Key::new(format!("ALERT#pool.low#{bank}"), now.format("%Y-%m-%dT%H").to_string()), "alert_marker")
-            .expires_at((now + chrono::Duration::days(2)).timestamp())
-            .put(Condition::NotExists);
+        let marker = repo::alerts::put_pool_low_marker(bank, now);
         let written = match repo::outbox::put_event(&event) {
             Ok(event) => self.table.transact([vec![marker], event.to_vec()].concat()).await,
             Err(e) => Err(e),
