@@ -111,7 +111,11 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
         let served = http.await;
         // The server also ends on its own if it fails: the tasks stop with it.
         stop.cancel();
-        while tasks.join_next().await.is_some() {}
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined {
+                tracing::error!(error = %e, "a background task ended abnormally");
+            }
+        }
         served
     };
     let grace_over = async {
@@ -136,16 +140,22 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
 /// signal from then on stops `serve` cleanly instead of killing it.
 fn stop_on_signal(stop: CancellationToken) -> Result<(), CliError> {
     #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let interrupt = tokio::signal::ctrl_c();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = interrupt => {}
-            _ = term.recv() => {}
+    let signalled = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut term, mut interrupt) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+        async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
         }
-        #[cfg(not(unix))]
-        let _ = interrupt.await;
+    };
+    #[cfg(not(unix))]
+    let signalled = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    tokio::spawn(async move {
+        signalled.await;
         tracing::info!("stopping: finishing the work under way");
         stop.cancel();
     });
