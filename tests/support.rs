@@ -84,6 +84,20 @@ impl Server {
 }
 
 impl Server {
+    /// SIGTERM, then waits up to `within` for the process to exit; its exit status, or `None`
+    /// if it was still running then (it is killed on drop).
+    pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let until = std::time::Instant::now() + within;
+        while std::time::Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
+
     /// SIGKILL: no shutdown, no flush; what survives is what was durably committed.
     pub fn kill_hard(mut self) {
         let _ = self.child.kill();
@@ -93,6 +107,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // Already stopped (`terminate`): there is nobody left to signal.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         for _ in 0..50 {
             if let Ok(Some(_)) = self.child.try_wait() {

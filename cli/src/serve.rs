@@ -1,4 +1,10 @@
 //! `vaccount serve`: every route in one process on the embedded store.
+//!
+//! SIGTERM or Ctrl-C stops it cleanly: one cancellation token tells the HTTP server and every
+//! background task (dispatcher, queue workers, sweeps, purge, nightly jobs) to stop taking
+//! work; each finishes the unit it has under way (a request, a dispatched batch, a queue
+//! message, a sweep, a day's run), `serve` waits for all of them for at most
+//! [`SHUTDOWN_GRACE`], then the store closes and the process exits 0.
 
 use crate::config::ConfigFile;
 use crate::{CliError, store};
@@ -7,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use vaccount::app::alerts::AlertConsumer;
 use vaccount::app::consumer::Consumer;
 use vaccount::app::notices::NoticeConsumer;
@@ -53,6 +62,11 @@ const DEMO_BANKS: [(BankCode, &str); 4] = [
 ];
 const DEMO_POOL_SIZE: u64 = 1000;
 
+/// How long, from the shutdown signal, requests and tasks have to finish the work under way.
+/// What is still running then is cut off; its work is stored and resumes after a restart (a
+/// queue message comes back, a sweep or nightly run starts again from its checkpoint).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Result<(), CliError> {
     if with_store_flag {
         return Err(CliError::Config("serve runs on the embedded store; use --data-dir, not --store".into()));
@@ -63,6 +77,8 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
         Some(addr) => addr,
         None => config.lookup("VACCOUNT_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()).parse().map_err(|e| CliError::Config(format!("addr: {e}")))?,
     };
+    let stop = CancellationToken::new();
+    stop_on_signal(stop.clone())?;
     let (raw, table) = store::open_local(data_dir)?;
     let relisted = store::relist_local(&raw, table.as_ref()).await?;
     if relisted > 0 {
@@ -72,12 +88,13 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
         tracing::warn!(merchant = %day.merchant_id, date = %day.date, rows = day.rows, gross = day.gross.won(), "an exported day gained movements after its export under the earlier version; square them with the merchant");
     }
     let service = Arc::new(Service::new(table, Arc::new(SystemClock), config.settings()?));
-    tokio::spawn(purge_expired_items(raw.clone()));
-    tokio::spawn(sweep_due_accounts(service.clone(), config.sweep_interval()?));
-    start_event_path(&service, raw, &config, data_dir)?;
+    let mut tasks = JoinSet::new();
+    tasks.spawn(purge_expired_items(raw.clone(), stop.clone()));
+    tasks.spawn(sweep_due_accounts(service.clone(), config.sweep_interval()?, stop.clone()));
+    start_event_path(&service, raw, &config, data_dir, &mut tasks, &stop)?;
     let settlements = Arc::new(crate::settle::local_settlements(data_dir, service.table.clone()));
-    tokio::spawn(settle_nightly(settlements.clone()));
-    tokio::spawn(reconcile_daily(crate::reconcile::local_reconciler(data_dir, service.clone())));
+    tasks.spawn(settle_nightly(settlements.clone(), stop.clone()));
+    tasks.spawn(reconcile_daily(crate::reconcile::local_reconciler(data_dir, service.clone()), stop.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr()?;
     if args.demo {
@@ -89,18 +106,78 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     tracing::info!(%bound, data_dir = %data_dir.display(), "serving");
     // The peer address feeds providers' source allowlists.
     let app = vaccount::http::all_routes(service, Some(settlements)).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    let http = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
+    let drained = async {
+        let served = http.await;
+        // The server also ends on its own if it fails: the tasks stop with it.
+        stop.cancel();
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined {
+                tracing::error!(error = %e, "a background task ended abnormally");
+            }
+        }
+        served
+    };
+    let grace_over = async {
+        stop.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let served = tokio::select! {
+        served = drained => Some(served),
+        () = grace_over => None,
+    };
+    if served.is_none() {
+        tracing::warn!(grace = ?SHUTDOWN_GRACE, "work still under way when the shutdown grace ran out; cut off, it resumes after a restart");
+    }
+    // Whatever the grace cut off is gone before the store closes.
+    tasks.shutdown().await;
+    served.transpose()?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// DynamoDB's TTL, locally: idempotency records and alert markers go once they expire.
-async fn purge_expired_items(table: Arc<vaccount::store::EmbeddedTable>) {
+/// Cancels `stop` on SIGTERM or Ctrl-C. The handlers are in place when this returns, so a
+/// signal from then on stops `serve` cleanly instead of killing it.
+fn stop_on_signal(stop: CancellationToken) -> Result<(), CliError> {
+    #[cfg(unix)]
+    let signalled = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut term, mut interrupt) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+        async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let signalled = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    tokio::spawn(async move {
+        signalled.await;
+        tracing::info!("stopping: finishing the work under way");
+        stop.cancel();
+    });
+    Ok(())
+}
+
+/// Waits for the next tick; `false` once `stop` is cancelled (also when both are ready).
+async fn next_tick(ticks: &mut tokio::time::Interval, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        biased;
+        () = stop.cancelled() => false,
+        _ = ticks.tick() => true,
+    }
+}
+
+/// DynamoDB's TTL, locally: idempotency records and alert markers go once they expire. The
+/// unit of work is one batch.
+async fn purge_expired_items(table: Arc<vaccount::store::EmbeddedTable>, stop: CancellationToken) {
     const BATCH: usize = 10_000;
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        every.tick().await;
-        loop {
+    while next_tick(&mut every, &stop).await {
+        while !stop.is_cancelled() {
             match table.purge_expired(chrono::Utc::now().timestamp(), BATCH).await {
                 Ok(n) if n == BATCH => continue,
                 Ok(n) => {
@@ -121,9 +198,16 @@ async fn purge_expired_items(table: Arc<vaccount::store::EmbeddedTable>) {
 /// What the stream, the topic, the queues and the consumer functions do in AWS, in-process:
 /// the dispatcher moves outbox events onto durable local queues, one worker per queue runs
 /// the same consumer as its Lambda function (vaccount::local).
-fn start_event_path(service: &Arc<Service>, raw: Arc<vaccount::store::EmbeddedTable>, config: &ConfigFile, data_dir: &Path) -> Result<(), CliError> {
+fn start_event_path(
+    service: &Arc<Service>,
+    raw: Arc<vaccount::store::EmbeddedTable>,
+    config: &ConfigFile,
+    data_dir: &Path,
+    tasks: &mut JoinSet<()>,
+    stop: &CancellationToken,
+) -> Result<(), CliError> {
     let queues = LocalQueues::new(service.table.clone(), service.clock.clone());
-    tokio::spawn(Dispatcher { raw, table: service.table.clone(), queues: queues.clone() }.run());
+    tasks.spawn(Dispatcher { raw, table: service.table.clone(), queues: queues.clone() }.run(stop.clone()));
     let outbound = |e: vaccount::ports::HttpError| CliError::Config(format!("outbound HTTP client: {e}"));
     let trusted: Arc<dyn HttpSender> = Arc::new(OutboundHttp::trusted().map_err(outbound)?);
     let merchant_urls: Arc<dyn HttpSender> = Arc::new(OutboundHttp::guarded(service.settings.allow_private_webhooks).map_err(outbound)?);
@@ -137,7 +221,7 @@ fn start_event_path(service: &Arc<Service>, raw: Arc<vaccount::store::EmbeddedTa
         (QueueName::OpsAlerts, Arc::new(AlertConsumer::new(service.clone(), alerts)), 4),
     ];
     for (queue, consumer, concurrency) in consumers {
-        tokio::spawn(run_worker(queues.clone(), queue, consumer, concurrency));
+        tasks.spawn(run_worker(queues.clone(), queue, consumer, concurrency, stop.clone()));
     }
     if service.settings.allow_private_webhooks {
         tracing::warn!("VACCOUNT_ALLOW_PRIVATE_WEBHOOKS=true: webhook URLs may be http and point at private addresses (local development only)");
@@ -149,18 +233,20 @@ fn start_event_path(service: &Arc<Service>, raw: Arc<vaccount::store::EmbeddedTa
 const WEBHOOK_CONCURRENCY: usize = 128;
 
 /// The expiry sweep and the due-soon reminders, as the `expiry-sweeper` function runs them on
-/// its schedule in AWS.
-async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration) {
+/// its schedule in AWS. The unit of work is one sweep.
+async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
+    while next_tick(&mut ticks, &stop).await {
         match service.sweep_due().await {
             Ok(report) if report.expired + report.released + report.failed > 0 => {
                 tracing::info!(expired = report.expired, released = report.released, failed = report.failed, "due accounts swept");
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+        }
+        if stop.is_cancelled() {
+            return;
         }
         match service.sweep_due_soon().await {
             Ok(report) if report.reminded + report.failed > 0 => {
@@ -173,12 +259,11 @@ async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration) {
 }
 
 /// The nightly settlement, checked every minute: after 00:30 KST it settles yesterday (and any
-/// day missed while the server was down) once.
-async fn settle_nightly(settlements: Arc<vaccount::app::settlements::Settlements>) {
+/// day missed while the server was down) once. The unit of work is one run.
+async fn settle_nightly(settlements: Arc<vaccount::app::settlements::Settlements>, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
+    while next_tick(&mut ticks, &stop).await {
         match settlements.run_due().await {
             Ok(days) if !days.is_empty() => tracing::info!(?days, "settled"),
             Ok(_) => {}
@@ -188,32 +273,18 @@ async fn settle_nightly(settlements: Arc<vaccount::app::settlements::Settlements
 }
 
 /// Providers' statements dropped under `DATA/statements/{provider}/YYYY/MM/DD/statement.csv`
-/// are reconciled after 06:00 KST, checked every minute, as the reconciler function does.
-async fn reconcile_daily(reconciler: vaccount::app::reconcile::Reconciler) {
+/// are reconciled after 06:00 KST, checked every minute, as the reconciler function does. The
+/// unit of work is one run.
+async fn reconcile_daily(reconciler: vaccount::app::reconcile::Reconciler, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
+    while next_tick(&mut ticks, &stop).await {
         match reconciler.run_due().await {
             Ok(runs) if !runs.is_empty() => tracing::info!(runs = runs.len(), "reconciliation ran"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "reconciliation failed; retrying in a minute"),
         }
     }
-}
-
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! { _ = interrupt => {}, _ = term.recv() => {} }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }
 
 fn init_logging(format: Option<&str>) {

@@ -110,8 +110,10 @@ pub async fn migrate(location: &Location) -> Result<(usize, Vec<vaccount::app::s
                 Err(e) if e.to_string().contains("ResourceInUseException") => {}
                 Err(e) => return Err(CliError::Config(e.to_string())),
             }
-            let mut keys = raw.keys_with_prefix("MCH#", "PROFILE").await.map_err(app_error)?;
-            keys.extend(raw.keys_with_prefix("PRV#", "PROVIDER").await.map_err(app_error)?);
+            let mut keys = Vec::new();
+            for (pk_prefix, sk) in vaccount::repo::merchants::LISTED_RECORDS {
+                keys.extend(raw.keys_with_prefix(pk_prefix, sk).await.map_err(app_error)?);
+            }
             let table = open(location).await?;
             let relisted = if keys.is_empty() { 0 } else { vaccount::repo::merchants::relist(table.as_ref(), &keys).await.map_err(app_error)? };
             (relisted, table)
@@ -124,8 +126,10 @@ pub async fn migrate(location: &Location) -> Result<(usize, Vec<vaccount::app::s
 
 /// The data dir's part of [`migrate`], also run by `serve` when it opens the store.
 pub async fn relist_local(raw: &EmbeddedTable, table: &dyn Table) -> Result<usize, CliError> {
-    let mut keys = raw.keys_with_prefix("MCH#", "PROFILE").await.map_err(app_error)?;
-    keys.extend(raw.keys_with_prefix("PRV#", "PROVIDER").await.map_err(app_error)?);
+    let mut keys = Vec::new();
+    for (pk_prefix, sk) in vaccount::repo::merchants::LISTED_RECORDS {
+        keys.extend(raw.keys_with_prefix(pk_prefix, sk).await.map_err(app_error)?);
+    }
     vaccount::repo::merchants::relist(table, &keys).await.map_err(app_error)
 }
 

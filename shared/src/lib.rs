@@ -7,7 +7,8 @@
 //!   no AWS.
 //! - [`ports`]: the traits use cases are written against (`Table`, `Clock`, `Publisher`,
 //!   `HttpSender`, `CustomerMessenger`, `AlertChannel`, `BlobStore`, `StatementSource`).
-//! - [`repo`]: the single-table key layout of every record, written once over `Table`.
+//! - [`repo`]: the single-table key layout of every record, written once over `Table`; every
+//!   key format lives here, job checkpoints included (`repo::checkpoints`).
 //! - [`app`]: use cases (issue, read, list, close, deposits, exceptions, authenticate,
 //!   idempotency, setup, settlements and their files, reconcile) and the queue consumers
 //!   (`consumer`: the contract; `webhooks`, `notices`, `reminders`, `alerts`).

@@ -14,17 +14,22 @@
 //! One `serve` process owns the store, so a message in progress is known in memory; if the
 //! process dies mid-message, the message is still stored and comes back after the restart
 //! (at least once, as with SQS; consumers are idempotent by event id).
+//!
+//! Both run until their `stop` token is cancelled: the dispatcher commits the batch it is
+//! moving, a worker takes no new message and settles the ones under way, then they return.
 
 use crate::app::consumer::{Consumer, ERROR_RETRY, MAX_RECEIVES, Outcome, Received};
 use crate::domain::{OutboxEvent, QueueName};
-use crate::ports::{Clock, Condition, Key, Query, SortRange, StoreError, Table, Write};
-use crate::repo::{ItemBuilder, data_of, time_key, version_of};
+use crate::ports::{Clock, StoreError, Table, Write};
+use crate::repo::checkpoints::{Checkpoint, LocalStream};
+use crate::repo::data_of;
+use crate::repo::local_queues::{self, Shelf};
 use crate::store::EmbeddedTable;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// Stream records dispatched per transaction: each fans out to at most two queues, so one
 /// transaction stays well under the 100-write limit.
@@ -33,32 +38,7 @@ const DISPATCH_BATCH: usize = 32;
 /// (a retry falls due with nobody waking the worker).
 const IDLE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// A stored queue message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueuedMessage {
-    pub id: String,
-    pub body: String,
-    /// Completed receives so far.
-    pub received: u32,
-    #[serde(with = "crate::domain::time::kst_serde")]
-    pub visible_at: DateTime<Utc>,
-}
-
-fn queue_partition(queue: QueueName) -> String {
-    format!("LQ#{queue}")
-}
-
-fn dead_partition(queue: QueueName) -> String {
-    format!("LQ#{queue}#dead")
-}
-
-fn message_key(partition: String, message: &QueuedMessage) -> Key {
-    Key::new(partition, time_key(message.visible_at, &message.id))
-}
-
-fn put_message(partition: String, message: &QueuedMessage) -> Result<Write, StoreError> {
-    Ok(ItemBuilder::new(&message_key(partition, message), "queued_message").data(message)?.put(Condition::NotExists))
-}
+pub use crate::repo::local_queues::QueuedMessage;
 
 pub struct LocalQueues {
     table: Arc<dyn Table>,
@@ -91,43 +71,25 @@ impl LocalQueues {
 
     /// Messages visible now, oldest first, at most `limit`.
     pub async fn due(&self, queue: QueueName, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
-        let upto = time_key(self.clock.now(), "~");
-        let page = self.table.query(&Query::table(queue_partition(queue)).range(SortRange::Between(String::new(), upto)).limit(limit)).await?;
-        page.items.iter().map(data_of).collect()
+        local_queues::due(self.table.as_ref(), queue, self.clock.now(), limit).await
     }
 
     /// Every stored message of the queue (visible or not), oldest visibility first; for tests
     /// and operators, not for large queues.
     pub async fn pending(&self, queue: QueueName) -> Result<Vec<QueuedMessage>, StoreError> {
-        self.all_of(queue_partition(queue)).await
+        local_queues::all(self.table.as_ref(), queue, Shelf::Queue).await
     }
 
     /// The messages that were received `MAX_RECEIVES` times without being done.
     pub async fn dead_letters(&self, queue: QueueName) -> Result<Vec<QueuedMessage>, StoreError> {
-        self.all_of(dead_partition(queue)).await
-    }
-
-    async fn all_of(&self, partition: String) -> Result<Vec<QueuedMessage>, StoreError> {
-        let mut found = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self.table.query(&Query::table(partition.clone()).limit(100).after(after)).await?;
-            for item in &page.items {
-                found.push(data_of(item)?);
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(found),
-            }
-        }
+        local_queues::all(self.table.as_ref(), queue, Shelf::DeadLetters).await
     }
 
     /// Applies a consumer's answer to a message it was given.
     async fn settle(&self, queue: QueueName, message: &QueuedMessage, outcome: Result<Outcome, String>) -> Result<(), StoreError> {
-        let remove = Write::Delete { key: message_key(queue_partition(queue), message), condition: Condition::Exists };
         let received = message.received + 1;
         let back_at = match outcome {
-            Ok(Outcome::Done) => return self.transact_quietly(vec![remove]).await,
+            Ok(Outcome::Done) => return self.transact_quietly(vec![local_queues::remove(queue, message)]).await,
             Ok(Outcome::RetryAt(at)) => at,
             Err(error) => {
                 tracing::warn!(%queue, message = %message.id, %error, "consumer failed; the message comes back");
@@ -135,22 +97,14 @@ impl LocalQueues {
             }
         };
         let mut next = QueuedMessage { received, visible_at: back_at, ..message.clone() };
-        let target = if received >= MAX_RECEIVES {
+        let shelf = if received >= MAX_RECEIVES {
             tracing::error!(%queue, message = %message.id, received, "message dead-lettered after its last receive");
             next.visible_at = self.clock.now();
-            dead_partition(queue)
+            Shelf::DeadLetters
         } else {
-            queue_partition(queue)
+            Shelf::Queue
         };
-        let put = put_message(target, &next)?;
-        // Put back at the same instant (a retry asked for "now"): the same item, rewritten.
-        let writes = match put {
-            Write::Put { item, .. } if Some(message_key(queue_partition(queue), message)) == crate::ports::Key::of(&item) => {
-                vec![Write::Put { item, condition: Condition::Exists }]
-            }
-            put => vec![remove, put],
-        };
-        self.transact_quietly(writes).await
+        self.transact_quietly(local_queues::put_back(queue, message, &next, shelf)?).await
     }
 
     /// A message already settled (its item gone) is not an error: there is nothing left to do.
@@ -160,16 +114,6 @@ impl LocalQueues {
             Err(e) => Err(e),
         }
     }
-}
-
-/// Where the dispatcher has got to in the store's change stream.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-struct StreamCheckpoint {
-    sequence: u64,
-}
-
-fn checkpoint_key() -> Key {
-    Key::new("STREAM#local", "CHECKPOINT")
 }
 
 /// Moves outbox events from the embedded store's change stream onto the local queues.
@@ -182,17 +126,23 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Dispatches until the process ends.
-    pub async fn run(self) {
-        loop {
+    /// Dispatches until `stop` is cancelled; a batch is committed whole before it returns.
+    pub async fn run(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
             match self.dispatch_once().await {
                 Ok(0) => {
-                    let _ = tokio::time::timeout(IDLE_WAIT, self.raw.stream_grew()).await;
+                    tokio::select! {
+                        () = stop.cancelled() => {}
+                        _ = tokio::time::timeout(IDLE_WAIT, self.raw.stream_grew()) => {}
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "dispatching events failed; retrying");
-                    tokio::time::sleep(IDLE_WAIT).await;
+                    tokio::select! {
+                        () = stop.cancelled() => {}
+                        () = tokio::time::sleep(IDLE_WAIT) => {}
+                    }
                 }
             }
         }
@@ -200,19 +150,10 @@ impl Dispatcher {
 
     /// Dispatches one batch of the stream; returns how many records it took.
     pub async fn dispatch_once(&self) -> Result<usize, StoreError> {
-        let stored = self.table.get(&checkpoint_key()).await?;
-        let (after, version) = match &stored {
-            Some(item) => (Some(data_of::<StreamCheckpoint>(item)?.sequence), version_of(item)),
-            None => (None, None),
-        };
-        let records = self.raw.read_stream(after, DISPATCH_BATCH).await?;
+        let checkpoint = Checkpoint::<LocalStream>::read(self.table.as_ref()).await?;
+        let records = self.raw.read_stream(checkpoint.position.map(|p| p.sequence), DISPATCH_BATCH).await?;
         let Some(last) = records.last().map(|r| r.sequence) else { return Ok(0) };
-        let mut writes = vec![
-            ItemBuilder::new(&checkpoint_key(), "stream_checkpoint")
-                .version(version.map_or(1, |v| v + 1))
-                .data(&StreamCheckpoint { sequence: last })?
-                .put(version.map_or(Condition::NotExists, Condition::VersionIs)),
-        ];
+        let mut writes = vec![checkpoint.move_to(&LocalStream { sequence: last })?];
         let mut woken = HashSet::new();
         for record in &records {
             let Some(item) = self.table.get(&record.key).await? else {
@@ -222,7 +163,7 @@ impl Dispatcher {
             let event: OutboxEvent = data_of(&item)?;
             let body = serde_json::to_string(&event).map_err(|e| StoreError::Invalid(e.to_string()))?;
             for queue in event.kind().queues() {
-                writes.push(put_message(queue_partition(*queue), &self.queues.new_message(body.clone()))?);
+                writes.push(local_queues::put_new(*queue, &self.queues.new_message(body.clone()))?);
                 woken.insert(*queue);
             }
         }
@@ -238,17 +179,23 @@ impl Dispatcher {
     }
 }
 
-/// Consumes one queue until the process ends, `concurrency` messages at a time.
-pub async fn run_worker(queues: Arc<LocalQueues>, queue: QueueName, consumer: Arc<dyn Consumer>, concurrency: usize) {
+/// Consumes one queue, `concurrency` messages at a time, until `stop` is cancelled; then it
+/// waits for the messages under way to be settled. Those not yet taken stay stored.
+pub async fn run_worker(queues: Arc<LocalQueues>, queue: QueueName, consumer: Arc<dyn Consumer>, concurrency: usize, stop: CancellationToken) {
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    loop {
+    let mut running = JoinSet::new();
+    'taking: while !stop.is_cancelled() {
+        while running.try_join_next().is_some() {}
         let busy = in_flight.lock().map(|s| s.len()).unwrap_or(0);
         let due = match queues.due(queue, busy + concurrency).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::error!(%queue, error = %e, "reading the local queue failed");
-                tokio::time::sleep(IDLE_WAIT).await;
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = tokio::time::sleep(IDLE_WAIT) => {}
+                }
                 continue;
             }
         };
@@ -257,13 +204,22 @@ pub async fn run_worker(queues: Arc<LocalQueues>, queue: QueueName, consumer: Ar
             due.into_iter().filter(|m| taken.insert(m.id.clone())).collect()
         };
         if fresh.is_empty() {
-            let _ = tokio::time::timeout(IDLE_WAIT, queues.wake[slot(queue)].notified()).await;
+            tokio::select! {
+                () = stop.cancelled() => {}
+                _ = tokio::time::timeout(IDLE_WAIT, queues.wake[slot(queue)].notified()) => {}
+            }
             continue;
         }
         for message in fresh {
-            let Ok(permit) = permits.clone().acquire_owned().await else { return };
+            let permit = tokio::select! {
+                () = stop.cancelled() => break 'taking,
+                permit = permits.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break 'taking,
+                },
+            };
             let (queues, consumer, in_flight) = (queues.clone(), consumer.clone(), in_flight.clone());
-            tokio::spawn(async move {
+            running.spawn(async move {
                 let received = Received { id: message.id.clone(), body: message.body.clone(), receive_count: message.received + 1 };
                 let outcome = consumer.consume(&received).await.map_err(|e| e.to_string());
                 if let Err(e) = queues.settle(queue, &message, outcome).await {
@@ -276,4 +232,5 @@ pub async fn run_worker(queues: Arc<LocalQueues>, queue: QueueName, consumer: Ar
             });
         }
     }
+    while running.join_next().await.is_some() {}
 }

@@ -551,7 +551,7 @@ async fn a_toss_partial_cancellation_takes_back_only_the_cancelled_amount(backen
 }
 
 async fn a_deposit_under_the_id_of_a_reversal_recorded_before_reversals_had_their_own_key_is_recorded(backend: Backend) {
-    use vaccount::repo::deposits::{NoticeRecord, ReversalClaim};
+    use vaccount::repo::deposits::ReversalClaim;
     let w = world(backend, DepositPolicy::default()).await;
     let first = one_time(&w, "ORD-1", 35_000, false).await;
     let second = one_time(&w, "ORD-2", 20_000, false).await;
@@ -566,11 +566,7 @@ async fn a_deposit_under_the_id_of_a_reversal_recorded_before_reversals_had_thei
         received_at: t0(),
         answered: None,
     };
-    let legacy = repo::ItemBuilder::new(&repo::deposits::notice_key(&bank, &claim.transaction_id), "reversal")
-        .version(1)
-        .data(&NoticeRecord::Reversal(claim))
-        .unwrap()
-        .put(vaccount::ports::Condition::NotExists);
+    let legacy = repo::deposits::put_legacy_reversal(&claim).unwrap();
     w.service.table.transact(vec![legacy]).await.unwrap();
     // A provider that numbers deposits apart from reversals now sends a deposit T-9.
     let d9 = w.service.record_deposit(notice("T-9", &second, 20_000)).await.unwrap();

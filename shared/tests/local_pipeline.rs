@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
 use vaccount::app::consumer::{Consumer, MAX_RECEIVES, Outcome, Received};
 use vaccount::app::{AppError, Service, Settings};
 use vaccount::domain::{AccountRequest, AccountType, BankCode, EventType, Krw, Metadata, OrderId, OutboxEvent, QueueName};
@@ -191,7 +192,7 @@ async fn a_worker_applies_done_retry_and_error_as_sqs_would() {
     let queues = one_issued_message(&local).await;
     let consumer =
         Arc::new(Scripted { clock: local.clock.clone(), script: Mutex::new(vec![Step::Fail, Step::RetryIn(30), Step::Done]), seen: Mutex::default() });
-    tokio::spawn(run_worker(queues.clone(), QueueName::MerchantWebhooks, consumer.clone(), 4));
+    tokio::spawn(run_worker(queues.clone(), QueueName::MerchantWebhooks, consumer.clone(), 4, CancellationToken::new()));
 
     until(|| consumer.seen.lock().unwrap().len() == 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
@@ -218,7 +219,7 @@ async fn a_message_never_done_is_dead_lettered_after_its_last_receive() {
     let local = Local::new();
     let queues = one_issued_message(&local).await;
     let consumer = Arc::new(Scripted { clock: local.clock.clone(), script: Mutex::new(vec![Step::RetryIn(0)]), seen: Mutex::default() });
-    tokio::spawn(run_worker(queues.clone(), QueueName::MerchantWebhooks, consumer.clone(), 4));
+    tokio::spawn(run_worker(queues.clone(), QueueName::MerchantWebhooks, consumer.clone(), 4, CancellationToken::new()));
 
     until(|| consumer.seen.lock().unwrap().len() == MAX_RECEIVES as usize).await;
     for _ in 0..200 {
@@ -233,4 +234,56 @@ async fn a_message_never_done_is_dead_lettered_after_its_last_receive() {
     assert!(queues.pending(QueueName::MerchantWebhooks).await.unwrap().is_empty());
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     assert_eq!(*consumer.seen.lock().unwrap(), (1..=MAX_RECEIVES).collect::<Vec<_>>(), "never received again once dead");
+}
+
+/// Holds every message until released, then answers `Done`; counts the messages it was given.
+#[derive(Default)]
+struct Gate {
+    taken: Mutex<usize>,
+    open: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl Consumer for Gate {
+    async fn consume(&self, _: &Received) -> Result<Outcome, AppError> {
+        *self.taken.lock().unwrap() += 1;
+        self.open.notified().await;
+        Ok(Outcome::Done)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_worker_settles_the_message_under_way_and_takes_no_other() {
+    let local = Local::new();
+    let service = local.service();
+    seed_pool(&service, BankCode::Kookmin, "12345600000000", 500).await;
+    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
+    service.issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
+    service.issue_account(&merchant.merchant_id, None, request("ORD-2")).await.unwrap();
+    let queues = local.queues();
+    local.dispatcher(&queues).dispatch_once().await.unwrap();
+    assert_eq!(queues.pending(QueueName::MerchantWebhooks).await.unwrap().len(), 2);
+    let gate = Arc::new(Gate::default());
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(run_worker(queues.clone(), QueueName::MerchantWebhooks, gate.clone(), 1, stop.clone()));
+
+    until(|| *gate.taken.lock().unwrap() == 1).await;
+    stop.cancel();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!worker.is_finished(), "the worker waits for the message it has under way");
+    gate.open.notify_one();
+    tokio::time::timeout(std::time::Duration::from_secs(4), worker).await.expect("the worker returns once it is settled").unwrap();
+    assert_eq!(*gate.taken.lock().unwrap(), 1, "no message is taken after the stop");
+    assert_eq!(queues.pending(QueueName::MerchantWebhooks).await.unwrap().len(), 1, "the one under way was settled; the other stays stored");
+}
+
+#[tokio::test]
+async fn a_stopped_dispatcher_returns() {
+    let local = Local::new();
+    let queues = local.queues();
+    let stop = CancellationToken::new();
+    let dispatcher = tokio::spawn(local.dispatcher(&queues).run(stop.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    stop.cancel();
+    tokio::time::timeout(std::time::Duration::from_secs(2), dispatcher).await.expect("the dispatcher returns when stopped").unwrap();
 }

@@ -23,6 +23,7 @@ use vaccount::ports::BlobStore;
 use vaccount::providers::alerting::FileAlertChannel;
 use vaccount::providers::statement::{BlobStatements, statement_key};
 use vaccount::repo;
+use vaccount::repo::checkpoints::{Checkpoint, ReconciliationRun};
 use vaccount::store::LocalBlobs;
 use vaccount::testing::{Backend, FixedClock, TestTable};
 
@@ -284,7 +285,7 @@ async fn the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconci
     assert_eq!(missing.len(), 1, "told once");
     let EventData::ReconciliationStatementMissing(late) = &missing[0].data else { panic!("not reconciliation.statement_missing: {:?}", missing[0]) };
     assert_eq!((late.provider.as_str(), &late.fault), ("bank", &StatementFault::Missing));
-    assert!(repo::reconciliation::last_run(w.service.table.as_ref()).await.unwrap().is_none(), "the day is not done");
+    assert!(Checkpoint::<ReconciliationRun>::read(w.service.table.as_ref()).await.unwrap().position.is_none(), "the day is not done");
 
     // The provider drops its file into the store; the next check reconciles the day.
     let dropped = w.files.path().join("statement.csv");
@@ -301,7 +302,7 @@ async fn the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconci
     let DayOutcome::Reconciled { report } = &run.outcome else { panic!("reconciled: {run:?}") };
     assert_eq!((report.recovered, report.differences), (2, 3));
     assert_eq!(repo::accounts::get(w.service.table.as_ref(), &planted.lost_to.id).await.unwrap().unwrap().status, Status::Paid);
-    assert_eq!(repo::reconciliation::last_run(w.service.table.as_ref()).await.unwrap().map(|(d, _)| d), Some(day()));
+    assert_eq!(Checkpoint::<ReconciliationRun>::read(w.service.table.as_ref()).await.unwrap().position.map(|p| p.last_day), Some(day()));
     w.clock.set(at("2026-11-25T12:03:00+09:00"));
     assert!(w.reconciler.run_due().await.unwrap().is_empty(), "the day is done");
     assert_eq!(ops_events(&w, EventType::ReconciliationMismatch).await.len(), 1);

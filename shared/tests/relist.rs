@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 use vaccount::domain::{Fee, Krw, Merchant, MerchantId, Provider, ProviderKind};
-use vaccount::ports::{Condition, Key, Table};
-use vaccount::repo::merchants::{list_merchants, list_providers, merchant_key, provider_key, relist};
-use vaccount::repo::{ItemBuilder, data_of};
+use vaccount::ports::{Attr, Condition, Key, Table, Write};
+use vaccount::repo::data_of;
+use vaccount::repo::merchants::{LISTED_RECORDS, list_merchants, list_providers, merchant_key, put_unlisted_merchant, put_unlisted_provider, relist};
 use vaccount::testing::{dynamo_table, fixtures::fixture_time, sealed};
 
 fn old_merchant(id: &str) -> Merchant {
@@ -29,13 +29,7 @@ fn old_provider() -> Provider {
 async fn plant_old_items(table: &dyn Table) -> MerchantId {
     let merchant = old_merchant("mch_01KWFX00000000000000000D01");
     let provider = old_provider();
-    table
-        .transact(vec![
-            ItemBuilder::new(&merchant_key(&merchant.id), "merchant").version(3).data(&merchant).unwrap().put(Condition::NotExists),
-            ItemBuilder::new(&provider_key(&provider.id), "provider").version(1).data(&provider).unwrap().put(Condition::NotExists),
-        ])
-        .await
-        .unwrap();
+    table.transact(vec![put_unlisted_merchant(&merchant).unwrap(), put_unlisted_provider(&provider).unwrap()]).await.unwrap();
     merchant.id
 }
 
@@ -59,9 +53,13 @@ async fn an_embedded_store_is_relisted() {
     let table = sealed(raw.clone());
     let merchant = plant_old_items(table.as_ref()).await;
     // A settlement record shares the merchant's partition and must not be taken for it.
-    table.transact(vec![ItemBuilder::new(&Key::new(format!("MCH#{merchant}"), "STL#2026-11-24"), "settlement").put(Condition::NotExists)]).await.unwrap();
-    let mut keys = raw.keys_with_prefix("MCH#", "PROFILE").await.unwrap();
-    keys.extend(raw.keys_with_prefix("PRV#", "PROVIDER").await.unwrap());
+    let settlement = [("pk", format!("MCH#{merchant}")), ("sk", "STL#2026-11-24".to_owned()), ("kind", "settlement".to_owned())];
+    let item = settlement.into_iter().map(|(name, value)| (name.to_owned(), Attr::S(value))).collect();
+    table.transact(vec![Write::Put { item, condition: Condition::NotExists }]).await.unwrap();
+    let mut keys = Vec::new();
+    for (pk_prefix, sk) in LISTED_RECORDS {
+        keys.extend(raw.keys_with_prefix(pk_prefix, sk).await.unwrap());
+    }
     check(table.as_ref(), keys, &merchant).await;
 }
 
@@ -70,8 +68,10 @@ async fn a_dynamodb_table_is_relisted() {
     let raw = dynamo_table().await;
     let table = sealed(Arc::new(raw.clone()));
     let merchant = plant_old_items(table.as_ref()).await;
-    let mut keys = raw.keys_with_prefix("MCH#", "PROFILE").await.unwrap();
-    keys.extend(raw.keys_with_prefix("PRV#", "PROVIDER").await.unwrap());
+    let mut keys = Vec::new();
+    for (pk_prefix, sk) in LISTED_RECORDS {
+        keys.extend(raw.keys_with_prefix(pk_prefix, sk).await.unwrap());
+    }
     check(table.as_ref(), keys, &merchant).await;
     raw.delete_table().await.unwrap();
 }

@@ -161,9 +161,7 @@ impl Service {
     async fn raise_pool_low(&self, bank: BankCode, free: usize) {
         let now = self.clock.now();
         let event = OutboxEvent::new(None, EventData::PoolLow(PoolLowData::of(bank, free, self.settings.pool_low_threshold)), now);
-        let marker = repo::ItemBuilder::new(&crate::ports::Key::new(format!("ALERT#pool.low#{bank}"), now.format("%Y-%m-%dT%H").to_string()), "alert_marker")
-            .expires_at((now + chrono::Duration::days(2)).timestamp())
-            .put(Condition::NotExists);
+        let marker = repo::alerts::put_pool_low_marker(bank, now);
         let written = match repo::outbox::put_event(&event) {
             Ok(event) => self.table.transact([vec![marker], event.to_vec()].concat()).await,
             Err(e) => Err(e),

@@ -9,30 +9,19 @@ use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Reso
 use crate::domain::event::DepositData;
 use crate::domain::settlement;
 use crate::domain::{EventData, ExceptionId, MerchantId, OperatorName, OutboxEvent};
-use crate::ports::{Condition, Cursor, Key, StoreError};
+use crate::ports::{Condition, Cursor, StoreError};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
-use crate::repo::{self, Guard, ItemBuilder, Listing, Retry, Transaction, TxError, data_of};
+use crate::repo::operators::Operator;
+use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
-
-/// An operator of the service. The token is shown once; only its SHA-256 is kept.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Operator {
-    name: OperatorName,
-    token_sha256: String,
-    created_at: DateTime<Utc>,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OperatorCreated {
     pub operator: OperatorName,
     /// `Authorization: Bearer <token>` for the operator routes of `serve`.
     pub token: String,
-}
-
-fn operator_key(name: &OperatorName) -> Key {
-    Key::new(format!("OPR#{name}"), "OPERATOR")
 }
 
 fn token_hash(secret: &str) -> String {
@@ -66,9 +55,9 @@ impl From<ExceptionError> for AppError {
 impl Service {
     pub async fn add_operator(&self, name: OperatorName) -> Result<OperatorCreated, AppError> {
         let secret = crate::domain::merchant::new_secret();
+        // The token is shown once; only its SHA-256 is kept.
         let operator = Operator { name: name.clone(), token_sha256: token_hash(&secret), created_at: self.clock.now() };
-        let write = ItemBuilder::new(&operator_key(&name), "operator").version(1).data(&operator)?.put(Condition::NotExists);
-        match self.table.transact(vec![write]).await {
+        match self.table.transact(vec![repo::operators::create_operator(&operator)?]).await {
             Ok(()) => Ok(OperatorCreated { token: format!("{name}.{secret}"), operator: name }),
             Err(StoreError::ConditionFailed { .. }) => Err(AppError::Conflict(format!("operator {name} already exists"))),
             Err(e) => Err(e.into()),
@@ -80,7 +69,7 @@ impl Service {
         let denied = AppError::Unauthorized("invalid operator token");
         let Some((name, secret)) = token.split_once('.') else { return Err(denied) };
         let Ok(name) = name.parse::<OperatorName>() else { return Err(denied) };
-        let operator: Option<Operator> = self.table.get(&operator_key(&name)).await?.as_ref().map(data_of).transpose()?;
+        let operator = repo::operators::get_operator(self.table.as_ref(), &name).await?;
         let offered = token_hash(secret);
         match operator {
             Some(op) if crate::domain::signing::constant_time_eq(op.token_sha256.as_bytes(), offered.as_bytes()) => Ok(op.name),
@@ -89,7 +78,7 @@ impl Service {
     }
 
     pub async fn operator_exists(&self, name: &OperatorName) -> Result<bool, AppError> {
-        Ok(self.table.get(&operator_key(name)).await?.is_some())
+        Ok(repo::operators::get_operator(self.table.as_ref(), name).await?.is_some())
     }
 
     /// Deposits with an exception, newest first, optionally only those in `state`.

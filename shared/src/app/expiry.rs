@@ -9,10 +9,11 @@
 use super::{AppError, Service};
 use crate::domain::event::AccountData;
 use crate::domain::{EventData, EventType, OutboxEvent, VirtualAccount};
-use crate::ports::{Condition, Key, StoreError};
-use crate::repo::{self, ItemBuilder, LISTING_SHARDS, Retry, data_of, version_of};
+use crate::ports::{Condition, StoreError};
+use crate::repo::checkpoints::{Checkpoint, DueSweep};
+use crate::repo::{self, LISTING_SHARDS, Retry};
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Accounts read per index page.
 const PAGE: usize = 100;
@@ -32,15 +33,6 @@ pub struct SweepReport {
     pub failed: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Checkpoint {
-    hour: DateTime<Utc>,
-}
-
-fn checkpoint_key() -> Key {
-    Key::new("SWEEP#due", "CHECKPOINT")
-}
-
 fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(Duration::hours(1)).unwrap_or(at)
 }
@@ -49,11 +41,8 @@ impl Service {
     /// Settles every account whose due time has come.
     pub async fn sweep_due(&self) -> Result<SweepReport, AppError> {
         let now = self.clock.now();
-        let stored = self.table.get(&checkpoint_key()).await?;
-        let (start, version) = match &stored {
-            Some(item) => (data_of::<Checkpoint>(item)?.hour, version_of(item)),
-            None => (hour_of(now - Duration::days(FIRST_LOOKBACK_DAYS)), None),
-        };
+        let checkpoint = Checkpoint::<DueSweep>::read(self.table.as_ref()).await?;
+        let start = checkpoint.position.map_or_else(|| hour_of(now - Duration::days(FIRST_LOOKBACK_DAYS)), |p| p.hour);
         let mut report = SweepReport::default();
         let mut settled_until = start;
         let mut hour = start;
@@ -93,13 +82,9 @@ impl Service {
             hour = next;
         }
         if settled_until != start {
-            let item = ItemBuilder::new(&checkpoint_key(), "sweep_checkpoint")
-                .version(version.map_or(1, |v| v + 1))
-                .data(&Checkpoint { hour: settled_until })?
-                .put(version.map_or(Condition::NotExists, Condition::VersionIs));
             // Two sweepers at once: the other one moved it; either value is safe.
-            match self.table.transact(vec![item]).await {
-                Ok(()) | Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
+            match checkpoint.save(self.table.as_ref(), DueSweep { hour: settled_until }).await {
+                Ok(_) | Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
         }

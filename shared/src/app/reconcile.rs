@@ -25,6 +25,7 @@ use crate::domain::time::kst;
 use crate::domain::{Deposit, DepositId, EventData, OutboxEvent, Provider, ProviderId, TransactionId};
 use crate::ports::{BlobKey, BlobStore, Condition, Key, MAX_TRANSACTION_WRITES, StatementSource, StoreError, Write};
 use crate::providers::statement;
+use crate::repo::checkpoints::{Checkpoint, ReconciliationRun};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
 use crate::repo::reconciliation::{RecoveryMarker, StatementProblem};
 use crate::repo::{self, Guard, Transaction, TxError};
@@ -445,8 +446,8 @@ impl Reconciler {
         }
         let table = self.service.table.as_ref();
         let yesterday = calendar::kst_yesterday(now);
-        let (last, version) = repo::reconciliation::last_run(table).await?.unzip();
-        let first = calendar::first_due_day(last, yesterday, CATCH_UP_DAYS);
+        let checkpoint = Checkpoint::<ReconciliationRun>::read(table).await?;
+        let first = calendar::first_due_day(checkpoint.position.map(|p| p.last_day), yesterday, CATCH_UP_DAYS);
         let providers = repo::merchants::list_providers(table).await?;
         let mut runs = Vec::new();
         let mut failed = Vec::new();
@@ -482,7 +483,7 @@ impl Reconciler {
             }
         }
         if let Some(day) = complete_through {
-            repo::reconciliation::record_run(table, day, version).await?;
+            checkpoint.save(table, ReconciliationRun { last_day: day }).await?;
         }
         if failed.is_empty() { Ok(runs) } else { Err(AppError::Unavailable(format!("reconciliation failed for {}", failed.join("; ")))) }
     }

@@ -18,9 +18,10 @@ use super::{AppError, Service};
 use crate::domain::event::AccountData;
 use crate::domain::{AccountType, EventData, OutboxEvent, VirtualAccount};
 use crate::ports::{Condition, StoreError, Write};
-use crate::repo::{self, Guard, ItemBuilder, LISTING_SHARDS, Retry, Transaction, TxError, data_of, version_of};
+use crate::repo::checkpoints::{Checkpoint, DueSoonSweep};
+use crate::repo::{self, Guard, LISTING_SHARDS, Retry, Transaction, TxError};
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Accounts read per index page.
 const PAGE: usize = 100;
@@ -33,12 +34,6 @@ pub struct ReminderReport {
     pub reminded: usize,
     /// Could not be written this time; the next sweep reads them again.
     pub failed: usize,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Checkpoint {
-    /// Reminders were handed out for every account due at or before this.
-    covered_until: DateTime<Utc>,
 }
 
 fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
@@ -60,12 +55,8 @@ impl Service {
     pub async fn sweep_due_soon(&self) -> Result<ReminderReport, AppError> {
         let now = self.clock.now();
         let horizon = now + self.settings.due_soon_lead;
-        let key = repo::notices::reminder_checkpoint_key();
-        let stored = self.table.get(&key).await?;
-        let (covered, version) = match &stored {
-            Some(item) => (data_of::<Checkpoint>(item)?.covered_until, version_of(item)),
-            None => (now, None),
-        };
+        let checkpoint = Checkpoint::<DueSoonSweep>::read(self.table.as_ref()).await?;
+        let covered = checkpoint.position.map_or(now, |p| p.covered_until);
         let from = (covered - INDEX_LAG_MARGIN).max(now);
         let mut report = ReminderReport::default();
         let mut hour = hour_of(from);
@@ -94,13 +85,9 @@ impl Service {
         }
         // With a failure the slice is read again next time; the markers keep that harmless.
         if report.failed == 0 && horizon > covered {
-            let item = ItemBuilder::new(&key, "sweep_checkpoint")
-                .version(version.map_or(1, |v| v + 1))
-                .data(&Checkpoint { covered_until: horizon })?
-                .put(version.map_or(Condition::NotExists, Condition::VersionIs));
             // Another sweep moved it at the same time; either value is safe.
-            match self.table.transact(vec![item]).await {
-                Ok(()) | Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
+            match checkpoint.save(self.table.as_ref(), DueSoonSweep { covered_until: horizon }).await {
+                Ok(_) | Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
         }

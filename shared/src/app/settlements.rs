@@ -19,6 +19,7 @@ use crate::domain::event::SettlementData;
 use crate::domain::settlement::{self, Row, Settlement, SettlementEntry, SettlementFile, Totals};
 use crate::domain::{EventData, Krw, MerchantId, OutboxEvent, SettlementId};
 use crate::ports::{BlobDownload, BlobKey, BlobStore, Clock, Condition, Cursor, StoreError, Table};
+use crate::repo::checkpoints::{Checkpoint, SettlementRun};
 use crate::repo::settlements::DayEntries;
 use crate::repo::{self, Guard, Listing, Transaction};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -158,12 +159,12 @@ impl Settlements {
             return Ok(Vec::new());
         }
         let yesterday = calendar::kst_yesterday(now);
-        let (last, mut version) = repo::settlements::last_run(self.table.as_ref()).await?.unzip();
+        let mut checkpoint = Checkpoint::<SettlementRun>::read(self.table.as_ref()).await?;
         let mut done = Vec::new();
-        let mut day = calendar::first_due_day(last, yesterday, CATCH_UP_DAYS);
+        let mut day = calendar::first_due_day(checkpoint.position.map(|p| p.last_day), yesterday, CATCH_UP_DAYS);
         while day <= yesterday {
             self.export_all(day).await?;
-            version = Some(repo::settlements::record_run(self.table.as_ref(), day, version).await?);
+            checkpoint = checkpoint.save(self.table.as_ref(), SettlementRun { last_day: day }).await?;
             done.push(day);
             day = day.succ_opt().unwrap_or(day);
         }

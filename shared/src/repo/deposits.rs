@@ -141,6 +141,16 @@ pub fn move_legacy_reversal(claim: &ReversalClaim) -> Result<Vec<Write>, StoreEr
     ])
 }
 
+/// A reversal's record as it was stored before reversals had their own key: under the notice
+/// key of its own transaction id. For the tests of that layout.
+#[cfg(any(test, feature = "testing"))]
+pub fn put_legacy_reversal(claim: &ReversalClaim) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&notice_key(&claim.provider, &claim.transaction_id), "reversal")
+        .version(1)
+        .data(&NoticeRecord::Reversal(claim.clone()))?
+        .put(Condition::NotExists))
+}
+
 /// The reversal notice a provider sent under `transaction`, if any.
 pub async fn get_reversal_claim(table: &dyn Table, provider: &ProviderId, transaction: &TransactionId) -> Result<Option<ReversalClaim>, StoreError> {
     if let Some(item) = table.get(&reversal_key(provider, transaction)).await? {

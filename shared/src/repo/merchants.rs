@@ -12,6 +12,10 @@ const ALL_MERCHANTS: &str = "MERCHANTS";
 /// walks it.
 const ALL_PROVIDERS: &str = "PROVIDERS";
 
+/// The records a migration lists (merchants, providers) as a store scans for them: the `pk`
+/// prefix and the `sk` of their items.
+pub const LISTED_RECORDS: [(&str, &str); 2] = [("MCH#", "PROFILE"), ("PRV#", "PROVIDER")];
+
 pub fn merchant_key(id: &MerchantId) -> Key {
     Key::new(format!("MCH#{id}"), "PROFILE")
 }
@@ -34,6 +38,19 @@ pub fn put_merchant(merchant: &Merchant, condition: Condition) -> Result<Write, 
 
 pub fn put_api_key(key: &ApiKey, condition: Condition) -> Result<Write, StoreError> {
     Ok(ItemBuilder::new(&api_key_key(&key.id), "api_key").version(key.version).data(key)?.put(condition))
+}
+
+/// A merchant's item as versions before the listings wrote it: without its gsi1 listing. For
+/// the migration's tests.
+#[cfg(any(test, feature = "testing"))]
+pub fn put_unlisted_merchant(merchant: &Merchant) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&merchant_key(&merchant.id), "merchant").version(merchant.version).data(merchant)?.put(Condition::NotExists))
+}
+
+/// A provider's item as versions before the listings wrote it. For the migration's tests.
+#[cfg(any(test, feature = "testing"))]
+pub fn put_unlisted_provider(provider: &Provider) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&provider_key(&provider.id), "provider").version(provider.version).data(provider)?.put(Condition::NotExists))
 }
 
 pub fn put_provider(provider: &Provider, condition: Condition) -> Result<Write, StoreError> {

@@ -2,15 +2,23 @@
 //! `Table` port so both backends store exactly the same items. `docs/storage.md` lists each
 //! access pattern with its key and cost.
 //!
+//! Every key format lives here and nowhere else (`shared/tests/seams_keys.rs` checks it): the
+//! rest of the service hands typed values to these modules and gets `Write`s and records back.
+//! The item builder is private to `repo` for that reason.
+//!
 //! An item is `{pk, sk, kind, version, data, [index attributes], [expires_at]}`: `data` holds
 //! the record as a map, the rest is what storage needs to find and guard it.
 
 pub mod accounts;
+pub mod alerts;
+pub mod checkpoints;
 pub mod deposits;
 pub mod idempotency;
 pub mod incidents;
+pub mod local_queues;
 pub mod merchants;
 pub mod notices;
+pub mod operators;
 pub mod outbox;
 pub mod pool;
 pub mod reconciliation;
@@ -27,11 +35,11 @@ use serde::de::DeserializeOwned;
 const DATA: &str = "data";
 const KIND: &str = "kind";
 
-/// Builds one stored item.
-pub struct ItemBuilder(Item);
+/// Builds one stored item; only the modules of `repo` build items.
+struct ItemBuilder(Item);
 
 impl ItemBuilder {
-    pub fn new(key: &Key, kind: &str) -> ItemBuilder {
+    fn new(key: &Key, kind: &str) -> ItemBuilder {
         let mut item = Item::new();
         item.insert(PK.into(), Attr::S(key.pk.clone()));
         item.insert(SK.into(), Attr::S(key.sk.clone()));
@@ -39,29 +47,29 @@ impl ItemBuilder {
         ItemBuilder(item)
     }
 
-    pub fn version(mut self, version: u64) -> ItemBuilder {
+    fn version(mut self, version: u64) -> ItemBuilder {
         self.0.insert(VERSION.into(), Attr::N(i64::try_from(version).unwrap_or(i64::MAX)));
         self
     }
 
-    pub fn data(mut self, record: &impl Serialize) -> Result<ItemBuilder, StoreError> {
+    fn data(mut self, record: &impl Serialize) -> Result<ItemBuilder, StoreError> {
         self.0.insert(DATA.into(), to_attr(record)?);
         Ok(self)
     }
 
-    pub fn index(mut self, index: Index, pk: impl Into<String>, sk: impl Into<String>) -> ItemBuilder {
+    fn index(mut self, index: Index, pk: impl Into<String>, sk: impl Into<String>) -> ItemBuilder {
         self.0.insert(index.pk().into(), Attr::S(pk.into()));
         self.0.insert(index.sk().into(), Attr::S(sk.into()));
         self
     }
 
     /// Lets the store delete the item after this instant (Unix seconds).
-    pub fn expires_at(mut self, unix_seconds: i64) -> ItemBuilder {
+    fn expires_at(mut self, unix_seconds: i64) -> ItemBuilder {
         self.0.insert(EXPIRES_AT.into(), Attr::N(unix_seconds));
         self
     }
 
-    pub fn put(self, condition: Condition) -> Write {
+    fn put(self, condition: Condition) -> Write {
         Write::Put { item: self.0, condition }
     }
 }
@@ -199,31 +207,4 @@ pub async fn merged_page<T: DeserializeOwned>(
         items: found.iter().map(|(_, item)| data_of(item)).collect::<Result<_, _>>()?,
         next: next.map(|key| [(AFTER.to_owned(), key)].into_iter().collect()),
     })
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct DayCheckpoint {
-    last_day: chrono::NaiveDate,
-}
-
-/// Where a daily job (settlement, reconciliation) has got to: the last day it finished, and
-/// the checkpoint's version.
-pub(crate) async fn last_day(table: &dyn crate::ports::Table, key: &Key) -> Result<Option<(chrono::NaiveDate, u64)>, StoreError> {
-    let Some(item) = table.get(key).await? else { return Ok(None) };
-    Ok(Some((data_of::<DayCheckpoint>(&item)?.last_day, version_of(&item).unwrap_or(0))))
-}
-
-/// Moves a daily job's checkpoint to `day` (conditional on `version`, the one read); the new version.
-pub(crate) async fn record_day(
-    table: &dyn crate::ports::Table,
-    key: &Key,
-    kind: &str,
-    day: chrono::NaiveDate,
-    version: Option<u64>,
-) -> Result<u64, StoreError> {
-    let next = version.map_or(1, |v| v + 1);
-    let condition = version.map_or(Condition::NotExists, Condition::VersionIs);
-    let write = ItemBuilder::new(key, kind).version(next).data(&DayCheckpoint { last_day: day })?.put(condition);
-    table.transact(vec![write]).await?;
-    Ok(next)
 }

@@ -4,7 +4,8 @@
 //!   item per channel tried (`CH#{channel}`) and, once the notice is settled without success,
 //!   one `FINAL` item. A redelivered event reads the partition and sends only what is missing.
 //! - A reminder marker (`REMIND#{va}`) makes the due-soon reminder at-most-once per account;
-//!   the sweep's checkpoint remembers up to which due time reminders were handed out.
+//!   the sweep's checkpoint ([`super::checkpoints::DueSoonSweep`]) remembers up to which due
+//!   time reminders were handed out.
 
 use super::{ItemBuilder, data_of};
 use crate::domain::notice::Channel;
@@ -77,10 +78,6 @@ fn reminder_key(account: &VirtualAccountId) -> Key {
 pub fn put_reminder_marker(account: &VirtualAccount, now: DateTime<Utc>) -> Write {
     let until = account.due_at.unwrap_or(now) + Duration::days(7);
     ItemBuilder::new(&reminder_key(&account.id), "reminder_marker").expires_at(until.timestamp()).put(Condition::NotExists)
-}
-
-pub fn reminder_checkpoint_key() -> Key {
-    Key::new("SWEEP#due_soon", "CHECKPOINT")
 }
 
 /// One page of the due index partition (`hour`, `shard`): accounts whose due time is after

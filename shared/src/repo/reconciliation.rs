@@ -1,7 +1,8 @@
 //! Reconciliation records, per provider and KST day in the partition `RECON#{provider}#{day}`:
 //! the report (`REPORT`), one item per difference (`DIFF#{kind}#{transaction}`), a marker per
 //! row reconciliation recovered (`RECOVERED#{transaction}`) and the statement alerts
-//! (`MISSING`, `UNREADABLE#{sha256}`); and the scheduled run's checkpoint.
+//! (`MISSING`, `UNREADABLE#{sha256}`). The scheduled run's checkpoint is a
+//! [`super::checkpoints::ReconciliationRun`].
 
 use super::{ItemBuilder, data_of, version_of};
 use crate::domain::reconciliation::{Difference, EntryKind, ReportSummary};
@@ -120,18 +121,4 @@ pub fn put_problem_marker(provider: &ProviderId, day: NaiveDate, problem: Statem
 
 pub async fn problem_alerted(table: &dyn Table, provider: &ProviderId, day: NaiveDate, problem: StatementProblem<'_>) -> Result<bool, StoreError> {
     Ok(table.get(&problem_key(provider, day, problem)).await?.is_some())
-}
-
-fn run_key() -> Key {
-    Key::new("RECON#run", "CHECKPOINT")
-}
-
-/// The last day through which the scheduled run reconciled every provider, and the version.
-pub async fn last_run(table: &dyn Table) -> Result<Option<(NaiveDate, u64)>, StoreError> {
-    super::last_day(table, &run_key()).await
-}
-
-/// Moves the checkpoint to `day`; the new version.
-pub async fn record_run(table: &dyn Table, day: NaiveDate, version: Option<u64>) -> Result<u64, StoreError> {
-    super::record_day(table, &run_key(), "reconciliation_run", day, version).await
 }

@@ -184,17 +184,3 @@ pub fn put_seals_migrated(at: chrono::DateTime<chrono::Utc>) -> Result<Write, St
     }
     Ok(ItemBuilder::new(&seals_migrated_key(), "migration").version(1).data(&Done { at })?.put(Condition::NotExists))
 }
-
-fn run_key() -> Key {
-    Key::new("SETTLE#run", "CHECKPOINT")
-}
-
-/// The last day the scheduled run settled, and the checkpoint's version.
-pub async fn last_run(table: &dyn Table) -> Result<Option<(NaiveDate, u64)>, StoreError> {
-    super::last_day(table, &run_key()).await
-}
-
-/// Moves the checkpoint to `day`; the new version.
-pub async fn record_run(table: &dyn Table, day: NaiveDate, version: Option<u64>) -> Result<u64, StoreError> {
-    super::record_day(table, &run_key(), "settlement_run", day, version).await
-}
