@@ -27,7 +27,9 @@
 
 pub mod app;
 pub mod aws;
+pub mod config;
 pub mod domain;
+pub mod fields;
 pub mod http;
 pub mod local;
 pub mod net;

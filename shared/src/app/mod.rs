@@ -18,6 +18,7 @@ pub mod settlements;
 pub mod setup;
 pub mod webhooks;
 
+pub use crate::config::SettingsError;
 pub use error::{AppError, FieldError};
 
 use crate::ports::{Clock, Table};
@@ -94,13 +95,6 @@ impl Service {
             Some(home) => Err(AppError::Unavailable(format!("standby region: changes go to {home}"))),
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name}: {message}")]
-pub struct SettingsError {
-    pub name: String,
-    pub message: String,
 }
 
 impl Settings {

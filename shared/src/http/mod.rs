@@ -14,6 +14,7 @@ use crate::app::idempotency::Receipt;
 use crate::app::{AppError, Service};
 use crate::domain::view::AccountView;
 use crate::domain::{VirtualAccount, VirtualAccountId};
+use crate::providers::NoticeRequest;
 use auth::{Signed, idempotent};
 use axum::Router;
 use axum::extract::rejection::PathRejection;
@@ -222,8 +223,12 @@ async fn provider_notice(
     let source = request.extensions().get::<ClientIp>().map(|c| c.0);
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, auth::MAX_BODY_BYTES).await.map_err(|_| AppError::field("body", "is larger than 64 KiB"))?;
-    let signature = parts.headers.get(crate::providers::generic::SIGNATURE_HEADER).map(|v| v.to_str().unwrap_or(""));
-    let answer = state.service.receive_notice(&provider, source, signature, &body).await?;
+    // Every header goes along: which one carries a signature is the provider kind's business.
+    let notice = parts
+        .headers
+        .iter()
+        .fold(NoticeRequest::new(source, body.to_vec()), |notice, (name, value)| notice.with_header(name.as_str(), value.to_str().unwrap_or("")));
+    let answer = state.service.receive_notice(&provider, &notice).await?;
     Ok(json(StatusCode::OK, &answer))
 }
 

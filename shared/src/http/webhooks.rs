@@ -2,7 +2,7 @@
 //! `webhooks-api`).
 
 use super::auth::{Signed, idempotent};
-use super::dto::{self, Fields};
+use super::dto;
 use super::{AppState, ListBody, body_of, finish, json};
 use crate::app::idempotency::Receipt;
 use crate::app::webhooks::RotatedSecret;
@@ -10,6 +10,7 @@ use crate::app::{AppError, Service};
 use crate::domain::time::kst_serde;
 use crate::domain::webhook::{WebhookAttempt, WebhookEndpoint};
 use crate::domain::{EventId, EventType, OutboxEvent, WebhookEndpointId};
+use crate::fields::{self, Fields};
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -88,9 +89,9 @@ fn parse_event_id(id: Result<Path<String>, PathRejection>) -> Result<EventId, Ap
 
 /// `{"url": "https://…", "event_types": [...]}`; `event_types` left out (or null) means all.
 fn parse_create(body: &[u8]) -> Result<(String, Option<Vec<EventType>>), AppError> {
-    let map = dto::object(body, &["url", "event_types"])?;
+    let map = fields::object(body, &["url", "event_types"])?;
     let mut f = Fields::default();
-    let url = dto::parsed::<String>(&mut f, &map, "url");
+    let url = fields::parsed::<String>(&mut f, &map, "url");
     let event_types = match map.get("event_types") {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => {
