@@ -139,7 +139,7 @@ async fn operators_acknowledge_and_resolve_and_a_new_alert_opens_a_new_incident(
     consume(&w, &dead_letter(&merchant(1), 0)).await;
     let incident = incidents(&w, None).await.remove(0);
     let token = w.service.add_operator("kim".parse().unwrap()).await.unwrap().token;
-    let router = vaccount::http::all_routes(w.service.clone(), None);
+    let router = vaccount::http::all_routes(w.service.clone(), None, Arc::new(vaccount::net::SystemResolver));
     let call = |method: &str, uri: String, token: Option<&str>| {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(token) = token {
