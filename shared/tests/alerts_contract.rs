@@ -7,6 +7,7 @@ use tower::ServiceExt;
 use vaccount::app::alerts::AlertConsumer;
 use vaccount::app::consumer::{Consumer, Outcome, Received};
 use vaccount::app::{AppError, Service, Settings};
+use vaccount::aws::alarms::OpsAlertMessages;
 use vaccount::domain::incident::{Incident, IncidentStatus, Severity};
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::{EventType, MerchantId, OutboxEvent};
@@ -32,7 +33,8 @@ struct World {
     _dir: tempfile::TempDir,
     alerts_file: std::path::PathBuf,
     service: Arc<Service>,
-    consumer: AlertConsumer,
+    /// As the ops-alert function consumes: alarms are read by the AWS adapter.
+    consumer: OpsAlertMessages,
 }
 
 async fn world(backend: Backend) -> World {
@@ -40,7 +42,7 @@ async fn world(backend: Backend) -> World {
     let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), FixedClock::new(t0()), Settings::default()));
     let dir = tempfile::tempdir().unwrap();
     let alerts_file = dir.path().join("alerts.jsonl");
-    let consumer = AlertConsumer::new(service.clone(), Arc::new(FileAlertChannel::new(alerts_file.clone())));
+    let consumer = OpsAlertMessages::new(AlertConsumer::new(service.clone(), Arc::new(FileAlertChannel::new(alerts_file.clone()))));
     World { _t: t, _dir: dir, alerts_file, service, consumer }
 }
 
