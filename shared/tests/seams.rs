@@ -1,4 +1,4 @@
-//! The dependency rules between the library's modules (lib.rs, docs/decisions.md), checked on
+//! The dependency rules between the library's modules (the module map in lib.rs), checked on
 //! the source itself so they stay true:
 //!
 //! - `providers` imports neither `app` nor `http`: a provider reads its format into domain
