@@ -65,38 +65,6 @@ async fn back_off(attempt: usize) {
     tokio::time::sleep(std::time::Duration::from_micros(rand::random_range(0..cap_ms * 1000))).await;
 }
 
-/// What notice readers may look up, read from the table.
-struct StoredNotices<'a> {
-    table: &'a dyn Table,
-}
-
-#[async_trait]
-impl NoticeLookup for StoredNotices<'_> {
-    async fn account(&self, id: &VirtualAccountId) -> Result<Option<VirtualAccount>, StoreError> {
-        repo::accounts::get(self.table, id).await
-    }
-
-    async fn reversed_by(&self, provider: &ProviderId, reversal: &TransactionId) -> Result<Option<TransactionId>, StoreError> {
-        Ok(repo::deposits::get_reversal_claim(self.table, provider, reversal).await?.map(|claim| claim.original_transaction_id))
-    }
-
-    /// Found by consistent reads of the deposits the account remembers (a cancellation must
-    /// not be missed because an index has not caught up). Accounts from before that memory,
-    /// or a deposit that was held without moving the balance, are looked up in the account's
-    /// deposit listing.
-    async fn latest_credited(&self, account: &VirtualAccount) -> Result<Option<TransactionId>, StoreError> {
-        for transaction in account.recent_deposits.iter().rev() {
-            if let Some(d) = repo::deposits::get_by_transaction(self.table, &account.provider, transaction).await?
-                && d.status != DepositStatus::Reversed
-            {
-                return Ok(Some(d.transaction_id));
-            }
-        }
-        let listed = repo::deposits::for_account(self.table, &account.id, 20, None).await?.items;
-        Ok(listed.into_iter().find(|d| d.provider == account.provider && d.status != DepositStatus::Reversed).map(|d| d.transaction_id))
-    }
-}
-
 impl Service {
     /// A provider's callback, as received: the provider is looked up, its source address
     /// checked against its allowlist, the notice verified and read by the reader of the
@@ -332,5 +300,37 @@ impl Service {
     ) -> Result<Listing<Deposit>, AppError> {
         self.get_account(merchant, account).await?;
         Ok(repo::deposits::for_account(self.table.as_ref(), account, limit, after).await?)
+    }
+}
+
+/// What notice readers may look up, read from the table.
+struct StoredNotices<'a> {
+    table: &'a dyn Table,
+}
+
+#[async_trait]
+impl NoticeLookup for StoredNotices<'_> {
+    async fn account(&self, id: &VirtualAccountId) -> Result<Option<VirtualAccount>, StoreError> {
+        repo::accounts::get(self.table, id).await
+    }
+
+    async fn reversed_by(&self, provider: &ProviderId, reversal: &TransactionId) -> Result<Option<TransactionId>, StoreError> {
+        Ok(repo::deposits::get_reversal_claim(self.table, provider, reversal).await?.map(|claim| claim.original_transaction_id))
+    }
+
+    /// Found by consistent reads of the deposits the account remembers (a cancellation must
+    /// not be missed because an index has not caught up). Accounts from before that memory,
+    /// or a deposit that was held without moving the balance, are looked up in the account's
+    /// deposit listing.
+    async fn latest_credited(&self, account: &VirtualAccount) -> Result<Option<TransactionId>, StoreError> {
+        for transaction in account.recent_deposits.iter().rev() {
+            if let Some(d) = repo::deposits::get_by_transaction(self.table, &account.provider, transaction).await?
+                && d.status != DepositStatus::Reversed
+            {
+                return Ok(Some(d.transaction_id));
+            }
+        }
+        let listed = repo::deposits::for_account(self.table, &account.id, 20, None).await?.items;
+        Ok(listed.into_iter().find(|d| d.provider == account.provider && d.status != DepositStatus::Reversed).map(|d| d.transaction_id))
     }
 }
