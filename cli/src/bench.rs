@@ -46,7 +46,8 @@ impl LocalServer {
         service.add_pool_range(&provider.provider_id, BankCode::Kookmin, &first, numbers).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let server = tokio::spawn(async move { axum::serve(listener, vaccount::http::all_routes(service, None)).await });
+        let server =
+            tokio::spawn(async move { axum::serve(listener, vaccount::http::all_routes(service, None, Arc::new(vaccount::net::SystemResolver))).await });
         let creds = BenchCredentials {
             key_id: merchant.key_id.to_string(),
             secret: merchant.secret,

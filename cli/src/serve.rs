@@ -105,7 +105,8 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     println!("vaccount listening on http://{bound} (data dir {})", data_dir.display());
     tracing::info!(%bound, data_dir = %data_dir.display(), "serving");
     // The peer address feeds providers' source allowlists.
-    let app = vaccount::http::all_routes(service, Some(settlements)).into_make_service_with_connect_info::<SocketAddr>();
+    let app =
+        vaccount::http::all_routes(service, Some(settlements), Arc::new(vaccount::net::SystemResolver)).into_make_service_with_connect_info::<SocketAddr>();
     let http = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
     let drained = async {
         let served = http.await;

@@ -6,7 +6,10 @@
 //!   numbers, signatures, the business-day calendar, settlement arithmetic). No I/O, no async,
 //!   no AWS.
 //! - [`ports`]: the traits use cases are written against (`Table`, `Clock`, `Publisher`,
-//!   `HttpSender`, `CustomerMessenger`, `AlertChannel`, `BlobStore`, `StatementSource`).
+//!   `HttpSender`, `CustomerMessenger`, `AlertChannel`, `BlobStore`, `StatementSource`,
+//!   `NoticeLookup`, `HostResolver`).
+//! - [`fields`]: reading outside JSON field by field, every problem named by its field; used
+//!   by `http` and `providers` alike. [`config`]: the error of a setting that cannot be read.
 //! - [`repo`]: the single-table key layout of every record, written once over `Table`; every
 //!   key format lives here, job checkpoints included (`repo::checkpoints`).
 //! - [`app`]: use cases (issue, read, list, close, deposits, exceptions, authenticate,
@@ -14,21 +17,27 @@
 //!   (`consumer`: the contract; `webhooks`, `notices`, `reminders`, `alerts`).
 //! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file; `BlobStore` on a directory.
 //! - [`aws`]: building AWS clients and the service from a Lambda's environment; the event path
-//!   (`stream`: table stream → outbox events, `sns`: the `Publisher` port, `sqs`: consumer batches);
+//!   (`stream`: table stream → outbox events, `sns`: the `Publisher` port, `sqs`: consumer batches,
+//!   `alarms`: CloudWatch alarms and SNS envelopes on the ops-alerts queue → domain alarms);
 //!   `s3`: the `BlobStore` port.
 //! - [`http`]: routers per endpoint group, auth extractor, problem+json, request parsing.
-//! - [`providers`]: upstream notice formats (`generic`, `tosspayments`), verified and parsed
-//!   into domain notices; daily statements (`statement`) for reconciliation; outbound adapters
-//!   for customer messaging and ops alerting.
+//! - [`providers`]: upstream notice formats, one `NoticeReader` per provider kind (`generic`,
+//!   `tosspayments`, chosen by `reader_for`), verified and read into domain notices with their
+//!   own `ProviderError`; daily statements (`read_statement`) for reconciliation; outbound
+//!   adapters for customer messaging and ops alerting. Imports neither `app` nor `http`.
 //! - [`local`]: the event path inside `serve` (change stream → stored queues → consumers).
-//! - [`net`]: outbound HTTP that refuses non-public addresses when it connects.
+//! - [`net`]: the system DNS resolver (`HostResolver`), and outbound HTTP that refuses
+//!   non-public addresses when it connects.
 //!
 //! `domain` ← `repo`/`app` ← `store`/`aws`/`http` ← the functions and the CLI, which choose the
-//! adapters and wire them in.
+//! adapters and wire them in. `app` names no concrete provider, store, AWS, `local`, `net` or
+//! `http` module (`shared/tests/seams.rs` checks it).
 
 pub mod app;
 pub mod aws;
+pub mod config;
 pub mod domain;
+pub mod fields;
 pub mod http;
 pub mod local;
 pub mod net;

@@ -1,18 +1,33 @@
-//! Outbound HTTP: the [`HttpSender`] port on `reqwest` (rustls). Two flavours:
+//! The network: the [`HostResolver`] port on the system resolver ([`SystemResolver`]), and
+//! outbound HTTP, the [`HttpSender`] port on `reqwest` (rustls), in two flavours:
 //!
 //! - [`OutboundHttp::guarded`] for merchant-chosen URLs (webhooks): every address a name
-//!   resolves to is checked with [`crate::domain::address::webhook_may_reach`] by the resolver the
-//!   connection itself uses, so a name that resolves to a private address later (DNS
-//!   rebinding) still cannot be reached. Redirects are not followed (a redirect could point
-//!   anywhere). With `allow_private` (local development only) loopback and private addresses
-//!   and `http` pass; link-local and metadata addresses never do.
+//!   resolves to is checked with [`crate::domain::address::webhook_may_reach`] (the rule the
+//!   registration of a webhook URL checks too) by the resolver the connection itself uses, so
+//!   a name that resolves to a private address later (DNS rebinding) still cannot be reached.
+//!   Redirects are not followed (a redirect could point anywhere). With `allow_private` (local
+//!   development only) loopback and private addresses and `http` pass; link-local and
+//!   metadata addresses never do.
 //! - [`OutboundHttp::trusted`] for URLs from our own configuration (messaging provider, Slack).
 
 use crate::domain::address::webhook_may_reach;
-use crate::ports::{HttpError, HttpRequest, HttpResponse, HttpSender};
+use crate::ports::{HostResolver, HttpError, HttpRequest, HttpResponse, HttpSender, ResolveError};
 use async_trait::async_trait;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+
+/// Names resolved by the operating system's resolver (through tokio).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+#[async_trait]
+impl HostResolver for SystemResolver {
+    async fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, ResolveError> {
+        // The port is the resolver's syntax only: addresses do not depend on it.
+        let found = tokio::net::lookup_host((host, 0)).await.map_err(|e| ResolveError { host: host.to_owned(), reason: e.to_string() })?;
+        Ok(found.map(|address| address.ip()).collect())
+    }
+}
 
 /// How much of an answer's body is kept (attempt logs show the start of it).
 const KEEP_BODY_BYTES: usize = 4096;
@@ -37,8 +52,8 @@ impl reqwest::dns::Resolve for Reachable {
         let host = name.as_str().to_owned();
         let allow_private = self.allow_private;
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = resolved.into_iter().filter(|a| webhook_may_reach(a.ip(), allow_private)).collect();
+            let resolved = SystemResolver.resolve(&host).await?;
+            let allowed: Vec<SocketAddr> = resolved.into_iter().filter(|ip| webhook_may_reach(*ip, allow_private)).map(|ip| SocketAddr::new(ip, 0)).collect();
             if allowed.is_empty() {
                 return Err(format!("{host} {UNREACHABLE}").into());
             }

@@ -538,3 +538,47 @@ pub trait StatementSource: Send + Sync + 'static {
     /// The statement of the KST `day`, or `None` while the provider has not made it available.
     async fn statement(&self, provider: &crate::domain::ProviderId, day: chrono::NaiveDate) -> Result<Option<Vec<u8>>, StatementSourceError>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Provider notices
+// ---------------------------------------------------------------------------------------------
+
+/// What a provider's notice reader (`providers::NoticeReader`) may look up in our records. A
+/// provider whose callback names our account rather than its number (Toss Payments) needs
+/// the account, and one whose cancellation does not name the deposit it takes back needs the
+/// deposit (docs/providers.md).
+#[async_trait]
+pub trait NoticeLookup: Send + Sync {
+    /// The account with this id.
+    async fn account(&self, id: &crate::domain::VirtualAccountId) -> Result<Option<crate::domain::VirtualAccount>, StoreError>;
+
+    /// The transaction that the reversal notice `reversal` of `provider` took back, when that
+    /// notice is already recorded.
+    async fn reversed_by(
+        &self,
+        provider: &crate::domain::ProviderId,
+        reversal: &crate::domain::TransactionId,
+    ) -> Result<Option<crate::domain::TransactionId>, StoreError>;
+
+    /// The transaction of the newest deposit from the account's provider on `account` that is
+    /// not reversed.
+    async fn latest_credited(&self, account: &crate::domain::VirtualAccount) -> Result<Option<crate::domain::TransactionId>, StoreError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Name resolution
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{host} does not resolve: {reason}")]
+pub struct ResolveError {
+    pub host: String,
+    pub reason: String,
+}
+
+/// DNS: the addresses a host name stands for now. A webhook URL's host is checked through it
+/// when the URL is registered; the connect-time guard (`net`) resolves through it again.
+#[async_trait]
+pub trait HostResolver: Send + Sync + 'static {
+    async fn resolve(&self, host: &str) -> Result<Vec<std::net::IpAddr>, ResolveError>;
+}

@@ -225,6 +225,16 @@ pub fn sign(secret: &str, timestamp: i64, method: &str, path_and_query: &str, bo
     crate::domain::signing::sign_hex(secret, canonical.as_bytes())
 }
 
+/// A provider callback as the notice route hands it to the use case: from `source`, with the
+/// `generic` kind's signature header when `signature` is given.
+pub fn notice_request(source: Option<std::net::IpAddr>, signature: Option<&str>, body: &[u8]) -> crate::providers::NoticeRequest {
+    let request = crate::providers::NoticeRequest::new(source, body.to_vec());
+    match signature {
+        Some(signature) => request.with_header(crate::providers::generic::SIGNATURE_HEADER, signature),
+        None => request,
+    }
+}
+
 /// The merchant, key and account that the `events/` fixtures name (see `events/generate.py`).
 pub mod fixtures {
     use super::*;

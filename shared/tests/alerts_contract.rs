@@ -7,6 +7,7 @@ use tower::ServiceExt;
 use vaccount::app::alerts::AlertConsumer;
 use vaccount::app::consumer::{Consumer, Outcome, Received};
 use vaccount::app::{AppError, Service, Settings};
+use vaccount::aws::alarms::OpsAlertMessages;
 use vaccount::domain::event::DeadLetteredData;
 use vaccount::domain::incident::{Incident, IncidentStatus, Severity};
 use vaccount::domain::time::parse_rfc3339;
@@ -33,7 +34,8 @@ struct World {
     _dir: tempfile::TempDir,
     alerts_file: std::path::PathBuf,
     service: Arc<Service>,
-    consumer: AlertConsumer,
+    /// As the ops-alert function consumes: alarms are read by the AWS adapter.
+    consumer: OpsAlertMessages,
 }
 
 async fn world(backend: Backend) -> World {
@@ -41,7 +43,7 @@ async fn world(backend: Backend) -> World {
     let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), FixedClock::new(t0()), Settings::default()));
     let dir = tempfile::tempdir().unwrap();
     let alerts_file = dir.path().join("alerts.jsonl");
-    let consumer = AlertConsumer::new(service.clone(), Arc::new(FileAlertChannel::new(alerts_file.clone())));
+    let consumer = OpsAlertMessages::new(AlertConsumer::new(service.clone(), Arc::new(FileAlertChannel::new(alerts_file.clone()))));
     World { _t: t, _dir: dir, alerts_file, service, consumer }
 }
 
@@ -147,7 +149,7 @@ async fn operators_acknowledge_and_resolve_and_a_new_alert_opens_a_new_incident(
     consume(&w, &dead_letter(&merchant(1), 0)).await;
     let incident = incidents(&w, None).await.remove(0);
     let token = w.service.add_operator("kim".parse().unwrap()).await.unwrap().token;
-    let router = vaccount::http::all_routes(w.service.clone(), None);
+    let router = vaccount::http::all_routes(w.service.clone(), None, Arc::new(vaccount::net::SystemResolver));
     let call = |method: &str, uri: String, token: Option<&str>| {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(token) = token {

@@ -10,7 +10,7 @@ use vaccount::domain::{
     AccountPolicy, AccountRequest, AccountType, BankCode, Deposit, DepositPolicy, DepositStatus, Fee, Krw, MerchantId, Metadata, NameMismatchPolicy,
     ProviderKind, VirtualAccount,
 };
-use vaccount::testing::{Backend, FixedClock, TestTable, sealed, table};
+use vaccount::testing::{Backend, FixedClock, TestTable, notice_request, sealed, table};
 
 use vaccount::on_both_backends;
 
@@ -63,7 +63,7 @@ async fn deposit_named(w: &World, account: &VirtualAccount, tx: &str, name: &str
     })
     .to_string();
     let signature = vaccount::providers::generic::sign(&w.provider_secret, body.as_bytes());
-    let answer = w.service.receive_notice("bank", None, Some(&signature), body.as_bytes()).await;
+    let answer = w.service.receive_notice("bank", &notice_request(None, Some(&signature), body.as_bytes())).await;
     let answer = answer.unwrap_or_else(|e| panic!("the notice naming {name:?} must be recorded, got {e:?}"));
     w.service.get_deposit(&w.merchant, &answer.deposit_id.expect("a deposit")).await.unwrap()
 }

@@ -14,7 +14,7 @@ use vaccount::domain::{
 use vaccount::ports::{Item, Key, Page, Query, StoreError, Table, Write};
 use vaccount::repo;
 use vaccount::repo::deposits::DepositFilter;
-use vaccount::testing::{Backend, FixedClock, TestTable, table};
+use vaccount::testing::{Backend, FixedClock, TestTable, notice_request, table};
 
 use vaccount::on_both_backends;
 
@@ -226,13 +226,13 @@ async fn a_deposit_costs_one_account_read_and_one_transaction(backend: Backend) 
     let signature = vaccount::providers::generic::sign(&w.secret, body.as_bytes());
     let count = |c: &Calls| (c.gets.load(Ordering::SeqCst), c.queries.load(Ordering::SeqCst), c.transactions.load(Ordering::SeqCst));
     let before = count(&w.calls);
-    w.service.receive_notice("bank", None, Some(&signature), body.as_bytes()).await.unwrap();
+    w.service.receive_notice("bank", &notice_request(None, Some(&signature), body.as_bytes())).await.unwrap();
     let after = count(&w.calls);
     // One Get of the provider (its secret), one consistent Query of the number's partition
     // (the account), one Get of the merchant (the fee terms in force, which the deposit's
     // settlement entry carries), one transaction.
     assert_eq!((after.0 - before.0, after.1 - before.1, after.2 - before.2), (2, 1, 1));
-    w.service.receive_notice("bank", None, Some(&signature), body.as_bytes()).await.unwrap();
+    w.service.receive_notice("bank", &notice_request(None, Some(&signature), body.as_bytes())).await.unwrap();
     let duplicate = count(&w.calls);
     // A redelivery: the provider, the account (now paid, so the copy would credit nothing and
     // no terms are read), the transaction that fails on the notice, then the stored answer.
@@ -369,11 +369,11 @@ async fn a_provider_allowlist_refuses_other_addresses(backend: Backend) {
     let body = br#"{"type":"deposit","transaction_id":"T-1","bank_code":"004","account_number":"11111111111111","amount":1000,"occurred_at":"2026-11-24T10:05:00+09:00"}"#;
     let signature = vaccount::providers::generic::sign(&secret, body);
     // Refused as an unknown provider would be: an allowlist does not confirm that the id exists.
-    let elsewhere = w.service.receive_notice("fenced", Some("198.51.100.1".parse().unwrap()), Some(&signature), body).await;
+    let elsewhere = w.service.receive_notice("fenced", &notice_request(Some("198.51.100.1".parse().unwrap()), Some(&signature), body)).await;
     assert!(matches!(elsewhere, Err(AppError::Unauthorized(_))));
-    assert!(matches!(w.service.receive_notice("fenced", None, Some(&signature), body).await, Err(AppError::Unauthorized(_))));
-    assert!(w.service.receive_notice("fenced", Some(allowed), Some(&signature), body).await.is_ok());
-    assert!(matches!(w.service.receive_notice("nobody", Some(allowed), Some(&signature), body).await, Err(AppError::Unauthorized(_))));
+    assert!(matches!(w.service.receive_notice("fenced", &notice_request(None, Some(&signature), body)).await, Err(AppError::Unauthorized(_))));
+    assert!(w.service.receive_notice("fenced", &notice_request(Some(allowed), Some(&signature), body)).await.is_ok());
+    assert!(matches!(w.service.receive_notice("nobody", &notice_request(Some(allowed), Some(&signature), body)).await, Err(AppError::Unauthorized(_))));
 }
 
 async fn a_tosspayments_callback_is_verified_by_its_accounts_secret(backend: Backend) {
@@ -390,20 +390,20 @@ async fn a_tosspayments_callback_is_verified_by_its_accounts_secret(backend: Bac
             .to_string()
     };
 
-    let forged = w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", "ps_guess").as_bytes()).await;
+    let forged = w.service.receive_notice("toss", &notice_request(None, None, callback("DONE", "TK-1", "ps_guess").as_bytes())).await;
     assert!(matches!(forged, Err(AppError::Unauthorized(_))));
-    let done = w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", &secret).as_bytes()).await.unwrap();
+    let done = w.service.receive_notice("toss", &notice_request(None, None, callback("DONE", "TK-1", &secret).as_bytes())).await.unwrap();
     assert_eq!(done.status, Some(DepositStatus::Matched));
     let paid = account_now(&w, &account).await;
     assert_eq!((paid.status, paid.paid_amount), (Status::Paid, Krw::new(35_000)));
     let deposit = w.service.get_deposit(&w.merchant, done.deposit_id.as_ref().unwrap()).await.unwrap();
     assert_eq!(deposit.deposited_at, parse_rfc3339("2026-11-24T10:05:00+09:00").unwrap(), "Toss times are KST");
-    assert_eq!(w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", &secret).as_bytes()).await.unwrap(), done);
+    assert_eq!(w.service.receive_notice("toss", &notice_request(None, None, callback("DONE", "TK-1", &secret).as_bytes())).await.unwrap(), done);
 
-    let cancelled = w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-2", &secret).as_bytes()).await.unwrap();
+    let cancelled = w.service.receive_notice("toss", &notice_request(None, None, callback("CANCELED", "TK-2", &secret).as_bytes())).await.unwrap();
     assert_eq!((cancelled.deposit_id.clone(), cancelled.status), (done.deposit_id.clone(), Some(DepositStatus::Reversed)));
     assert_eq!(account_now(&w, &account).await.status, Status::Waiting);
-    let nothing = w.service.receive_notice("toss", None, None, callback("WAITING_FOR_DEPOSIT", "TK-3", &secret).as_bytes()).await.unwrap();
+    let nothing = w.service.receive_notice("toss", &notice_request(None, None, callback("WAITING_FOR_DEPOSIT", "TK-3", &secret).as_bytes())).await.unwrap();
     assert_eq!(nothing.result, "ignored");
 }
 
@@ -466,8 +466,8 @@ async fn a_fenced_provider_and_an_unknown_one_get_the_same_answer(backend: Backe
     w.service.add_provider("fenced".parse().unwrap(), ProviderKind::Generic, vec![allowed]).await.unwrap();
     let body = br#"{"type":"deposit","transaction_id":"T-1","bank_code":"004","account_number":"11111111111111","amount":1000,"occurred_at":"2026-11-24T10:05:00+09:00"}"#;
     let elsewhere = Some("198.51.100.1".parse().unwrap());
-    let fenced = w.service.receive_notice("fenced", elsewhere, Some("00"), body).await.unwrap_err();
-    let unknown = w.service.receive_notice("nobody", elsewhere, Some("00"), body).await.unwrap_err();
+    let fenced = w.service.receive_notice("fenced", &notice_request(elsewhere, Some("00"), body)).await.unwrap_err();
+    let unknown = w.service.receive_notice("nobody", &notice_request(elsewhere, Some("00"), body)).await.unwrap_err();
     assert_eq!(format!("{fenced:?}"), format!("{unknown:?}"), "provider ids cannot be enumerated");
 }
 
@@ -519,8 +519,9 @@ async fn a_toss_cancellation_finds_its_deposit_though_the_index_lags(backend: Ba
     let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, DepositPolicy::default()).await.unwrap().merchant_id;
     let w = World { _t: t, clock, service, calls: Arc::new(Calls::default()), merchant, secret: String::new() };
     let (account, callback) = toss_account(&w).await;
-    let done = w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", serde_json::json!({})).as_bytes()).await.unwrap();
-    let cancelled = w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-2", serde_json::json!({})).as_bytes()).await.unwrap();
+    let done = w.service.receive_notice("toss", &notice_request(None, None, callback("DONE", "TK-1", serde_json::json!({})).as_bytes())).await.unwrap();
+    let cancelled =
+        w.service.receive_notice("toss", &notice_request(None, None, callback("CANCELED", "TK-2", serde_json::json!({})).as_bytes())).await.unwrap();
     assert_eq!((cancelled.deposit_id, cancelled.status), (done.deposit_id, Some(DepositStatus::Reversed)), "not `ignored`: Toss would stop retrying");
     assert_eq!(account_now(&w, &account).await.paid_amount, Krw::ZERO);
 }
@@ -528,25 +529,27 @@ async fn a_toss_cancellation_finds_its_deposit_though_the_index_lags(backend: Ba
 async fn a_toss_partial_cancellation_takes_back_only_the_cancelled_amount(backend: Backend) {
     let w = world(backend, DepositPolicy::default()).await;
     let (account, callback) = toss_account(&w).await;
-    let done = w.service.receive_notice("toss", None, None, callback("DONE", "TK-1", serde_json::json!({})).as_bytes()).await.unwrap();
+    let done = w.service.receive_notice("toss", &notice_request(None, None, callback("DONE", "TK-1", serde_json::json!({})).as_bytes())).await.unwrap();
     let cancels = serde_json::json!({"cancels": [{"transactionKey": "TK-2", "cancelAmount": 5000}]});
-    let partial = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-2", cancels.clone()).as_bytes()).await.unwrap();
+    let partial =
+        w.service.receive_notice("toss", &notice_request(None, None, callback("PARTIAL_CANCELED", "TK-2", cancels.clone()).as_bytes())).await.unwrap();
     assert_eq!(partial.deposit_id, done.deposit_id);
     let a = account_now(&w, &account).await;
     assert_eq!((a.status, a.paid_amount.won()), (Status::PartiallyPaid, 30_000), "only the cancelled 5,000 left the account");
     let d = w.service.get_deposit(&w.merchant, done.deposit_id.as_ref().unwrap()).await.unwrap();
     assert_eq!((d.status, d.credited.won(), d.cancelled.won()), (DepositStatus::Matched, 30_000, 5_000));
-    let again = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-2", cancels).as_bytes()).await.unwrap();
+    let again = w.service.receive_notice("toss", &notice_request(None, None, callback("PARTIAL_CANCELED", "TK-2", cancels).as_bytes())).await.unwrap();
     assert_eq!(again, partial, "a redelivered callback is answered as the first time and changes nothing");
     assert_eq!(partial.status, Some(DepositStatus::Matched));
     assert_eq!(account_now(&w, &account).await.paid_amount.won(), 30_000);
     // The rest cancelled: the whole deposit is reversed.
-    let whole = w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-3", serde_json::json!({})).as_bytes()).await.unwrap();
+    let whole = w.service.receive_notice("toss", &notice_request(None, None, callback("CANCELED", "TK-3", serde_json::json!({})).as_bytes())).await.unwrap();
     let a = account_now(&w, &account).await;
     assert_eq!((a.status, a.paid_amount.won()), (Status::Waiting, 0));
-    let redelivered = w.service.receive_notice("toss", None, None, callback("CANCELED", "TK-3", serde_json::json!({})).as_bytes()).await.unwrap();
+    let redelivered =
+        w.service.receive_notice("toss", &notice_request(None, None, callback("CANCELED", "TK-3", serde_json::json!({})).as_bytes())).await.unwrap();
     assert_eq!(redelivered, whole, "not `ignored` though nothing is left to cancel");
-    let missing = w.service.receive_notice("toss", None, None, callback("PARTIAL_CANCELED", "TK-4", serde_json::json!({})).as_bytes()).await;
+    let missing = w.service.receive_notice("toss", &notice_request(None, None, callback("PARTIAL_CANCELED", "TK-4", serde_json::json!({})).as_bytes())).await;
     assert!(matches!(missing, Err(AppError::Invalid { .. })), "no amount, no guess: {missing:?}");
 }
 

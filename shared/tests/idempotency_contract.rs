@@ -93,7 +93,7 @@ async fn world(backend: Backend) -> World {
     let service = Arc::new(Service::new(crash.clone(), clock.clone(), settings));
     let created = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 5).await;
-    let router = vaccount::http::all_routes(service.clone(), None);
+    let router = vaccount::http::all_routes(service.clone(), None, Arc::new(vaccount::net::SystemResolver));
     World { _t: t, clock, service, crash, router, merchant: created.merchant_id, key_id: created.key_id.to_string(), secret: created.secret }
 }
 

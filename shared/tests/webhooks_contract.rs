@@ -15,7 +15,7 @@ use vaccount::domain::event::ResendData;
 use vaccount::domain::time::parse_rfc3339;
 use vaccount::domain::webhook::{WebhookEndpoint, WebhookSecret};
 use vaccount::domain::{EventData, EventId, EventType, Fee, Krw, MerchantId, OutboxEvent};
-use vaccount::net::OutboundHttp;
+use vaccount::net::{OutboundHttp, SystemResolver};
 use vaccount::ports::{Clock, Item, Key, Page, Query, StoreError, Table, Write};
 use vaccount::repo;
 use vaccount::testing::sample_events;
@@ -122,7 +122,7 @@ fn message(event: &OutboxEvent) -> Received {
 }
 
 async fn endpoint(w: &World, url: &str, types: Option<Vec<EventType>>) -> WebhookEndpoint {
-    w.service.create_webhook_endpoint(&w.merchant, url, types).await.unwrap()
+    w.service.create_webhook_endpoint(&w.merchant, url, types, &SystemResolver).await.unwrap()
 }
 
 async fn endpoints_are_created_listed_capped_and_deleted(backend: Backend) {
@@ -135,7 +135,7 @@ async fn endpoints_are_created_listed_capped_and_deleted(backend: Backend) {
         w.clock.advance(Duration::milliseconds(1));
         endpoint(&w, "https://1.1.1.1/hook", None).await;
     }
-    let eleventh = w.service.create_webhook_endpoint(&w.merchant, "https://1.1.1.1/hook", None).await;
+    let eleventh = w.service.create_webhook_endpoint(&w.merchant, "https://1.1.1.1/hook", None, &SystemResolver).await;
     assert!(matches!(eleventh, Err(AppError::Conflict(_))), "{eleventh:?}");
 
     let mut listed = Vec::new();
@@ -164,10 +164,10 @@ async fn endpoints_are_created_listed_capped_and_deleted(backend: Backend) {
 async fn endpoint_urls_must_reach_public_addresses(backend: Backend) {
     let w = world(backend, false).await;
     for url in ["https://127.0.0.1/hook", "https://169.254.169.254/latest", "http://8.8.8.8/hook", "https://localhost/hook", "https://u:p@8.8.8.8/"] {
-        let refused = w.service.create_webhook_endpoint(&w.merchant, url, None).await;
+        let refused = w.service.create_webhook_endpoint(&w.merchant, url, None, &SystemResolver).await;
         assert!(matches!(&refused, Err(AppError::Invalid { errors, .. }) if errors[0].field == "url"), "{url}: {refused:?}");
     }
-    let internal = w.service.create_webhook_endpoint(&w.merchant, "https://8.8.8.8/hook", Some(vec![EventType::PoolLow])).await;
+    let internal = w.service.create_webhook_endpoint(&w.merchant, "https://8.8.8.8/hook", Some(vec![EventType::PoolLow]), &SystemResolver).await;
     assert!(matches!(&internal, Err(AppError::Invalid { errors, .. }) if errors[0].field == "event_types"), "{internal:?}");
     assert!(w.service.list_webhook_endpoints(&w.merchant, 20, None).await.unwrap().items.is_empty());
 
@@ -422,7 +422,7 @@ async fn call(w: &World, router: &axum::Router, method: &str, target: &str, body
 
 async fn the_routes_answer_as_the_contract_says(backend: Backend) {
     let w = world(backend, true).await;
-    let router = vaccount::http::webhooks::webhook_routes(w.service.clone());
+    let router = vaccount::http::webhooks::webhook_routes(w.service.clone(), Arc::new(SystemResolver));
     let (status, created) =
         call(&w, &router, "POST", "/v1/webhook-endpoints", r#"{"url":"http://127.0.0.1:9/hook","event_types":["virtual_account.paid"]}"#).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");

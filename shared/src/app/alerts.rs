@@ -2,24 +2,24 @@
 //! cases on incidents.
 //!
 //! A message is an outbox event (`pool.low`, `webhook.dead_lettered`, `notice.failed`,
-//! `reconciliation.mismatch`, `reconciliation.statement_missing`) or a
-//! CloudWatch alarm state change as SNS delivers it raw (`ALARM` pages at once, `OK` resolves
-//! the alarm's incident). Each alert is counted on its incident exactly once: a receipt keyed
-//! by the event id (or alarm name, state and change time) is written in the incident's
-//! transaction, and keeps the worded message until a channel took it, so a failed post is
-//! retried with the same words and without counting the alert again.
+//! `reconciliation.mismatch`, `reconciliation.statement_missing`); in AWS the queue also
+//! carries CloudWatch alarms, which the AWS adapter (`aws::alarms`) reads into an
+//! [`AlarmChange`] and hands to [`AlertConsumer::consume_alarm`] (`ALARM` pages at once, `OK`
+//! resolves the alarm's incident). Each alert is counted on its incident exactly once: a
+//! receipt keyed by the event id (or alarm name, state and change mark) is written in the
+//! incident's transaction, and keeps the worded message until a channel took it, so a failed
+//! post is retried with the same words and without counting the alert again.
 
 use super::consumer::{Consumer, Outcome, Received};
 use super::{AppError, Service};
 use crate::domain::event::{StatementFault, json_text};
-use crate::domain::incident::{AlertFacts, AlertMessage, EscalationRule, Incident, IncidentError, IncidentStatus};
+use crate::domain::incident::{AlarmChange, AlarmState, AlertFacts, AlertMessage, EscalationRule, Incident, IncidentError, IncidentStatus};
 use crate::domain::{EventData, IncidentId, OperatorName, OutboxEvent};
 use crate::ports::{AlertChannel, Condition, Cursor, StoreError};
 use crate::repo::incidents::{self, AlertReceipt};
 use crate::repo::{Listing, Retry};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -47,24 +47,6 @@ struct Alert {
     facts: AlertFacts,
     detail: String,
     signal: Signal,
-}
-
-/// A CloudWatch alarm notification, as SNS delivers it raw to the queue.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AlarmNotification {
-    alarm_name: String,
-    new_state_value: String,
-    #[serde(default)]
-    new_state_reason: Option<String>,
-    #[serde(default)]
-    state_change_time: Option<String>,
-}
-
-/// CloudWatch writes `2026-11-24T01:00:00.000+0000`, which is not RFC 3339.
-fn alarm_time(text: Option<&str>) -> Option<DateTime<Utc>> {
-    let text = text?;
-    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z").or_else(|_| DateTime::parse_from_rfc3339(text)).ok().map(|t| t.with_timezone(&Utc))
 }
 
 fn truncate(text: &str) -> String {
@@ -137,30 +119,23 @@ fn quote(event: &OutboxEvent) -> Option<(Option<String>, Vec<String>)> {
     })
 }
 
-/// Reads a message body. `Ok(None)`: a message this consumer has nothing to do with.
-fn parse_alert(body: &str, now: DateTime<Utc>) -> Result<Option<Alert>, String> {
+/// An alarm's change as an alert; undated changes are dated when they arrive.
+fn alarm_alert(change: &AlarmChange, now: DateTime<Utc>) -> Alert {
+    let signal = match change.state {
+        AlarmState::Alarm => Signal::Raise,
+        AlarmState::Ok => Signal::Clear,
+    };
+    let state = change.state.as_str();
+    let receipt = format!("alarm#{}#{state}#{}", change.name, change.mark);
+    let detail = format!("{} alarm {} is {state}: {}", change.monitor, change.name, truncate(&change.reason));
+    let facts = AlertFacts { kind: "alarm".into(), subject: change.name.clone(), at: change.at.unwrap_or(now), pages: true };
+    Alert { receipt, facts, detail, signal }
+}
+
+/// Reads a message body: an outbox event. `Ok(None)`: an event this consumer has nothing to
+/// do with.
+fn parse_alert(body: &str) -> Result<Option<Alert>, String> {
     let value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
-    // SNS without raw delivery wraps the payload in an envelope.
-    if value.get("Type").and_then(Value::as_str) == Some("Notification")
-        && let Some(inner) = value.get("Message").and_then(Value::as_str)
-    {
-        return parse_alert(inner, now);
-    }
-    if value.get("AlarmName").is_some() {
-        let alarm: AlarmNotification = serde_json::from_value(value).map_err(|e| e.to_string())?;
-        let signal = match alarm.new_state_value.as_str() {
-            "ALARM" => Signal::Raise,
-            "OK" => Signal::Clear,
-            // INSUFFICIENT_DATA says nothing about the service's health.
-            _ => return Ok(None),
-        };
-        let at = alarm_time(alarm.state_change_time.as_deref()).unwrap_or(now);
-        let receipt = format!("alarm#{}#{}#{}", alarm.alarm_name, alarm.new_state_value, alarm.state_change_time.as_deref().unwrap_or(""));
-        let detail =
-            format!("CloudWatch alarm {} is {}: {}", alarm.alarm_name, alarm.new_state_value, truncate(alarm.new_state_reason.as_deref().unwrap_or("")));
-        let facts = AlertFacts { kind: "alarm".into(), subject: alarm.alarm_name, at, pages: true };
-        return Ok(Some(Alert { receipt, facts, detail, signal }));
-    }
     let event: OutboxEvent = serde_json::from_value(value).map_err(|e| e.to_string())?;
     let Some((subject, quoted)) = quote(&event) else { return Ok(None) };
     let detail = format!("{} ({}) {}", event.kind(), event.id, quoted.join(" "));
@@ -168,6 +143,8 @@ fn parse_alert(body: &str, now: DateTime<Utc>) -> Result<Option<Alert>, String> 
     Ok(Some(Alert { receipt: event.id.to_string(), facts, detail, signal: Signal::Raise }))
 }
 
+/// Two shared handles: cloning it is cheap, and a clone records into the same incidents.
+#[derive(Clone)]
 pub struct AlertConsumer {
     service: Arc<Service>,
     channel: Arc<dyn AlertChannel>,
@@ -233,7 +210,7 @@ impl AlertConsumer {
 #[async_trait]
 impl Consumer for AlertConsumer {
     async fn consume(&self, message: &Received) -> Result<Outcome, AppError> {
-        let alert = match parse_alert(&message.body, self.service.clock.now()) {
+        let alert = match parse_alert(&message.body) {
             Ok(Some(alert)) => alert,
             Ok(None) => return Ok(Outcome::Done),
             Err(e) => {
@@ -242,7 +219,19 @@ impl Consumer for AlertConsumer {
                 return Ok(Outcome::Done);
             }
         };
-        let (receipt, version) = self.count(&alert).await?;
+        self.alert(&alert).await
+    }
+}
+
+impl AlertConsumer {
+    /// A monitoring alarm's change of state, as the monitoring adapter read it.
+    pub async fn consume_alarm(&self, change: &AlarmChange) -> Result<Outcome, AppError> {
+        self.alert(&alarm_alert(change, self.service.clock.now())).await
+    }
+
+    /// Counts the alert on its incident, then posts its message until a channel takes it.
+    async fn alert(&self, alert: &Alert) -> Result<Outcome, AppError> {
+        let (receipt, version) = self.count(alert).await?;
         let Some(text) = receipt.message.as_ref().filter(|_| !receipt.posted) else { return Ok(Outcome::Done) };
         // A failed post comes back after the queue's visibility timeout, with the same words.
         self.channel.post(text).await.map_err(|e| AppError::Unavailable(format!("alert not posted: {e}")))?;
@@ -301,13 +290,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cloudwatch_alarm_in_alarm_pages_and_ok_clears() {
-        let body = r#"{"AlarmName":"vaccount-prod-api-5xx","NewStateValue":"ALARM","NewStateReason":"Threshold Crossed","StateChangeTime":"2026-11-24T01:00:00.000+0000","OldStateValue":"OK"}"#;
-        let alert = parse_alert(body, Utc::now()).unwrap().unwrap();
-        assert_eq!((alert.signal, alert.facts.pages, alert.facts.subject.as_str()), (Signal::Raise, true, "vaccount-prod-api-5xx"));
-        assert_eq!(alert.facts.at, DateTime::parse_from_rfc3339("2026-11-24T01:00:00Z").unwrap().with_timezone(&Utc));
-        let ok = body.replace("\"NewStateValue\":\"ALARM\"", "\"NewStateValue\":\"OK\"");
-        assert_eq!(parse_alert(&ok, Utc::now()).unwrap().unwrap().signal, Signal::Clear);
+    fn an_alarm_in_alarm_pages_and_ok_clears() {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T01:00:00Z").unwrap().with_timezone(&Utc);
+        let change = AlarmChange {
+            monitor: "CloudWatch",
+            name: "vaccount-prod-api-5xx".into(),
+            state: AlarmState::Alarm,
+            reason: "Threshold Crossed".into(),
+            at: Some(at),
+            mark: "2026-11-24T01:00:00.000+0000".into(),
+        };
+        let alert = alarm_alert(&change, Utc::now());
+        assert_eq!((alert.signal, alert.facts.pages, alert.facts.subject.as_str(), alert.facts.at), (Signal::Raise, true, "vaccount-prod-api-5xx", at));
+        assert_eq!(alert.receipt, "alarm#vaccount-prod-api-5xx#ALARM#2026-11-24T01:00:00.000+0000");
+        assert_eq!(alert.detail, "CloudWatch alarm vaccount-prod-api-5xx is ALARM: Threshold Crossed");
+        let ok = alarm_alert(&AlarmChange { state: AlarmState::Ok, at: None, ..change }, at);
+        assert_eq!((ok.signal, ok.facts.at), (Signal::Clear, at), "an undated change is dated when it arrives");
     }
 
     #[test]
@@ -317,7 +315,7 @@ mod tests {
             crate::testing::sample_events::data(crate::domain::EventType::NoticeFailed),
             Utc::now(),
         );
-        let alert = parse_alert(&serde_json::to_string(&event).unwrap(), Utc::now()).unwrap().unwrap();
+        let alert = parse_alert(&serde_json::to_string(&event).unwrap()).unwrap().unwrap();
         assert!(alert.detail.contains("event_id=evt_01KWFX0000000000000000EV01"));
         assert!(!alert.detail.contains("1234-5678") && !alert.detail.contains("hong@") && !alert.detail.contains("홍길동"), "{}", alert.detail);
         assert_eq!(alert.facts.subject, "mch_01KWFX0000000000000000MCH1");
@@ -365,7 +363,7 @@ mod tests {
         let golden = include_str!("../domain/event/golden.jsonl");
         for (id, subject, detail) in expected {
             let line = golden.lines().find(|l| l.contains(&format!("\"evt_01KWFX0000000000000000{id}\""))).expect("a golden line");
-            let alert = parse_alert(line, Utc::now()).unwrap().expect("an alert");
+            let alert = parse_alert(line).unwrap().expect("an alert");
             assert_eq!((alert.facts.subject.as_str(), alert.detail.as_str()), (subject, detail), "{id}");
             assert!(!alert.detail.contains("last_status") && !alert.detail.contains("webhook_endpoint_id"), "{id}");
         }
@@ -376,7 +374,7 @@ mod tests {
                 && !l.contains("\"type\":\"reconciliation.")
         });
         for line in merchant_events {
-            assert!(parse_alert(line, Utc::now()).unwrap().is_none(), "not an alert: {line}");
+            assert!(parse_alert(line).unwrap().is_none(), "not an alert: {line}");
         }
     }
 
@@ -391,7 +389,7 @@ mod tests {
             report: "reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv".into(),
         };
         let event = OutboxEvent::new(None, EventData::ReconciliationMismatch(data), Utc::now());
-        let alert = parse_alert(&serde_json::to_string(&event).unwrap(), Utc::now()).unwrap().unwrap();
+        let alert = parse_alert(&serde_json::to_string(&event).unwrap()).unwrap().unwrap();
         assert_eq!((alert.facts.kind.as_str(), alert.facts.subject.as_str(), alert.signal), ("reconciliation.mismatch", "bank", Signal::Raise));
         assert!(alert.detail.contains("date=2026-11-24") && alert.detail.contains("differences=3"), "{}", alert.detail);
     }

@@ -13,14 +13,12 @@ use crate::domain::deposit::{self, Deposit, DepositNotice, DepositStatus, Judgem
 use crate::domain::event::DepositData;
 use crate::domain::settlement;
 use crate::domain::{DepositId, EventData, Fee, Krw, MerchantId, OutboxEvent, ProviderId, TransactionId, VirtualAccount, VirtualAccountId};
-use crate::domain::{Provider, ProviderKind};
-use crate::ports::{Condition, Cursor};
-use crate::providers::tosspayments::TossStatus;
-use crate::providers::{self, ProviderNotice};
+use crate::ports::{Condition, Cursor, NoticeLookup, StoreError, Table};
+use crate::providers::{NoticeRequest, ProviderError, ProviderNotice, reader_for};
 use crate::repo::deposits::{DepositFilter, NoticeRecord, ReversalClaim};
 use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError};
+use async_trait::async_trait;
 use serde::Serialize;
-use std::net::IpAddr;
 
 /// What a provider hears once its notice is durably recorded (API.md): `ok` with the deposit,
 /// or `ignored` for a genuine notice that records nothing.
@@ -49,103 +47,26 @@ impl NoticeAnswer {
 
 impl Service {
     /// A provider's callback, as received: the provider is looked up, its source address
-    /// checked against its allowlist, the notice verified and parsed by the provider's kind,
-    /// then recorded. An unknown provider, an address the provider does not send from and a
-    /// bad signature all get the same answer, so provider ids cannot be found by probing.
-    pub async fn receive_notice(&self, provider: &str, source: Option<IpAddr>, signature: Option<&str>, body: &[u8]) -> Result<NoticeAnswer, AppError> {
-        let denied = AppError::Unauthorized("unknown provider or invalid signature");
-        let Ok(id) = provider.parse::<ProviderId>() else { return Err(denied) };
-        let Some(provider) = repo::merchants::get_provider(self.table.as_ref(), &id).await? else { return Err(denied) };
+    /// checked against its allowlist, the notice verified and read by the reader of the
+    /// provider's kind, then recorded. An unknown provider, an address the provider does not
+    /// send from and a bad signature all get the same answer, so provider ids cannot be found
+    /// by probing.
+    pub async fn receive_notice(&self, provider: &str, request: &NoticeRequest) -> Result<NoticeAnswer, AppError> {
+        let denied = || AppError::from(ProviderError::Unrecognised);
+        let Ok(id) = provider.parse::<ProviderId>() else { return Err(denied()) };
+        let Some(provider) = repo::merchants::get_provider(self.table.as_ref(), &id).await? else { return Err(denied()) };
+        let source = request.source;
         if !provider.allowed_ips.is_empty() && !source.is_some_and(|ip| provider.allowed_ips.contains(&ip)) {
             tracing::warn!(provider = %provider.id, source = ?source, "notice from an address outside the provider's allowlist");
-            return Err(denied);
+            return Err(denied());
         }
-        let notice = match provider.kind {
-            ProviderKind::Generic => providers::generic::read(&provider.id, &provider.secret, signature, body)?,
-            ProviderKind::Tosspayments => self.read_toss_callback(&provider, body).await?,
-        };
-        match notice {
+        let lookup = StoredNotices { table: self.table.as_ref() };
+        match reader_for(provider.kind).read(&provider, request, &lookup).await? {
             ProviderNotice::Deposit(deposit) => self.record_deposit(deposit).await,
             ProviderNotice::Reversal(reversal) => self.reverse_deposit(reversal).await,
             ProviderNotice::PartialReversal(reversal, amount) => self.reverse(reversal, Some(amount)).await,
             ProviderNotice::Ignored => Ok(NoticeAnswer::ignored()),
         }
-    }
-
-    /// A Toss Payments deposit callback (docs/providers.md): `orderId` names our account, whose
-    /// own secret authenticates the callback; `DONE` is the account's remaining amount paid in
-    /// full (Toss takes no other amount), a cancellation or a failed deposit reverses the
-    /// latest credited deposit from Toss.
-    async fn read_toss_callback(&self, provider: &Provider, body: &[u8]) -> Result<ProviderNotice, AppError> {
-        let denied = AppError::Unauthorized("unknown provider or invalid signature");
-        let callback = providers::tosspayments::parse(body)?;
-        let account = match callback.order_id.parse::<VirtualAccountId>() {
-            Ok(id) => repo::accounts::get(self.table.as_ref(), &id).await?,
-            Err(_) => None,
-        };
-        let Some(account) = account.filter(|a| a.provider == provider.id) else { return Err(denied) };
-        let expected = account.provider_secret.as_deref().unwrap_or_default();
-        if expected.is_empty() || !crate::domain::signing::constant_time_eq(expected.as_bytes(), callback.secret.as_bytes()) {
-            return Err(denied);
-        }
-        match callback.status {
-            TossStatus::Done => {
-                let amount = account
-                    .remaining()
-                    .filter(|r| r.is_positive())
-                    .or(account.amount)
-                    .ok_or_else(|| AppError::field("orderId", "Toss Payments callbacks apply to one-time accounts only"))?;
-                Ok(ProviderNotice::Deposit(DepositNotice {
-                    provider: provider.id.clone(),
-                    transaction_id: callback.transaction_key,
-                    bank_code: account.bank_code,
-                    account_number: account.account_number.clone(),
-                    amount,
-                    depositor_name: None,
-                    deposited_at: callback.created_at,
-                }))
-            }
-            TossStatus::Canceled | TossStatus::WaitingForDeposit | TossStatus::PartialCanceled => {
-                // A callback recorded before names the deposit it took back: redelivered, it is
-                // answered from its record even when no deposit is left to cancel.
-                let recorded = repo::deposits::get_reversal_claim(self.table.as_ref(), &provider.id, &callback.transaction_key).await?;
-                let original = match recorded {
-                    Some(claim) => claim.original_transaction_id,
-                    None => match self.latest_credited(&account).await? {
-                        Some(credited) => credited.transaction_id,
-                        None => return Ok(ProviderNotice::Ignored),
-                    },
-                };
-                let notice = ReversalNotice {
-                    provider: provider.id.clone(),
-                    transaction_id: callback.transaction_key,
-                    original_transaction_id: original,
-                    occurred_at: callback.created_at,
-                };
-                Ok(match (callback.status, callback.cancel_amount) {
-                    (TossStatus::PartialCanceled, Some(amount)) => ProviderNotice::PartialReversal(notice, amount),
-                    _ => ProviderNotice::Reversal(notice),
-                })
-            }
-        }
-    }
-
-    /// The newest unreversed deposit from the account's provider on `account`, found by
-    /// consistent reads of the deposits the account remembers (a cancellation must not be
-    /// missed because an index has not caught up). Accounts from before that memory, or a
-    /// deposit that was held without moving the balance, are looked up in the account's
-    /// deposit listing.
-    async fn latest_credited(&self, account: &VirtualAccount) -> Result<Option<Deposit>, AppError> {
-        let table = self.table.as_ref();
-        for transaction in account.recent_deposits.iter().rev() {
-            if let Some(d) = repo::deposits::get_by_transaction(table, &account.provider, transaction).await?
-                && d.status != DepositStatus::Reversed
-            {
-                return Ok(Some(d));
-            }
-        }
-        let listed = repo::deposits::for_account(table, &account.id, 20, None).await?.items;
-        Ok(listed.into_iter().find(|d| d.provider == account.provider && d.status != DepositStatus::Reversed))
     }
 
     /// Records a deposit notice and its effect, exactly once per (provider, transaction id).
@@ -371,5 +292,37 @@ impl Service {
     ) -> Result<Listing<Deposit>, AppError> {
         self.get_account(merchant, account).await?;
         Ok(repo::deposits::for_account(self.table.as_ref(), account, limit, after).await?)
+    }
+}
+
+/// What notice readers may look up, read from the table.
+struct StoredNotices<'a> {
+    table: &'a dyn Table,
+}
+
+#[async_trait]
+impl NoticeLookup for StoredNotices<'_> {
+    async fn account(&self, id: &VirtualAccountId) -> Result<Option<VirtualAccount>, StoreError> {
+        repo::accounts::get(self.table, id).await
+    }
+
+    async fn reversed_by(&self, provider: &ProviderId, reversal: &TransactionId) -> Result<Option<TransactionId>, StoreError> {
+        Ok(repo::deposits::get_reversal_claim(self.table, provider, reversal).await?.map(|claim| claim.original_transaction_id))
+    }
+
+    /// Found by consistent reads of the deposits the account remembers (a cancellation must
+    /// not be missed because an index has not caught up). Accounts from before that memory,
+    /// or a deposit that was held without moving the balance, are looked up in the account's
+    /// deposit listing.
+    async fn latest_credited(&self, account: &VirtualAccount) -> Result<Option<TransactionId>, StoreError> {
+        for transaction in account.recent_deposits.iter().rev() {
+            if let Some(d) = repo::deposits::get_by_transaction(self.table, &account.provider, transaction).await?
+                && d.status != DepositStatus::Reversed
+            {
+                return Ok(Some(d.transaction_id));
+            }
+        }
+        let listed = repo::deposits::for_account(self.table, &account.id, 20, None).await?.items;
+        Ok(listed.into_iter().find(|d| d.provider == account.provider && d.status != DepositStatus::Reversed).map(|d| d.transaction_id))
     }
 }

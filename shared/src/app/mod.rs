@@ -18,6 +18,7 @@ pub mod settlements;
 pub mod setup;
 pub mod webhooks;
 
+pub use crate::config::SettingsError;
 pub use error::{AppError, FieldError};
 
 use crate::ports::{Clock, Table};
@@ -81,13 +82,6 @@ impl Service {
     pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, settings: Settings) -> Service {
         Service { table, clock, settings }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name}: {message}")]
-pub struct SettingsError {
-    pub name: String,
-    pub message: String,
 }
 
 impl Settings {

@@ -1,6 +1,6 @@
 //! Daily reconciliation (DESIGN §7): a provider's statement of a KST day against our deposits.
 //!
-//! For one provider and day: the statement is read whole (`providers::statement`: one bad row
+//! For one provider and day: the statement is read whole (`providers::read_statement`: one bad row
 //! refuses it); our side is gathered — the provider's deposits of the day from every owner's
 //! listing, and every deposit and reversal the statement names, read by its notice key (an
 //! index may lag; the notice item is the truth); `domain::reconciliation::compare` judges each
@@ -24,7 +24,7 @@ use crate::domain::settlement::SettlementFile;
 use crate::domain::time::kst;
 use crate::domain::{Deposit, DepositId, EventData, OutboxEvent, Provider, ProviderId, TransactionId};
 use crate::ports::{BlobKey, BlobStore, Condition, Key, MAX_TRANSACTION_WRITES, StatementSource, StoreError, Write};
-use crate::providers::statement;
+use crate::providers::read_statement;
 use crate::repo::checkpoints::{Checkpoint, ReconciliationRun};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
 use crate::repo::reconciliation::{RecoveryMarker, StatementProblem};
@@ -226,7 +226,7 @@ impl Reconciler {
         if repo::merchants::get_provider(self.service.table.as_ref(), provider).await?.is_none() {
             return Err(AppError::field("provider", format!("provider {provider} does not exist")));
         }
-        let entries = statement::parse(provider, statement)?;
+        let entries = read_statement(provider, statement)?;
         self.reconcile_entries(provider, day, sha256_hex(statement), &entries).await
     }
 
@@ -502,7 +502,7 @@ impl Reconciler {
             self.alert_statement(provider, day, StatementProblem::Missing, StatementFault::Missing).await?;
             return Ok(Some(DayOutcome::Missing));
         };
-        match statement::parse(provider, &bytes) {
+        match read_statement(provider, &bytes) {
             Ok(entries) => {
                 let report = self.reconcile_entries(provider, day, sha256_hex(&bytes), &entries).await?;
                 Ok(Some(DayOutcome::Reconciled { report: Box::new(report.summary) }))

@@ -19,7 +19,7 @@ use crate::domain::webhook::{
     signature_header,
 };
 use crate::domain::{EventData, EventId, EventType, MerchantId, OutboxEvent, WebhookEndpointId};
-use crate::ports::{Condition, Cursor, HttpRequest, HttpSender, StoreError};
+use crate::ports::{Condition, Cursor, HostResolver, HttpRequest, HttpSender, StoreError};
 use crate::repo::webhooks::Roster;
 use crate::repo::{self, Guard, Listing, Retry, Transaction};
 use async_trait::async_trait;
@@ -42,11 +42,17 @@ pub struct RotatedSecret {
 
 impl Service {
     /// Registers an endpoint with a fresh secret (in the answer, shown once). A host name must
-    /// resolve to addresses a webhook may reach (public ones; with private webhooks allowed,
-    /// anything but link-local and metadata); the connect-time guard (`net`) covers a name that
-    /// changes its answer later.
-    pub async fn create_webhook_endpoint(&self, merchant: &MerchantId, url: &str, event_types: Option<Vec<EventType>>) -> Result<WebhookEndpoint, AppError> {
-        self.create_webhook_endpoint_with(merchant, url, event_types, &Receipt::none()).await
+    /// resolve, through `resolver`, to addresses a webhook may reach (public ones; with private
+    /// webhooks allowed, anything but link-local and metadata); the connect-time guard (`net`)
+    /// covers a name that changes its answer later.
+    pub async fn create_webhook_endpoint(
+        &self,
+        merchant: &MerchantId,
+        url: &str,
+        event_types: Option<Vec<EventType>>,
+        resolver: &dyn HostResolver,
+    ) -> Result<WebhookEndpoint, AppError> {
+        self.create_webhook_endpoint_with(merchant, url, event_types, resolver, &Receipt::none()).await
     }
 
     /// [`Service::create_webhook_endpoint`], its answer (the secret included) committed with the
@@ -56,11 +62,12 @@ impl Service {
         merchant: &MerchantId,
         url: &str,
         event_types: Option<Vec<EventType>>,
+        resolver: &dyn HostResolver,
         receipt: &Receipt<'_, WebhookEndpoint>,
     ) -> Result<WebhookEndpoint, AppError> {
         let allow_private = self.settings.allow_private_webhooks;
         let url = WebhookUrl::parse(url, allow_private).map_err(|e| AppError::field("url", e))?;
-        refuse_unreachable_names(&url, allow_private).await?;
+        refuse_unreachable_names(resolver, &url, allow_private).await?;
         let now = self.clock.now();
         let endpoint = WebhookEndpoint::new(WebhookEndpointId::generate(now), merchant.clone(), url, event_types, WebhookSecret::generate(), now)
             .map_err(|e| AppError::field("event_types", e))?;
@@ -204,18 +211,18 @@ impl Service {
 /// Resolves the URL's host name and refuses it if any address is one a webhook may not reach.
 /// With private webhooks allowed, a name that does not resolve is let through (a developer's
 /// receiver may not be up yet); the connect-time guard still applies.
-async fn refuse_unreachable_names(url: &WebhookUrl, allow_private: bool) -> Result<(), AppError> {
-    let Some((host, port)) = url.domain_and_port() else { return Ok(()) };
+async fn refuse_unreachable_names(resolver: &dyn HostResolver, url: &WebhookUrl, allow_private: bool) -> Result<(), AppError> {
+    let Some(host) = url.domain() else { return Ok(()) };
     let unresolved = || AppError::field("url", format!("the host {host} does not resolve"));
-    let addresses: Vec<std::net::SocketAddr> = match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await {
-        Ok(Ok(found)) => found.collect(),
+    let addresses = match tokio::time::timeout(RESOLVE_TIMEOUT, resolver.resolve(host)).await {
+        Ok(Ok(found)) => found,
         _ if allow_private => return Ok(()),
         _ => return Err(unresolved()),
     };
     if addresses.is_empty() && !allow_private {
         return Err(unresolved());
     }
-    if addresses.iter().any(|a| !webhook_may_reach(a.ip(), allow_private)) {
+    if addresses.iter().any(|ip| !webhook_may_reach(*ip, allow_private)) {
         return Err(AppError::field("url", format!("the host {host} resolves to an address a webhook may not reach")));
     }
     Ok(())
@@ -410,4 +417,51 @@ fn dead_lettered(endpoint: &WebhookEndpoint, event: &OutboxEvent, delivery: &Del
         url_host: endpoint.url.host(),
     };
     OutboxEvent::new(Some(endpoint.merchant_id.clone()), EventData::WebhookDeadLettered(data), now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::ResolveError;
+    use std::net::IpAddr;
+
+    /// Answers every name with the same addresses, or with a failure.
+    struct Answers(Option<Vec<IpAddr>>);
+
+    #[async_trait]
+    impl HostResolver for Answers {
+        async fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, ResolveError> {
+            self.0.clone().ok_or_else(|| ResolveError { host: host.to_owned(), reason: "no such host".into() })
+        }
+    }
+
+    fn answers(addresses: &[&str]) -> Answers {
+        Answers(Some(addresses.iter().map(|a| a.parse().unwrap()).collect()))
+    }
+
+    async fn check(resolver: &Answers, url: &str, allow_private: bool) -> Result<(), AppError> {
+        refuse_unreachable_names(resolver, &WebhookUrl::parse(url, allow_private).unwrap(), allow_private).await
+    }
+
+    #[tokio::test]
+    async fn a_name_is_refused_when_any_of_its_addresses_is_one_a_webhook_may_not_reach() {
+        assert_eq!(check(&answers(&["8.8.8.8", "1.1.1.1"]), "https://hooks.example.com/x", false).await, Ok(()));
+        assert!(check(&answers(&["8.8.8.8", "10.0.0.7"]), "https://hooks.example.com/x", false).await.is_err(), "one private address is enough");
+        assert!(check(&answers(&["169.254.169.254"]), "http://hooks.example.com/x", true).await.is_err(), "metadata, even with private allowed");
+        assert_eq!(check(&answers(&["127.0.0.1"]), "http://receiver.test/x", true).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_refused_unless_private_webhooks_are_allowed() {
+        for resolver in [Answers(None), answers(&[])] {
+            let Err(AppError::Invalid { errors, .. }) = check(&resolver, "https://nowhere.example/x", false).await else { panic!("refused") };
+            assert_eq!(errors[0].field, "url");
+            assert_eq!(check(&resolver, "http://nowhere.example/x", true).await, Ok(()), "a developer's receiver may not be up yet");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_address_literal_is_not_resolved() {
+        assert_eq!(check(&Answers(None), "https://8.8.8.8/x", false).await, Ok(()), "the literal was checked when the URL was parsed");
+    }
 }

@@ -2,6 +2,7 @@
 //! standard configuration chain (region, credentials, and `AWS_ENDPOINT_URL` for a local
 //! emulator), and every name comes from the function's environment.
 
+pub mod alarms;
 pub mod s3;
 pub mod sns;
 pub mod sqs;

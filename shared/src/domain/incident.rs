@@ -86,6 +86,42 @@ pub struct AlertFacts {
     pub pages: bool,
 }
 
+/// A monitoring alarm's change of state, in our terms (the monitoring adapter, `aws::alarms`,
+/// reads CloudWatch's). Entering [`AlarmState::Alarm`] pages at once; going back to
+/// [`AlarmState::Ok`] resolves the alarm's incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmChange {
+    /// Which monitor raised it, as operators know it: `CloudWatch`.
+    pub monitor: &'static str,
+    /// The alarm's name: its incident's subject.
+    pub name: String,
+    pub state: AlarmState,
+    /// Why, in the monitor's words.
+    pub reason: String,
+    /// When the state changed, where the monitor said so readably.
+    pub at: Option<DateTime<Utc>>,
+    /// The monitor's own mark of this change (its change time as sent), the same on every
+    /// delivery of it: with the name and state, it tells one change from another.
+    pub mark: String,
+}
+
+/// The states of an alarm that say something about the service's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmState {
+    Alarm,
+    Ok,
+}
+
+impl AlarmState {
+    /// As the monitor writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Alarm => "ALARM",
+            AlarmState::Ok => "OK",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IncidentError {
     #[error("an incident that is {from} cannot be {action}")]

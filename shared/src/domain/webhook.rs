@@ -85,10 +85,9 @@ impl WebhookUrl {
         self.0.host_str().unwrap_or_default().to_owned()
     }
 
-    /// The name to resolve and its port, when the host is a name rather than an address.
-    pub fn domain_and_port(&self) -> Option<(&str, u16)> {
-        let port = self.0.port_or_known_default().unwrap_or(443);
-        self.0.domain().map(|d| (d, port))
+    /// The name to resolve, when the host is a name rather than an address.
+    pub fn domain(&self) -> Option<&str> {
+        self.0.domain()
     }
 }
 

@@ -5,7 +5,8 @@ use crate::app::{AppError, FieldError};
 use crate::domain::deposit::Resolution;
 use crate::domain::time::parse_rfc3339;
 use crate::domain::{AccountNumber, DepositStatus, VirtualAccountId};
-use crate::domain::{AccountRequest, AccountTerms, AccountType, BankCode, Customer, DepositPolicy, Krw, Metadata, OrderId, Status};
+use crate::domain::{AccountRequest, AccountTerms, AccountType, BankCode, Customer, DepositPolicy, Metadata, OrderId, Status};
+use crate::fields::{Fields, amount, object, parsed, string};
 use crate::ports::Cursor;
 use crate::repo::accounts::ListFilter;
 use crate::repo::deposits::DepositFilter;
@@ -21,102 +22,6 @@ pub const MAX_METADATA_KEY_CHARS: usize = 40;
 pub const MAX_METADATA_VALUE_CHARS: usize = 500;
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
-
-/// Collects field errors so a client learns about all of them at once.
-#[derive(Default)]
-pub(crate) struct Fields {
-    pub(crate) errors: Vec<FieldError>,
-}
-
-impl Fields {
-    pub(crate) fn fail(&mut self, field: &str, message: impl std::fmt::Display) {
-        self.errors.push(FieldError::new(field, message));
-    }
-
-    pub(crate) fn done<T>(self, value: T) -> Result<T, AppError> {
-        if self.errors.is_empty() { Ok(value) } else { Err(AppError::invalid("one or more fields are invalid", self.errors)) }
-    }
-}
-
-/// The body as a JSON object holding only `allowed` keys.
-pub(crate) fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, AppError> {
-    let map = object_lenient(body)?;
-    only(&map, allowed)?;
-    Ok(map)
-}
-
-/// Refuses keys of `map` outside `allowed`, naming each.
-pub(crate) fn only(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), AppError> {
-    let unknown: Vec<FieldError> = map.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| FieldError::new(k.as_str(), "unknown field")).collect();
-    if unknown.is_empty() { Ok(()) } else { Err(AppError::invalid("the body has unknown fields", unknown)) }
-}
-
-/// The body as a JSON object, any keys: for providers' formats, which may grow fields.
-pub(crate) fn object_lenient(body: &[u8]) -> Result<Map<String, Value>, AppError> {
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(AppError::invalid("the body must be a JSON object", vec![])),
-        Err(e) => Err(AppError::invalid(format!("the body is not valid JSON: {e}"), vec![])),
-    }
-}
-
-/// A present, non-null string field.
-pub(crate) fn string<'a>(fields: &mut Fields, map: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    match map.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s),
-        Some(_) => {
-            fields.fail(name, "must be a string");
-            None
-        }
-    }
-}
-
-/// A required string field, parsed into its domain type.
-pub(crate) fn parsed<T: std::str::FromStr>(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match map.get(name) {
-        None | Some(Value::Null) => {
-            fields.fail(name, "is required");
-            None
-        }
-        Some(_) => string(fields, map, name)?.parse().map_err(|e| fields.fail(name, e)).ok(),
-    }
-}
-
-/// An optional amount of won: a JSON integer within the payment bounds.
-pub(crate) fn amount(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<Krw> {
-    match map.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => match n.as_i64().map(Krw::payment) {
-            Some(Ok(krw)) => Some(krw),
-            _ => {
-                fields.fail(name, "must be between 1 and 10000000000 won");
-                None
-            }
-        },
-        Some(_) => {
-            fields.fail(name, "must be an integer number of won");
-            None
-        }
-    }
-}
-
-/// A required RFC 3339 time with offset.
-pub(crate) fn required_time(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<DateTime<Utc>> {
-    match map.get(name) {
-        None | Some(Value::Null) => {
-            fields.fail(name, "is required");
-            None
-        }
-        Some(_) => {
-            let text = string(fields, map, name)?;
-            parse_rfc3339(text).map_err(|_| fields.fail(name, "must be an RFC 3339 time with offset, e.g. 2026-11-24T10:00:00+09:00")).ok()
-        }
-    }
-}
 
 pub(crate) fn bounded_text(fields: &mut Fields, field: &str, s: &str, max: usize) -> Option<String> {
     let chars = s.chars().count();
@@ -193,7 +98,7 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>, policy: &DepositPoli
         }
     });
     match (order_id, bank_code, terms) {
-        (Some(order_id), Some(bank_code), Some(terms)) if f.errors.is_empty() => f.done(AccountRequest {
+        (Some(order_id), Some(bank_code), Some(terms)) if f.errors.is_empty() => Ok(f.done(AccountRequest {
             order_id,
             kind: terms.kind,
             amount: terms.amount,
@@ -204,7 +109,7 @@ pub fn parse_issue_request(body: &[u8], now: DateTime<Utc>, policy: &DepositPoli
             customer,
             metadata,
             policy: policy.for_account(),
-        }),
+        })?),
         _ => Err(AppError::invalid("one or more fields are invalid", f.errors)),
     }
 }
@@ -272,7 +177,7 @@ pub fn parse_empty(body: &[u8]) -> Result<(), AppError> {
     if body.is_empty() {
         return Ok(());
     }
-    object(body, &[]).map(drop)
+    Ok(object(body, &[]).map(drop)?)
 }
 
 /// `GET /v1/virtual-accounts` query parameters.
@@ -305,7 +210,7 @@ pub fn parse_list_query(query: Option<&str>) -> Result<ListParams, AppError> {
         f.fail("created_from", "must not be after created_to");
     }
     (params.limit, params.cursor) = (paging.limit, paging.cursor);
-    f.done(params)
+    Ok(f.done(params)?)
 }
 
 /// `?limit=&cursor=`, common to every listing.
@@ -361,13 +266,13 @@ pub fn parse_deposit_query(query: Option<&str>) -> Result<(DepositFilter, Paging
     {
         f.fail("from", "must not be after to");
     }
-    f.done((filter, paging))
+    Ok(f.done((filter, paging))?)
 }
 
 /// A query string of `limit` and `cursor` only.
 pub fn parse_paging(query: Option<&str>) -> Result<Paging, AppError> {
     let (f, paging) = listing_query(query, |_, _, _| false)?;
-    f.done(paging)
+    Ok(f.done(paging)?)
 }
 
 /// `POST /v1/operator/exceptions/{id}/resolve`: how the exception's money leaves it.
@@ -398,7 +303,7 @@ pub fn parse_resolution(body: &[u8]) -> Result<Resolution, AppError> {
     };
     match resolution {
         Some(r) if f.errors.is_empty() => Ok(r),
-        _ => f.done(()).and(Err(AppError::invalid("one or more fields are invalid", vec![]))),
+        _ => Err(f.refused().into()),
     }
 }
 
@@ -431,7 +336,7 @@ pub fn parse_settlement_query(query: Option<&str>, today: chrono::NaiveDate) -> 
     })?;
     let to = to.unwrap_or(today);
     let from = from.unwrap_or(to - chrono::Duration::days(30));
-    f.done((from, to, paging))
+    Ok(f.done((from, to, paging))?)
 }
 
 /// A KST calendar day as the API writes it.

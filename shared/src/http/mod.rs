@@ -14,6 +14,8 @@ use crate::app::idempotency::Receipt;
 use crate::app::{AppError, Service};
 use crate::domain::view::AccountView;
 use crate::domain::{VirtualAccount, VirtualAccountId};
+use crate::ports::HostResolver;
+use crate::providers::NoticeRequest;
 use auth::{Signed, idempotent};
 use axum::Router;
 use axum::extract::rejection::PathRejection;
@@ -30,6 +32,9 @@ pub struct AppState {
     pub service: Arc<Service>,
     /// The settlement files, where this router serves them (`serve`, `settlements-api`).
     pub settlements: Option<Arc<crate::app::settlements::Settlements>>,
+    /// What webhook URLs' host names are resolved with, where this router registers webhooks
+    /// (`serve`, `webhooks-api`).
+    pub resolver: Option<Arc<dyn HostResolver>>,
 }
 
 /// `POST /v1/virtual-accounts` (function `issue-virtual-account`).
@@ -64,7 +69,7 @@ pub fn operator_routes(service: Arc<Service>) -> Router {
 
 /// Every route of the service: what `serve` hosts. Without `settlements`, the settlement
 /// routes answer 503.
-pub fn all_routes(service: Arc<Service>, settlements: Option<Arc<crate::app::settlements::Settlements>>) -> Router {
+pub fn all_routes(service: Arc<Service>, settlements: Option<Arc<crate::app::settlements::Settlements>>, resolver: Arc<dyn HostResolver>) -> Router {
     let all = issue_group()
         .merge(read_group())
         .merge(close_group())
@@ -74,7 +79,7 @@ pub fn all_routes(service: Arc<Service>, settlements: Option<Arc<crate::app::set
         .merge(webhooks::group())
         .merge(incidents::routes())
         .merge(settlements::group());
-    finish_with(all, AppState { service, settlements })
+    finish_with(all, AppState { service, settlements, resolver: Some(resolver) })
 }
 
 fn notice_group() -> Router<AppState> {
@@ -102,7 +107,7 @@ fn close_group() -> Router<AppState> {
 
 /// Fallbacks go on last: axum cannot merge routers that already have them.
 fn finish(router: Router<AppState>, service: Arc<Service>) -> Router {
-    finish_with(router, AppState { service, settlements: None })
+    finish_with(router, AppState { service, settlements: None, resolver: None })
 }
 
 fn finish_with(router: Router<AppState>, state: AppState) -> Router {
@@ -222,8 +227,12 @@ async fn provider_notice(
     let source = request.extensions().get::<ClientIp>().map(|c| c.0);
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, auth::MAX_BODY_BYTES).await.map_err(|_| AppError::field("body", "is larger than 64 KiB"))?;
-    let signature = parts.headers.get(crate::providers::generic::SIGNATURE_HEADER).map(|v| v.to_str().unwrap_or(""));
-    let answer = state.service.receive_notice(&provider, source, signature, &body).await?;
+    // Every header goes along: which one carries a signature is the provider kind's business.
+    let notice = parts
+        .headers
+        .iter()
+        .fold(NoticeRequest::new(source, body.to_vec()), |notice, (name, value)| notice.with_header(name.as_str(), value.to_str().unwrap_or("")));
+    let answer = state.service.receive_notice(&provider, &notice).await?;
     Ok(json(StatusCode::OK, &answer))
 }
 

@@ -21,7 +21,7 @@ const LINK_VALID_FOR: Duration = Duration::from_secs(300);
 
 /// `GET /v1/settlements` and `GET /v1/settlements/{date}/files/{name}`.
 pub fn settlement_routes(service: Arc<Service>, settlements: Arc<Settlements>) -> Router {
-    finish_with(group(), AppState { service, settlements: Some(settlements) })
+    finish_with(group(), AppState { service, settlements: Some(settlements), resolver: None })
 }
 
 pub(super) fn group() -> Router<AppState> {

@@ -2,14 +2,16 @@
 //! `webhooks-api`).
 
 use super::auth::{Signed, idempotent};
-use super::dto::{self, Fields};
-use super::{AppState, ListBody, body_of, finish, json};
+use super::dto;
+use super::{AppState, ListBody, body_of, finish_with, json};
 use crate::app::idempotency::Receipt;
 use crate::app::webhooks::RotatedSecret;
 use crate::app::{AppError, Service};
 use crate::domain::time::kst_serde;
 use crate::domain::webhook::{WebhookAttempt, WebhookEndpoint};
 use crate::domain::{EventId, EventType, OutboxEvent, WebhookEndpointId};
+use crate::fields::{self, Fields};
+use crate::ports::HostResolver;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -21,9 +23,10 @@ use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Every webhook and events route (function `webhooks-api`).
-pub fn webhook_routes(service: Arc<Service>) -> Router {
-    finish(group(), service)
+/// Every webhook and events route (function `webhooks-api`); URLs' host names are checked
+/// through `resolver`.
+pub fn webhook_routes(service: Arc<Service>, resolver: Arc<dyn HostResolver>) -> Router {
+    finish_with(group(), AppState { service, settlements: None, resolver: Some(resolver) })
 }
 
 pub(super) fn group() -> Router<AppState> {
@@ -88,9 +91,9 @@ fn parse_event_id(id: Result<Path<String>, PathRejection>) -> Result<EventId, Ap
 
 /// `{"url": "https://…", "event_types": [...]}`; `event_types` left out (or null) means all.
 fn parse_create(body: &[u8]) -> Result<(String, Option<Vec<EventType>>), AppError> {
-    let map = dto::object(body, &["url", "event_types"])?;
+    let map = fields::object(body, &["url", "event_types"])?;
     let mut f = Fields::default();
-    let url = dto::parsed::<String>(&mut f, &map, "url");
+    let url = fields::parsed::<String>(&mut f, &map, "url");
     let event_types = match map.get("event_types") {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => {
@@ -115,12 +118,15 @@ fn parse_create(body: &[u8]) -> Result<(String, Option<Vec<EventType>>), AppErro
 }
 
 async fn create_endpoint(State(state): State<AppState>, signed: Signed) -> Response {
+    let Some(resolver) = state.resolver.as_deref() else {
+        return AppError::Unavailable("webhook registration is not configured here".into()).into_response();
+    };
     let (service, signed) = (&state.service, &signed);
     idempotent(service, signed, move |hold| async move {
         let (url, event_types) = parse_create(&signed.body)?;
         let answer = |endpoint: &WebhookEndpoint| Ok((StatusCode::CREATED.as_u16(), body_of(&EndpointView::of(endpoint, true))?));
         let receipt = Receipt::new(hold.as_deref(), &answer);
-        let endpoint = service.create_webhook_endpoint_with(&signed.merchant.id, &url, event_types, &receipt).await?;
+        let endpoint = service.create_webhook_endpoint_with(&signed.merchant.id, &url, event_types, resolver, &receipt).await?;
         answer(&endpoint)
     })
     .await

@@ -3,7 +3,7 @@
 //! fan-out to several of them.
 
 use super::messaging::append_line;
-use crate::app::SettingsError;
+use crate::config::SettingsError;
 use crate::domain::incident::{AlertMessage, Severity};
 use crate::domain::notice::EmailMessage;
 use crate::ports::{AlertChannel, AlertError, CustomerMessenger, HttpRequest, HttpSender};

@@ -2,15 +2,26 @@
 //! the provider's shared secret as lowercase hex HMAC-SHA256 of the raw body in
 //! `X-Provider-Signature`. Banks, test benches and `vaccount simulate` speak it.
 
-use super::ProviderNotice;
-use crate::app::AppError;
+use super::{NoticeReader, NoticeRequest, ProviderError, ProviderNotice};
 use crate::domain::deposit::{DepositNotice, ReversalNotice, bounded_raw_name};
 use crate::domain::signing::{sign_hex, verify_hex};
-use crate::domain::{AccountNumber, BankCode, ProviderId, TransactionId};
-use crate::http::dto::{Fields, amount, object_lenient, only, parsed, required_time};
+use crate::domain::{AccountNumber, BankCode, Provider, ProviderId, TransactionId};
+use crate::fields::{Fields, Invalid, amount, object_lenient, only, parsed, required_time};
+use crate::ports::NoticeLookup;
+use async_trait::async_trait;
 use serde_json::Value;
 
 pub const SIGNATURE_HEADER: &str = "x-provider-signature";
+
+/// Reads `generic` notices: signed by the provider's own secret, complete in themselves.
+pub struct GenericReader;
+
+#[async_trait]
+impl NoticeReader for GenericReader {
+    async fn read(&self, provider: &Provider, request: &NoticeRequest, _lookup: &dyn NoticeLookup) -> Result<ProviderNotice, ProviderError> {
+        read(&provider.id, &provider.secret, request.header(SIGNATURE_HEADER), &request.body)
+    }
+}
 
 /// The signature a provider sends with `body`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
@@ -19,15 +30,15 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 
 /// Checks the signature, then parses the body. A bad signature is `unauthorized` whatever the
 /// body says, so nothing about the body leaks to a forger.
-pub fn read(provider: &ProviderId, secret: &str, signature: Option<&str>, body: &[u8]) -> Result<ProviderNotice, AppError> {
-    let signature = signature.ok_or(AppError::Unauthorized("missing X-Provider-Signature header"))?;
+pub fn read(provider: &ProviderId, secret: &str, signature: Option<&str>, body: &[u8]) -> Result<ProviderNotice, ProviderError> {
+    let signature = signature.ok_or(ProviderError::Denied("missing X-Provider-Signature header"))?;
     if !verify_hex(secret, body, signature) {
-        return Err(AppError::Unauthorized("invalid provider signature"));
+        return Err(ProviderError::Denied("invalid provider signature"));
     }
-    parse(provider, body)
+    Ok(parse(provider, body)?)
 }
 
-pub fn parse(provider: &ProviderId, body: &[u8]) -> Result<ProviderNotice, AppError> {
+pub fn parse(provider: &ProviderId, body: &[u8]) -> Result<ProviderNotice, Invalid> {
     let map = object_lenient(body)?;
     only(&map, &["type", "transaction_id", "original_transaction_id", "bank_code", "account_number", "amount", "depositor_name", "occurred_at"])?;
     let mut f = Fields::default();
@@ -61,7 +72,7 @@ pub fn parse(provider: &ProviderId, body: &[u8]) -> Result<ProviderNotice, AppEr
                         deposited_at,
                     }))
                 }
-                _ => f.done(()).and(Err(AppError::invalid("one or more fields are invalid", vec![]))),
+                _ => Err(f.refused()),
             }
         }
         Some("reversal") => {
@@ -73,10 +84,10 @@ pub fn parse(provider: &ProviderId, body: &[u8]) -> Result<ProviderNotice, AppEr
                 (Some(transaction_id), Some(original_transaction_id), Some(occurred_at)) if f.errors.is_empty() => {
                     Ok(ProviderNotice::Reversal(ReversalNotice { provider: provider.clone(), transaction_id, original_transaction_id, occurred_at }))
                 }
-                _ => f.done(()).and(Err(AppError::invalid("one or more fields are invalid", vec![]))),
+                _ => Err(f.refused()),
             }
         }
-        _ => Err(AppError::field("type", "must be deposit or reversal")),
+        _ => Err(Invalid::field("type", "must be deposit or reversal")),
     }
 }
 
@@ -98,9 +109,9 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_or_missing_signature_is_unauthorized() {
-        assert!(matches!(read(&provider(), "s3cret", Some(&sign("other", DEPOSIT.as_bytes())), DEPOSIT.as_bytes()), Err(AppError::Unauthorized(_))));
-        assert!(matches!(read(&provider(), "s3cret", None, DEPOSIT.as_bytes()), Err(AppError::Unauthorized(_))));
+    fn a_bad_or_missing_signature_is_denied() {
+        assert!(matches!(read(&provider(), "s3cret", Some(&sign("other", DEPOSIT.as_bytes())), DEPOSIT.as_bytes()), Err(ProviderError::Denied(_))));
+        assert!(matches!(read(&provider(), "s3cret", None, DEPOSIT.as_bytes()), Err(ProviderError::Denied(_))));
     }
 
     #[test]
@@ -121,10 +132,10 @@ mod tests {
     #[test]
     fn every_bad_field_is_named() {
         let body = r#"{"type":"deposit","transaction_id":"T 1","bank_code":"999","account_number":"12","amount":-5,"occurred_at":"yesterday"}"#;
-        let Err(AppError::Invalid { errors, .. }) = parse(&provider(), body.as_bytes()) else { panic!("invalid") };
+        let Err(Invalid { errors, .. }) = parse(&provider(), body.as_bytes()) else { panic!("invalid") };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["transaction_id", "bank_code", "account_number", "amount", "occurred_at"]);
-        let Err(AppError::Invalid { errors, .. }) = parse(&provider(), br#"{"type":"reversal","transaction_id":"T-1R","amount":1}"#) else { panic!() };
+        let Err(Invalid { errors, .. }) = parse(&provider(), br#"{"type":"reversal","transaction_id":"T-1R","amount":1}"#) else { panic!() };
         assert_eq!(errors[0].field, "amount", "a reversal carries no amount");
         assert!(parse(&provider(), br#"{"type":"refund"}"#).is_err());
         assert!(parse(&provider(), b"[1]").is_err());

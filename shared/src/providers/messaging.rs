@@ -7,7 +7,7 @@
 //!   no provider is configured, so a developer sees what the customer would get. The file holds
 //!   the recipients (it stands in for the provider's outbox); it is not a log.
 
-use crate::app::SettingsError;
+use crate::config::SettingsError;
 use crate::domain::notice::{AlimtalkMessage, EmailMessage, SmsMessage, redact_contacts};
 use crate::ports::{CustomerMessenger, HttpRequest, HttpSender, MessagingError, ProviderMessageId};
 use async_trait::async_trait;

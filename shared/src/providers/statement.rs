@@ -7,7 +7,6 @@
 //! all: every bad row is reported with its line and field, and one bad row refuses the file,
 //! so a statement is never half imported.
 
-use crate::app::{AppError, FieldError};
 use crate::domain::deposit::{DepositNotice, ReversalNotice};
 use crate::domain::reconciliation::StatementEntry;
 use crate::domain::time::parse_rfc3339;
@@ -60,13 +59,6 @@ impl StatementError {
 
     fn one(error: RowError) -> StatementError {
         StatementError::of(vec![error])
-    }
-}
-
-impl From<StatementError> for AppError {
-    fn from(e: StatementError) -> AppError {
-        let detail = format!("the statement is refused: {} error(s), nothing was imported", e.total);
-        AppError::invalid(detail, e.errors.iter().map(|r| FieldError::new(format!("line {}: {}", r.line, r.field), &r.message)).collect())
     }
 }
 
@@ -482,13 +474,5 @@ mod tests {
         let entries = parse(&bank(), &statement(&[row, "deposit,T-2,,004,12345678901234,1000,,2026-11-24T10:00:00+09:00"], "\r\n")).unwrap();
         let StatementEntry::Deposit(first) = &entries[0] else { panic!("a deposit") };
         assert_eq!((entries.len(), first.depositor_name.as_deref()), (2, Some("Kim\r\nLee")));
-    }
-
-    #[test]
-    fn refusal_maps_to_field_errors_naming_the_line() {
-        let e: AppError = parse(&bank(), &statement(&["deposit,T-1,,004,12345678901234,0,,2026-11-24T10:00:00+09:00"], "\n")).unwrap_err().into();
-        let AppError::Invalid { detail, errors } = e else { panic!("invalid") };
-        assert!(detail.contains("nothing was imported"), "{detail}");
-        assert_eq!(errors[0].field, "line 2: amount");
     }
 }

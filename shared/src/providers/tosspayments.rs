@@ -6,11 +6,14 @@
 //!
 //! Toss may add fields to its payloads, so unknown fields are ignored here (unlike our own API).
 
-use crate::app::AppError;
-use crate::domain::Krw;
-use crate::domain::TransactionId;
+use super::{NoticeReader, NoticeRequest, ProviderError, ProviderNotice};
+use crate::domain::deposit::{DepositNotice, ReversalNotice};
+use crate::domain::signing::constant_time_eq;
 use crate::domain::time::kst;
-use crate::http::dto::{Fields, amount, object_lenient, string};
+use crate::domain::{Krw, Provider, TransactionId, VirtualAccountId};
+use crate::fields::{Fields, Invalid, amount, object_lenient, string};
+use crate::ports::NoticeLookup;
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// A payment status of Toss, as far as a virtual account's deposit goes.
@@ -58,7 +61,7 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     naive.and_local_timezone(kst()).single().map(|t| t.with_timezone(&Utc))
 }
 
-pub fn parse(body: &[u8]) -> Result<TossCallback, AppError> {
+pub fn parse(body: &[u8]) -> Result<TossCallback, Invalid> {
     let map = object_lenient(body)?;
     let mut f = Fields::default();
     let required = |f: &mut Fields, name: &str| {
@@ -101,13 +104,75 @@ pub fn parse(body: &[u8]) -> Result<TossCallback, AppError> {
         (Some(created_at), Some(secret), Some(status), Some(transaction_key), Some(order_id)) if f.errors.is_empty() => {
             Ok(TossCallback { created_at, secret, status, transaction_key, order_id, cancel_amount })
         }
-        _ => f.done(()).and(Err(AppError::invalid("one or more fields are invalid", vec![]))),
+        _ => Err(f.refused()),
+    }
+}
+
+/// Reads Toss callbacks (docs/providers.md): `orderId` names our account, whose own secret
+/// authenticates the callback; `DONE` is the account's remaining amount paid in full (Toss
+/// takes no other amount), a cancellation or a failed deposit reverses the latest credited
+/// deposit from Toss.
+pub struct TossReader;
+
+#[async_trait]
+impl NoticeReader for TossReader {
+    async fn read(&self, provider: &Provider, request: &NoticeRequest, lookup: &dyn NoticeLookup) -> Result<ProviderNotice, ProviderError> {
+        let callback = parse(&request.body)?;
+        let account = match callback.order_id.parse::<VirtualAccountId>() {
+            Ok(id) => lookup.account(&id).await?,
+            Err(_) => None,
+        };
+        let Some(account) = account.filter(|a| a.provider == provider.id) else { return Err(ProviderError::Unrecognised) };
+        let expected = account.provider_secret.as_deref().unwrap_or_default();
+        if expected.is_empty() || !constant_time_eq(expected.as_bytes(), callback.secret.as_bytes()) {
+            return Err(ProviderError::Unrecognised);
+        }
+        match callback.status {
+            TossStatus::Done => {
+                let amount = account
+                    .remaining()
+                    .filter(|r| r.is_positive())
+                    .or(account.amount)
+                    .ok_or_else(|| Invalid::field("orderId", "Toss Payments callbacks apply to one-time accounts only"))?;
+                Ok(ProviderNotice::Deposit(DepositNotice {
+                    provider: provider.id.clone(),
+                    transaction_id: callback.transaction_key,
+                    bank_code: account.bank_code,
+                    account_number: account.account_number.clone(),
+                    amount,
+                    depositor_name: None,
+                    deposited_at: callback.created_at,
+                }))
+            }
+            TossStatus::Canceled | TossStatus::WaitingForDeposit | TossStatus::PartialCanceled => {
+                // A callback recorded before names the deposit it took back: redelivered, it is
+                // answered from its record even when no deposit is left to cancel.
+                let original = match lookup.reversed_by(&provider.id, &callback.transaction_key).await? {
+                    Some(original) => original,
+                    None => match lookup.latest_credited(&account).await? {
+                        Some(credited) => credited,
+                        None => return Ok(ProviderNotice::Ignored),
+                    },
+                };
+                let notice = ReversalNotice {
+                    provider: provider.id.clone(),
+                    transaction_id: callback.transaction_key,
+                    original_transaction_id: original,
+                    occurred_at: callback.created_at,
+                };
+                Ok(match (callback.status, callback.cancel_amount) {
+                    (TossStatus::PartialCanceled, Some(amount)) => ProviderNotice::PartialReversal(notice, amount),
+                    _ => ProviderNotice::Reversal(notice),
+                })
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::VirtualAccount;
 
     #[test]
     fn the_documented_example_parses_as_kst() {
@@ -126,7 +191,7 @@ mod tests {
         assert_eq!((cb.status, cb.cancel_amount), (TossStatus::PartialCanceled, Some(Krw::new(2500))), "the entry of this callback's key");
         let top = br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"PARTIAL_CANCELED","transactionKey":"k","orderId":"o","cancelAmount":300}"#;
         assert_eq!(parse(top).unwrap().cancel_amount, Some(Krw::new(300)));
-        let Err(AppError::Invalid { errors, .. }) =
+        let Err(Invalid { errors, .. }) =
             parse(br#"{"createdAt":"2026-01-02T14:46:59","secret":"s","status":"PARTIAL_CANCELED","transactionKey":"k","orderId":"o"}"#)
         else {
             panic!("a partial cancellation without an amount is refused")
@@ -137,9 +202,107 @@ mod tests {
         assert_eq!(parse(cancelled).unwrap().cancel_amount, None, "a whole cancellation is never refused over `cancels`");
     }
 
+    /// The records a reader may look up, held in memory.
+    struct Records {
+        account: VirtualAccount,
+        reversed: Option<TransactionId>,
+        credited: Option<TransactionId>,
+    }
+
+    #[async_trait]
+    impl NoticeLookup for Records {
+        async fn account(&self, id: &VirtualAccountId) -> Result<Option<VirtualAccount>, crate::ports::StoreError> {
+            Ok(Some(self.account.clone()).filter(|a| &a.id == id))
+        }
+
+        async fn reversed_by(&self, _: &crate::domain::ProviderId, _: &TransactionId) -> Result<Option<TransactionId>, crate::ports::StoreError> {
+            Ok(self.reversed.clone())
+        }
+
+        async fn latest_credited(&self, _: &VirtualAccount) -> Result<Option<TransactionId>, crate::ports::StoreError> {
+            Ok(self.credited.clone())
+        }
+    }
+
+    fn at() -> DateTime<Utc> {
+        crate::domain::time::parse_rfc3339("2026-11-24T10:00:00+09:00").unwrap()
+    }
+
+    fn toss() -> Provider {
+        Provider {
+            id: "toss".parse().unwrap(),
+            kind: crate::domain::ProviderKind::Tosspayments,
+            secret: String::new(),
+            allowed_ips: Vec::new(),
+            created_at: at(),
+            version: 1,
+        }
+    }
+
+    /// A one-time account of 35,000 won issued through Toss, with 10,000 paid in.
+    fn records(credited: Option<&str>, reversed: Option<&str>) -> Records {
+        let request = crate::domain::AccountRequest {
+            order_id: "ORD-1".parse().unwrap(),
+            kind: crate::domain::AccountType::OneTime,
+            amount: Some(Krw::new(35_000)),
+            bank_code: crate::domain::BankCode::Kookmin,
+            due_at: None,
+            allow_partial: true,
+            depositor_name: None,
+            customer: None,
+            metadata: crate::domain::Metadata::new(),
+            policy: crate::domain::AccountPolicy::default(),
+        };
+        let mut account = VirtualAccount::issue(
+            VirtualAccountId::generate(at()),
+            crate::domain::MerchantId::generate(at()),
+            toss().id,
+            "12345678901234".parse().unwrap(),
+            request,
+            at(),
+        );
+        account.provider_secret = Some("ps_secret".into());
+        account.paid_amount = Krw::new(10_000);
+        Records { account, reversed: reversed.map(|t| t.parse().unwrap()), credited: credited.map(|t| t.parse().unwrap()) }
+    }
+
+    async fn read_callback(records: &Records, status: &str, secret: &str, extra: &str) -> Result<ProviderNotice, ProviderError> {
+        let body = format!(
+            r#"{{"createdAt":"2026-11-24T10:00:00.000000","secret":"{secret}","status":"{status}","transactionKey":"TK-2","orderId":"{}"{extra}}}"#,
+            records.account.id
+        );
+        TossReader.read(&toss(), &NoticeRequest::new(None, body.into_bytes()), records).await
+    }
+
+    #[tokio::test]
+    async fn done_is_the_accounts_remaining_amount_on_its_number() {
+        let records = records(None, None);
+        let Ok(ProviderNotice::Deposit(deposit)) = read_callback(&records, "DONE", "ps_secret", "").await else { panic!("a deposit") };
+        assert_eq!((deposit.amount, deposit.account_number, deposit.transaction_id.as_str()), (Krw::new(25_000), records.account.account_number, "TK-2"));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_secret_or_another_providers_account_is_unrecognised() {
+        let mut records = records(None, None);
+        assert_eq!(read_callback(&records, "DONE", "ps_guess", "").await, Err(ProviderError::Unrecognised));
+        records.account.provider = "bank".parse().unwrap();
+        assert_eq!(read_callback(&records, "DONE", "ps_secret", "").await, Err(ProviderError::Unrecognised));
+    }
+
+    #[tokio::test]
+    async fn a_cancellation_reverses_the_latest_credited_deposit_or_what_it_reversed_before() {
+        let Ok(ProviderNotice::Reversal(latest)) = read_callback(&records(Some("TK-1"), None), "CANCELED", "ps_secret", "").await else { panic!() };
+        assert_eq!((latest.transaction_id.as_str(), latest.original_transaction_id.as_str()), ("TK-2", "TK-1"));
+        let Ok(ProviderNotice::Reversal(again)) = read_callback(&records(None, Some("TK-0")), "CANCELED", "ps_secret", "").await else { panic!() };
+        assert_eq!(again.original_transaction_id.as_str(), "TK-0", "redelivered: the deposit its record names");
+        assert_eq!(read_callback(&records(None, None), "WAITING_FOR_DEPOSIT", "ps_secret", "").await, Ok(ProviderNotice::Ignored));
+        let partial = read_callback(&records(Some("TK-1"), None), "PARTIAL_CANCELED", "ps_secret", r#","cancelAmount":300"#).await;
+        assert!(matches!(partial, Ok(ProviderNotice::PartialReversal(_, amount)) if amount == Krw::new(300)), "{partial:?}");
+    }
+
     #[test]
     fn missing_and_bad_fields_are_named() {
-        let Err(AppError::Invalid { errors, .. }) = parse(br#"{"createdAt":"yesterday","status":"PAID"}"#) else { panic!("invalid") };
+        let Err(Invalid { errors, .. }) = parse(br#"{"createdAt":"yesterday","status":"PAID"}"#) else { panic!("invalid") };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["createdAt", "secret", "status", "transactionKey", "orderId"]);
     }
