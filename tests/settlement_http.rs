@@ -43,8 +43,8 @@ async fn record_a_past_day(dir: &Path, merchant: &str) {
         metadata: Metadata::new(),
         policy: Default::default(),
     };
-    let paid = service.issue_account(&merchant, None, issue("S-1", AccountType::OneTime, Some(35_000))).await.unwrap();
-    let fixed = service.issue_account(&merchant, None, issue("S-2", AccountType::Fixed, None)).await.unwrap();
+    let paid = service.accounts().issue_account(&merchant, None, issue("S-1", AccountType::OneTime, Some(35_000))).await.unwrap();
+    let fixed = service.accounts().issue_account(&merchant, None, issue("S-2", AccountType::Fixed, None)).await.unwrap();
     let deposit = |tx: &str, number: &vaccount::domain::AccountNumber, amount: i64, at| DepositNotice {
         provider: "bank".parse().unwrap(),
         transaction_id: tx.parse().unwrap(),
@@ -55,9 +55,9 @@ async fn record_a_past_day(dir: &Path, merchant: &str) {
         deposited_at: at,
     };
     clock.set(at("10:00"));
-    service.record_deposit(deposit("S-T1", &paid.account_number, 35_000, at("10:00"))).await.unwrap();
+    service.deposits().record_deposit(deposit("S-T1", &paid.account_number, 35_000, at("10:00"))).await.unwrap();
     clock.set(at("10:05"));
-    service.record_deposit(deposit("S-T2", &fixed.account_number, 7_000, at("10:05"))).await.unwrap();
+    service.deposits().record_deposit(deposit("S-T2", &fixed.account_number, 7_000, at("10:05"))).await.unwrap();
     clock.set(at("11:00"));
     let reversal = ReversalNotice {
         provider: "bank".parse().unwrap(),
@@ -65,10 +65,10 @@ async fn record_a_past_day(dir: &Path, merchant: &str) {
         original_transaction_id: "S-T2".parse().unwrap(),
         occurred_at: at("11:00"),
     };
-    service.reverse_deposit(reversal).await.unwrap();
+    service.deposits().reverse_deposit(reversal).await.unwrap();
     // Recorded the next day: it stays out of this one.
     clock.set(vaccount::domain::time::parse_rfc3339("2026-11-25T00:00:01+09:00").unwrap());
-    service.record_deposit(deposit("S-T3", &fixed.account_number, 1_000, at("23:59"))).await.unwrap();
+    service.deposits().record_deposit(deposit("S-T3", &fixed.account_number, 1_000, at("23:59"))).await.unwrap();
 }
 
 #[tokio::test]

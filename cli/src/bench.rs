@@ -40,10 +40,10 @@ impl LocalServer {
         let (_, table) = crate::store::open_local(&dir)?;
         let settings = vaccount::app::Settings { pool_low_threshold: 0, ..Default::default() };
         let service = Arc::new(Service::new(table, Arc::new(SystemClock), settings));
-        let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
-        let provider = service.add_provider("bench".parse().map_err(|e| CliError::Config(format!("{e}")))?, ProviderKind::Generic, vec![]).await?;
+        let merchant = service.setup().create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
+        let provider = service.setup().add_provider("bench".parse().map_err(|e| CliError::Config(format!("{e}")))?, ProviderKind::Generic, vec![]).await?;
         let first = "70000000000000".parse().map_err(|e| CliError::Config(format!("{e}")))?;
-        service.add_pool_range(&provider.provider_id, BankCode::Kookmin, &first, numbers).await?;
+        service.setup().add_pool_range(&provider.provider_id, BankCode::Kookmin, &first, numbers).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let server =

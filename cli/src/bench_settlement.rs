@@ -52,7 +52,7 @@ pub async fn settlement(args: BenchSettlementArgs) -> Result<(), CliError> {
 pub async fn generate_only(args: BenchSettlementGenerateArgs) -> Result<(), CliError> {
     let (_, table) = crate::store::open_local(&args.dir)?;
     let service = vaccount::app::Service::new(table.clone(), Arc::new(SystemClock), Default::default());
-    let merchant = service.create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?.merchant_id;
+    let merchant = service.setup().create_merchant("Bench Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?.merchant_id;
     let started = Instant::now();
     let rows = generate(&table, &merchant, day()?, &args.day).await?;
     crate::print_json(&serde_json::json!({ "merchant_id": merchant, "rows_written": rows, "generate_seconds": round(started.elapsed().as_secs_f64()) }))
@@ -76,7 +76,8 @@ async fn run(dir: &std::path::Path, args: &BenchSettlementArgs) -> Result<serde_
     let merchant: MerchantId = crate::parse("merchant", generated["merchant_id"].as_str().unwrap_or_default())?;
 
     let (_, table) = crate::store::open_local(dir)?;
-    let settlements = Settlements::new(table, Arc::new(SystemClock), Arc::new(LocalBlobs::new(dir.join("files"))), dir.join("tmp"));
+    let service = vaccount::app::Service::new(table, Arc::new(SystemClock), Default::default());
+    let settlements = Settlements::new(&service, Arc::new(LocalBlobs::new(dir.join("files"))), dir.join("tmp"));
     let started = Instant::now();
     let settled = settlements.export_day(&merchant, day()?).await?;
     let export = started.elapsed();

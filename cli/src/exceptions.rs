@@ -89,7 +89,7 @@ impl ResolveArgs {
 
 pub async fn operator(service: &Service, command: OperatorCommand) -> Result<(), CliError> {
     match command {
-        OperatorCommand::Add { name } => print_json(&service.add_operator(parse("name", &name)?).await?),
+        OperatorCommand::Add { name } => print_json(&service.operators().add_operator(parse("name", &name)?).await?),
     }
 }
 
@@ -98,7 +98,7 @@ pub async fn exception(service: &Service, command: ExceptionCommand) -> Result<(
         ExceptionCommand::List { merchant, state, limit } => {
             let owner = if merchant == "unmatched" { ExceptionOwner::Unmatched } else { ExceptionOwner::Merchant(parse("merchant", &merchant)?) };
             let state = state.map(|s| parse::<ExceptionState>("state", &s)).transpose()?;
-            let page = service.list_exceptions(&owner, state, limit.clamp(1, 100), None).await?;
+            let page = service.exceptions().list_exceptions(&owner, state, limit.clamp(1, 100), None).await?;
             let views: Vec<DepositView> = page.items.iter().map(DepositView::from).collect();
             return print_json(&views);
         }
@@ -106,6 +106,6 @@ pub async fn exception(service: &Service, command: ExceptionCommand) -> Result<(
         ExceptionCommand::Approve { id, operator } => (operator, id, ExceptionAction::Approve),
         ExceptionCommand::Reject { id, operator } => (operator, id, ExceptionAction::Reject),
     };
-    let deposit = service.act_on_exception(&parse("operator", &operator)?, &parse("id", &id)?, action).await?;
+    let deposit = service.exceptions().act_on_exception(&parse("operator", &operator)?, &parse("id", &id)?, action).await?;
     print_json(&DepositView::from(&deposit))
 }

@@ -254,24 +254,24 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 (None, None) => Fee::PerDeposit(Krw::new(300)),
             };
             let service = store::service(&location).await?;
-            print_json(&service.create_merchant(&args.name, fee, args.payout_days, args.policy.policy()).await?)
+            print_json(&service.setup().create_merchant(&args.name, fee, args.payout_days, args.policy.policy()).await?)
         }
         Command::Merchant(MerchantCommand::AddKey { merchant }) => {
             let service = store::service(&location).await?;
-            print_json(&service.add_api_key(&parse("merchant", &merchant)?).await?)
+            print_json(&service.setup().add_api_key(&parse("merchant", &merchant)?).await?)
         }
         Command::Merchant(MerchantCommand::RevokeKey { merchant, key }) => {
             let service = store::service(&location).await?;
-            service.revoke_api_key(&parse("merchant", &merchant)?, &parse("key", &key)?).await?;
+            service.setup().revoke_api_key(&parse("merchant", &merchant)?, &parse("key", &key)?).await?;
             print_json(&serde_json::json!({ "revoked": key }))
         }
         Command::Provider(ProviderCommand::Add { id, kind, allow_ip }) => {
             let service = store::service(&location).await?;
-            print_json(&service.add_provider(parse("id", &id)?, parse("kind", &kind)?, allow_ip).await?)
+            print_json(&service.setup().add_provider(parse("id", &id)?, parse("kind", &kind)?, allow_ip).await?)
         }
         Command::Pool(PoolCommand::Add { provider, bank, first, count }) => {
             let service = store::service(&location).await?;
-            let added = service.add_pool_range(&parse("provider", &provider)?, parse("bank", &bank)?, &parse("first", &first)?, count).await?;
+            let added = service.setup().add_pool_range(&parse("provider", &provider)?, parse("bank", &bank)?, &parse("first", &first)?, count).await?;
             print_json(&added)
         }
     }

@@ -39,7 +39,7 @@ pub async fn run(location: &Location, args: ReconcileArgs) -> Result<(), CliErro
     let provider: ProviderId = match args.provider {
         Some(provider) => crate::parse("provider", &provider)?,
         None => {
-            let mut providers = vaccount::repo::merchants::list_providers(service.table.as_ref()).await.map_err(AppError::from)?;
+            let mut providers = vaccount::repo::merchants::list_providers(service.table().as_ref()).await.map_err(AppError::from)?;
             match providers.len() {
                 1 => providers.remove(0).id,
                 0 => return Err(CliError::App(AppError::field("provider", "no provider is listed; pass --provider"))),

@@ -92,7 +92,7 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     tasks.spawn(purge_expired_items(raw.clone(), stop.clone()));
     tasks.spawn(sweep_due_accounts(service.clone(), config.sweep_interval()?, stop.clone()));
     start_event_path(&service, raw, &config, data_dir, &mut tasks, &stop)?;
-    let settlements = Arc::new(crate::settle::local_settlements(data_dir, service.table.clone()));
+    let settlements = Arc::new(crate::settle::local_settlements(data_dir, &service));
     tasks.spawn(settle_nightly(settlements.clone(), stop.clone()));
     tasks.spawn(reconcile_daily(crate::reconcile::local_reconciler(data_dir, service.clone()), stop.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Config(format!("cannot listen on {addr}: {e}")))?;
@@ -207,11 +207,11 @@ fn start_event_path(
     tasks: &mut JoinSet<()>,
     stop: &CancellationToken,
 ) -> Result<(), CliError> {
-    let queues = LocalQueues::new(service.table.clone(), service.clock.clone());
-    tasks.spawn(Dispatcher { raw, table: service.table.clone(), queues: queues.clone() }.run(stop.clone()));
+    let queues = LocalQueues::new(service.table().clone(), service.clock().clone());
+    tasks.spawn(Dispatcher { raw, table: service.table().clone(), queues: queues.clone() }.run(stop.clone()));
     let outbound = |e: vaccount::ports::HttpError| CliError::Config(format!("outbound HTTP client: {e}"));
     let trusted: Arc<dyn HttpSender> = Arc::new(OutboundHttp::trusted().map_err(outbound)?);
-    let merchant_urls: Arc<dyn HttpSender> = Arc::new(OutboundHttp::guarded(service.settings.allow_private_webhooks).map_err(outbound)?);
+    let merchant_urls: Arc<dyn HttpSender> = Arc::new(OutboundHttp::guarded(service.settings().allow_private_webhooks).map_err(outbound)?);
     let lookup = |name: &str| config.lookup(name);
     let settings_error = |e: vaccount::app::SettingsError| CliError::Config(e.to_string());
     let messenger = messenger_from_lookup(lookup, trusted.clone(), Some(data_dir)).map_err(settings_error)?;
@@ -224,7 +224,7 @@ fn start_event_path(
     for (queue, consumer, concurrency) in consumers {
         tasks.spawn(run_worker(queues.clone(), queue, consumer, concurrency, stop.clone()));
     }
-    if service.settings.allow_private_webhooks {
+    if service.settings().allow_private_webhooks {
         tracing::warn!("VACCOUNT_ALLOW_PRIVATE_WEBHOOKS=true: webhook URLs may be http and point at private addresses (local development only)");
     }
     Ok(())
@@ -239,7 +239,7 @@ async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration, s
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while next_tick(&mut ticks, &stop).await {
-        match service.sweep_due().await {
+        match service.expiry().sweep_due().await {
             Ok(report) if report.expired + report.released + report.failed > 0 => {
                 tracing::info!(expired = report.expired, released = report.released, failed = report.failed, "due accounts swept");
             }
@@ -249,7 +249,7 @@ async fn sweep_due_accounts(service: Arc<Service>, every: std::time::Duration, s
         if stop.is_cancelled() {
             return;
         }
-        match service.sweep_due_soon().await {
+        match service.reminders().sweep_due_soon().await {
             Ok(report) if report.reminded + report.failed > 0 => {
                 tracing::info!(reminded = report.reminded, failed = report.failed, "due-soon reminders handed out");
             }
@@ -299,16 +299,16 @@ async fn ensure_demo(service: &Service, data_dir: &Path) -> Result<Demo, CliErro
     if let Ok(text) = std::fs::read_to_string(&path) {
         return serde_json::from_str(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())));
     }
-    let merchant = service.create_merchant("Demo Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
+    let merchant = service.setup().create_merchant("Demo Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
     let provider_id: vaccount::domain::ProviderId = "bank".parse().map_err(|e| CliError::Config(format!("{e}")))?;
     // A demo setup interrupted half-way left the provider behind: reuse it.
-    let provider = match vaccount::repo::merchants::get_provider(service.table.as_ref(), &provider_id).await.map_err(AppError::from)? {
+    let provider = match vaccount::repo::merchants::get_provider(service.table().as_ref(), &provider_id).await.map_err(AppError::from)? {
         Some(existing) => vaccount::app::setup::ProviderCreated { provider_id: existing.id, secret: existing.secret },
-        None => service.add_provider(provider_id, ProviderKind::Generic, vec![]).await?,
+        None => service.setup().add_provider(provider_id, ProviderKind::Generic, vec![]).await?,
     };
     for (bank, first) in DEMO_BANKS {
         let first = first.parse().map_err(|e| CliError::Config(format!("{e}")))?;
-        service.add_pool_range(&provider.provider_id, bank, &first, DEMO_POOL_SIZE).await?;
+        service.setup().add_pool_range(&provider.provider_id, bank, &first, DEMO_POOL_SIZE).await?;
     }
     let demo = Demo {
         merchant_id: merchant.merchant_id.to_string(),

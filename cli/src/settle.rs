@@ -8,7 +8,6 @@ use clap::Args;
 use std::path::Path;
 use std::sync::Arc;
 use vaccount::app::settlements::{SettlementView, Settlements};
-use vaccount::ports::{SystemClock, Table};
 use vaccount::store::LocalBlobs;
 
 #[derive(Args)]
@@ -22,8 +21,8 @@ pub struct SettleArgs {
 }
 
 /// Settlement files of a data dir live beside its store.
-pub fn local_settlements(data_dir: &Path, table: Arc<dyn Table>) -> Settlements {
-    Settlements::new(table, Arc::new(SystemClock), Arc::new(LocalBlobs::new(data_dir.to_owned())), data_dir.join("tmp"))
+pub fn local_settlements(data_dir: &Path, service: &vaccount::app::Service) -> Settlements {
+    Settlements::new(service, Arc::new(LocalBlobs::new(data_dir.to_owned())), data_dir.join("tmp"))
 }
 
 pub async fn run(location: &Location, args: SettleArgs) -> Result<(), CliError> {
@@ -34,7 +33,7 @@ pub async fn run(location: &Location, args: SettleArgs) -> Result<(), CliError> 
         ));
     };
     let day = vaccount::http::dto::parse_day(&args.date).map_err(|e| CliError::App(vaccount::app::AppError::field("date", e)))?;
-    let settlements = local_settlements(dir, crate::store::open(location).await?);
+    let settlements = local_settlements(dir, &crate::store::service(location).await?);
     let done = match args.merchant {
         Some(merchant) => vec![settlements.export_day(&crate::parse("merchant", &merchant)?, day).await?],
         None => settlements.export_all(day).await?,

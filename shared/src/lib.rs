@@ -11,11 +11,17 @@
 //! - [`fields`]: reading outside JSON field by field, every problem named by its field; used
 //!   by `http` and `providers` alike. [`config`]: the error of a setting that cannot be read.
 //! - [`repo`]: the single-table key layout of every record, written once over `Table`; every
-//!   key format lives here, job checkpoints included (`repo::checkpoints`).
-//! - [`app`]: use cases (issue, read, list, close, deposits, exceptions, authenticate,
-//!   idempotency, setup, settlements and their files, reconcile) and the queue consumers
-//!   (`consumer`: the contract; `webhooks`, `notices`, `reminders`, `alerts`).
-//! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file; `BlobStore` on a directory.
+//!   key format lives here, job checkpoints included (`repo::checkpoints`). Transactions name
+//!   each write by what its condition guards (`repo::Transaction`, `Guard`), and every lost
+//!   race is retried by one rule (`repo::Retry`).
+//! - [`app`]: use cases in small holders by area over one shared context, `Service` (store,
+//!   clock, settings): `service.accounts()`, `deposits()`, `exceptions()`, `webhooks()` (with
+//!   the events feed), `access()`, `operators()`, `idempotency()`, `incidents()`, `expiry()`,
+//!   `reminders()`, `setup()`; settlement runs and their files (`Settlements`), reconciliation
+//!   (`Reconciler`) and the queue consumers (`consumer`: the contract; `webhooks`, `notices`,
+//!   `alerts`), each built over the same `Service`.
+//! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file; `BlobStore` on a directory;
+//!   `StandbyTable`, the read-only store of a standby region.
 //! - [`aws`]: building AWS clients and the service from a Lambda's environment; the event path
 //!   (`stream`: table stream → outbox events, `sns`: the `Publisher` port, `sqs`: consumer batches,
 //!   `alarms`: CloudWatch alarms and SNS envelopes on the ops-alerts queue → domain alarms);

@@ -174,10 +174,10 @@ pub async fn mall(backend: Backend, at: DateTime<Utc>) -> (TestTable, Arc<FixedC
     let t = table(backend).await;
     let clock = FixedClock::new(at);
     let service = Arc::new(Service::new(sealed(t.table.clone()), clock.clone(), Settings::default()));
-    let mall = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.expect("merchant").merchant_id;
+    let mall = service.setup().create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.expect("merchant").merchant_id;
     let bank: ProviderId = "bank".parse().expect("provider id");
-    service.add_provider(bank.clone(), ProviderKind::Generic, vec![]).await.expect("provider");
-    service.add_pool_range(&bank, BankCode::Kookmin, &"12345600000000".parse().expect("number"), 20).await.expect("pool");
+    service.setup().add_provider(bank.clone(), ProviderKind::Generic, vec![]).await.expect("provider");
+    service.setup().add_pool_range(&bank, BankCode::Kookmin, &"12345600000000".parse().expect("number"), 20).await.expect("pool");
     (t, clock, service, mall)
 }
 
@@ -213,10 +213,10 @@ pub async fn seed_merchant(table: &dyn Table, merchant_id: &str, key_id: &str, s
 /// A `generic` provider `bank` with `count` numbers for `bank` starting at `first`.
 pub async fn seed_pool(service: &Service, bank: BankCode, first: &str, count: u64) {
     let provider: ProviderId = "bank".parse().expect("provider id");
-    if repo::merchants::get_provider(service.table.as_ref(), &provider).await.expect("read provider").is_none() {
-        service.add_provider(provider.clone(), ProviderKind::Generic, vec![]).await.expect("add provider");
+    if repo::merchants::get_provider(service.table().as_ref(), &provider).await.expect("read provider").is_none() {
+        service.setup().add_provider(provider.clone(), ProviderKind::Generic, vec![]).await.expect("add provider");
     }
-    service.add_pool_range(&provider, bank, &first.parse().expect("number"), count).await.expect("add pool");
+    service.setup().add_pool_range(&provider, bank, &first.parse().expect("number"), count).await.expect("add pool");
 }
 
 /// Signs a merchant request the way API.md specifies, for tests that build requests by hand.
@@ -281,7 +281,7 @@ pub mod fixtures {
         client.create_bucket().bucket(&bucket).create_bucket_configuration(location).send().await.expect("create the bucket");
         let blobs = Arc::new(crate::aws::s3::S3Blobs::new(client.clone(), bucket.clone()));
         let work = std::env::temp_dir().join("vaccount-test-settlements");
-        (crate::app::settlements::Settlements::new(service.table.clone(), service.clock.clone(), blobs, work), client, bucket)
+        (crate::app::settlements::Settlements::new(service, blobs, work), client, bucket)
     }
 
     /// A moto table with the fixture merchant and a pool for bank 004, and a service whose
@@ -318,7 +318,7 @@ pub mod fixtures {
         );
         let mut tx = repo::Transaction::of(repo::Guard::NumberTaken, [repo::pool::put_number(&held, Condition::NotExists).expect("pool item")]);
         tx.append(repo::accounts::create_account(&account, None).expect("account items"));
-        tx.commit(service.table.as_ref()).await.expect("seed account");
+        tx.commit(service.table().as_ref()).await.expect("seed account");
         account
     }
 
@@ -351,7 +351,7 @@ pub mod fixtures {
             version: 1,
         };
         let write = repo::merchants::put_provider(&provider, Condition::Always).expect("provider item");
-        service.table.transact(vec![write]).await.expect("seed provider");
+        service.table().transact(vec![write]).await.expect("seed provider");
     }
 
     /// `fixture_service`, with its clock in hand for tests that move time (the due-time sweep).
@@ -359,7 +359,7 @@ pub mod fixtures {
         let t = table(Backend::Dynamo).await;
         let clock = FixedClock::new(fixture_time());
         let service = super::service(sealed(t.table.clone()), clock.clone());
-        seed_merchant(service.table.as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
+        seed_merchant(service.table().as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
         seed_pool(&service, BankCode::Kookmin, "55500000000000", 20).await;
         (t, service, clock)
     }
@@ -376,7 +376,7 @@ pub mod fixtures {
             depositor_name: Some("홍길동".into()),
             deposited_at: fixture_time() - chrono::Duration::seconds(400),
         };
-        service.record_deposit(notice).await.expect("record deposit").deposit_id.expect("a recorded deposit")
+        service.deposits().record_deposit(notice).await.expect("record deposit").deposit_id.expect("a recorded deposit")
     }
 }
 

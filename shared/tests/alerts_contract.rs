@@ -75,7 +75,7 @@ fn posted(w: &World) -> Vec<String> {
 }
 
 async fn incidents(w: &World, status: Option<IncidentStatus>) -> Vec<Incident> {
-    w.service.list_incidents(status, 100, None).await.unwrap().items
+    w.service.incidents().list_incidents(status, 100, None).await.unwrap().items
 }
 
 async fn three_dead_letters_for_one_merchant_within_ten_minutes_page(backend: Backend) {
@@ -148,7 +148,7 @@ async fn operators_acknowledge_and_resolve_and_a_new_alert_opens_a_new_incident(
     let w = world(backend).await;
     consume(&w, &dead_letter(&merchant(1), 0)).await;
     let incident = incidents(&w, None).await.remove(0);
-    let token = w.service.add_operator("kim".parse().unwrap()).await.unwrap().token;
+    let token = w.service.operators().add_operator("kim".parse().unwrap()).await.unwrap().token;
     let router = vaccount::http::all_routes(w.service.clone(), None, Arc::new(vaccount::net::SystemResolver));
     let call = |method: &str, uri: String, token: Option<&str>| {
         let mut request = Request::builder().method(method).uri(uri);
@@ -180,5 +180,5 @@ async fn operators_acknowledge_and_resolve_and_a_new_alert_opens_a_new_incident(
     let open = incidents(&w, Some(IncidentStatus::Open)).await;
     assert_eq!(open.len(), 1);
     assert_ne!(open[0].id, incident.id);
-    assert!(matches!(w.service.resolve_incident(&"kim".parse().unwrap(), &incident.id).await, Err(AppError::Conflict(_))));
+    assert!(matches!(w.service.incidents().resolve_incident(&"kim".parse().unwrap(), &incident.id).await, Err(AppError::Conflict(_))));
 }

@@ -214,7 +214,7 @@ async fn the_events_of_an_issue_and_a_deposit_reach_their_queues_from_the_sealed
     let table = testing::dynamo_table().await;
     let clock = FixedClock::new(fixtures::fixture_time());
     let service = testing::service(testing::sealed(Arc::new(table.clone())), clock);
-    let merchant = testing::seed_merchant(service.table.as_ref(), fixtures::MERCHANT_ID, fixtures::KEY_ID, fixtures::SECRET, fixtures::fixture_time()).await;
+    let merchant = testing::seed_merchant(service.table().as_ref(), fixtures::MERCHANT_ID, fixtures::KEY_ID, fixtures::SECRET, fixtures::fixture_time()).await;
     testing::seed_pool(&service, BankCode::Kookmin, "55500000000000", 5).await;
     let request = AccountRequest {
         order_id: "AWS-PATH-1".parse().unwrap(),
@@ -228,7 +228,7 @@ async fn the_events_of_an_issue_and_a_deposit_reach_their_queues_from_the_sealed
         metadata: Metadata::new(),
         policy: Default::default(),
     };
-    let account = service.issue_account(&merchant, None, request).await.unwrap();
+    let account = service.accounts().issue_account(&merchant, None, request).await.unwrap();
     let notice = vaccount::domain::DepositNotice {
         provider: "bank".parse().unwrap(),
         transaction_id: "T-AWS-PATH-1".parse().unwrap(),
@@ -238,7 +238,7 @@ async fn the_events_of_an_issue_and_a_deposit_reach_their_queues_from_the_sealed
         depositor_name: Some("홍길동".into()),
         deposited_at: fixtures::fixture_time(),
     };
-    service.record_deposit(notice).await.unwrap();
+    service.deposits().record_deposit(notice).await.unwrap();
 
     let batch = stream_of_event_items(&table).await;
     let events = events_of(&batch);

@@ -33,9 +33,9 @@ async fn world(backend: Backend, name_mismatch: NameMismatchPolicy) -> World {
     let t = table(backend).await;
     let service = Arc::new(Service::new(sealed(t.table.clone()), FixedClock::new(t0()), Settings::default()));
     let policy = DepositPolicy { name_mismatch, ..Default::default() };
-    let merchant = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, policy).await.unwrap().merchant_id;
-    let provider_secret = service.add_provider("bank".parse().unwrap(), ProviderKind::Generic, vec![]).await.unwrap().secret;
-    service.add_pool_range(&"bank".parse().unwrap(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 5).await.unwrap();
+    let merchant = service.setup().create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, policy).await.unwrap().merchant_id;
+    let provider_secret = service.setup().add_provider("bank".parse().unwrap(), ProviderKind::Generic, vec![]).await.unwrap().secret;
+    service.setup().add_pool_range(&"bank".parse().unwrap(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 5).await.unwrap();
     World { _t: t, service, merchant, provider_secret, name_mismatch }
 }
 
@@ -52,7 +52,7 @@ async fn account(w: &World, kind: AccountType, expected_name: Option<&str>) -> V
         metadata: Metadata::new(),
         policy: AccountPolicy { name_mismatch: w.name_mismatch, ..Default::default() },
     };
-    w.service.issue_account(&w.merchant, None, request).await.unwrap()
+    w.service.accounts().issue_account(&w.merchant, None, request).await.unwrap()
 }
 
 /// Sends a signed `generic` deposit notice of 35,000 won naming `name`, and reads the deposit.
@@ -63,9 +63,9 @@ async fn deposit_named(w: &World, account: &VirtualAccount, tx: &str, name: &str
     })
     .to_string();
     let signature = vaccount::providers::generic::sign(&w.provider_secret, body.as_bytes());
-    let answer = w.service.receive_notice("bank", &notice_request(None, Some(&signature), body.as_bytes())).await;
+    let answer = w.service.deposits().receive_notice("bank", &notice_request(None, Some(&signature), body.as_bytes())).await;
     let answer = answer.unwrap_or_else(|e| panic!("the notice naming {name:?} must be recorded, got {e:?}"));
-    w.service.get_deposit(&w.merchant, &answer.deposit_id.expect("a deposit")).await.unwrap()
+    w.service.deposits().get_deposit(&w.merchant, &answer.deposit_id.expect("a deposit")).await.unwrap()
 }
 
 fn raw_of(deposit: &Deposit) -> serde_json::Value {

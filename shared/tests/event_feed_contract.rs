@@ -64,7 +64,7 @@ async fn full_read(service: &Service, merchant: &MerchantId) -> Vec<EventId> {
     let mut ids = Vec::new();
     let mut cursor = None;
     loop {
-        let page = service.list_events(merchant, None, None, 100, cursor).await.unwrap();
+        let page = service.webhooks().list_events(merchant, None, None, 100, cursor).await.unwrap();
         ids.extend(page.items.into_iter().map(|e| e.id));
         match page.next {
             Some(next) => cursor = Some(next),
@@ -80,7 +80,7 @@ async fn a_poller_passing_the_last_id_sees_every_event_once_in_order_while_commi
     let horizon = vaccount::repo::outbox::commit_window() + chrono::Duration::milliseconds(500);
     let settings = Settings { pool_low_threshold: 0, event_feed_horizon: horizon, ..Settings::default() };
     let service = Arc::new(Service::new(stored, Arc::new(SystemClock), settings));
-    let merchant = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    let merchant = service.setup().create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     seed_pool(&service, BankCode::Kookmin, "12345600000000", (WRITERS * ISSUES_PER_WRITER) as u64).await;
 
     let writing = Arc::new(AtomicBool::new(true));
@@ -94,7 +94,7 @@ async fn a_poller_passing_the_last_id_sees_every_event_once_in_order_while_commi
             let settle = (horizon + chrono::Duration::seconds(5)).to_std().unwrap();
             while quiet_since.is_none_or(|at| at.elapsed() < settle) {
                 assert!(started.elapsed() < StdDuration::from_secs(240), "the poller never caught up");
-                let page = service.list_events(&merchant, seen.last().cloned(), None, 20, None).await.unwrap();
+                let page = service.webhooks().list_events(&merchant, seen.last().cloned(), None, 20, None).await.unwrap();
                 seen.extend(page.items.into_iter().map(|e| e.id));
                 if quiet_since.is_none() && !writing.load(Ordering::SeqCst) {
                     quiet_since = Some(tokio::time::Instant::now());
@@ -109,7 +109,7 @@ async fn a_poller_passing_the_last_id_sees_every_event_once_in_order_while_commi
             let (service, merchant) = (service.clone(), merchant.clone());
             tokio::spawn(async move {
                 for i in 0..ISSUES_PER_WRITER {
-                    service.issue_account(&merchant, None, request(format!("W{w}-{i:03}"))).await.unwrap();
+                    service.accounts().issue_account(&merchant, None, request(format!("W{w}-{i:03}"))).await.unwrap();
                 }
             })
         })
@@ -132,7 +132,7 @@ async fn a_poller_holding_an_event_from_before_the_feed_resumes_after_it(backend
     let horizon = vaccount::repo::outbox::commit_window() + chrono::Duration::milliseconds(500);
     let settings = Settings { pool_low_threshold: 0, event_feed_horizon: horizon, ..Settings::default() };
     let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), Arc::new(SystemClock), settings));
-    let merchant = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    let merchant = service.setup().create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 1).await;
     // An event as it was stored before the feed existed: the event item alone, no position.
     let old = vaccount::domain::OutboxEvent::new(
@@ -144,10 +144,10 @@ async fn a_poller_holding_an_event_from_before_the_feed_resumes_after_it(backend
     if let Write::Put { item, .. } = &mut event_item {
         item.remove("feed_position");
     }
-    service.table.transact(vec![event_item]).await.unwrap();
-    service.issue_account(&merchant, None, request("NEW-1".into())).await.unwrap();
+    service.table().transact(vec![event_item]).await.unwrap();
+    service.accounts().issue_account(&merchant, None, request("NEW-1".into())).await.unwrap();
     tokio::time::sleep((horizon + chrono::Duration::milliseconds(200)).to_std().unwrap()).await;
-    let page = service.list_events(&merchant, Some(old.id.clone()), None, 20, None).await.expect("the last id the poller received before the feed");
+    let page = service.webhooks().list_events(&merchant, Some(old.id.clone()), None, 20, None).await.expect("the last id the poller received before the feed");
     assert_eq!(page.items.iter().map(|e| e.kind()).collect::<Vec<_>>(), [vaccount::domain::EventType::AccountIssued]);
     assert_ne!(page.items[0].id, old.id, "the events after it, not it");
 }

@@ -91,7 +91,7 @@ async fn world(backend: Backend) -> World {
     let crash = Arc::new(CrashAfterEffect { inner: sealed(t.table.clone()), armed: AtomicBool::new(false), committed: Notify::new() });
     let settings = Settings { allow_private_webhooks: true, ..Settings::default() };
     let service = Arc::new(Service::new(crash.clone(), clock.clone(), settings));
-    let created = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
+    let created = service.setup().create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 5).await;
     let router = vaccount::http::all_routes(service.clone(), None, Arc::new(vaccount::net::SystemResolver));
     World { _t: t, clock, service, crash, router, merchant: created.merchant_id, key_id: created.key_id.to_string(), secret: created.secret }
@@ -130,12 +130,12 @@ impl World {
             }
             () = self.crash.committed.notified() => {}
         }
-        self.clock.advance(self.service.settings.idempotency_lease + Duration::seconds(1));
+        self.clock.advance(self.service.settings().idempotency_lease + Duration::seconds(1));
     }
 
     async fn endpoint(&self, id: &str) -> vaccount::domain::webhook::WebhookEndpoint {
         let id: WebhookEndpointId = id.parse().unwrap();
-        repo::webhooks::get_endpoint(self.service.table.as_ref(), &self.merchant, &id).await.unwrap().expect("the endpoint exists")
+        repo::webhooks::get_endpoint(self.service.table().as_ref(), &self.merchant, &id).await.unwrap().expect("the endpoint exists")
     }
 }
 
@@ -190,13 +190,13 @@ async fn a_resend_whose_answer_was_lost_is_replayed_and_queues_once(backend: Bac
     let w = world(backend).await;
     let issued = w.call("POST", "/v1/virtual-accounts", r#"{"order_id":"A-1","amount":35000,"bank_code":"004"}"#, None).await;
     assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
-    let events = repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap();
+    let events = repo::outbox::all_for(w.service.table().as_ref(), w.merchant.as_str()).await.unwrap();
     let resend = format!("/v1/events/{}/resend", events[0].id);
     w.lose_the_answer("POST", &resend, "", "resend-1").await;
 
     let retry = w.call("POST", &resend, "", Some("resend-1")).await;
     assert_eq!((retry.status, retry.replayed), (StatusCode::ACCEPTED, true), "{}", retry.body);
-    let requests: Vec<String> = repo::outbox::all_for(w.service.table.as_ref(), "ops")
+    let requests: Vec<String> = repo::outbox::all_for(w.service.table().as_ref(), "ops")
         .await
         .unwrap()
         .into_iter()
@@ -237,14 +237,18 @@ async fn a_holder_whose_key_was_taken_over_commits_nothing(backend: Backend) {
     let w = world(backend).await;
     let issued = w.call("POST", "/v1/virtual-accounts", r#"{"order_id":"A-1","amount":35000,"bank_code":"004"}"#, None).await;
     let id: vaccount::domain::VirtualAccountId = issued.body["id"].as_str().unwrap().parse().unwrap();
-    let Claim::Proceed(slow) = w.service.claim_idempotent(&w.merchant, "close-1", "fp".into()).await.unwrap() else { panic!("first claim proceeds") };
-    w.clock.advance(w.service.settings.idempotency_lease + Duration::seconds(1));
-    let Claim::Proceed(_retry) = w.service.claim_idempotent(&w.merchant, "close-1", "fp".into()).await.unwrap() else { panic!("the lease ran out") };
+    let Claim::Proceed(slow) = w.service.idempotency().claim_idempotent(&w.merchant, "close-1", "fp".into()).await.unwrap() else {
+        panic!("first claim proceeds")
+    };
+    w.clock.advance(w.service.settings().idempotency_lease + Duration::seconds(1));
+    let Claim::Proceed(_retry) = w.service.idempotency().claim_idempotent(&w.merchant, "close-1", "fp".into()).await.unwrap() else {
+        panic!("the lease ran out")
+    };
 
     let slow = Hold::new(slow);
     let answer = |_: &vaccount::domain::VirtualAccount| Ok((200, "closed".to_owned()));
-    let outcome = w.service.close_account_with(&w.merchant, &id, &Receipt::new(Some(&slow), &answer)).await;
+    let outcome = w.service.accounts().close_account_with(&w.merchant, &id, &Receipt::new(Some(&slow), &answer)).await;
     assert_eq!(outcome.map(|a| a.status), Err(AppError::IdempotencyInFlight));
-    assert_eq!(w.service.get_account(&w.merchant, &id).await.unwrap().status, vaccount::domain::Status::Waiting);
+    assert_eq!(w.service.accounts().get_account(&w.merchant, &id).await.unwrap().status, vaccount::domain::Status::Waiting);
     assert_eq!(slow.committed_answer(), None);
 }

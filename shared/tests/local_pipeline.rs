@@ -83,9 +83,9 @@ async fn every_event_reaches_each_of_its_queues_exactly_once() {
     let local = Local::new();
     let service = local.service();
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 3).await;
-    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
-    service.issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
-    service.issue_account(&merchant.merchant_id, None, request("ORD-2")).await.unwrap();
+    let merchant = service.setup().create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
+    service.accounts().issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
+    service.accounts().issue_account(&merchant.merchant_id, None, request("ORD-2")).await.unwrap();
     let queues = local.queues();
     let dispatcher = local.dispatcher(&queues);
     // Two issues; the pool of 3 runs low (threshold 100), raising pool.low once.
@@ -110,8 +110,8 @@ async fn the_stream_and_its_checkpoint_survive_a_reopen() {
     let local = Local::new();
     let service = local.service();
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 500).await;
-    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
-    service.issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
+    let merchant = service.setup().create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
+    service.accounts().issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
     let queues = local.queues();
     assert_eq!(local.dispatcher(&queues).dispatch_once().await.unwrap(), 1);
     drop((service, queues));
@@ -120,7 +120,7 @@ async fn the_stream_and_its_checkpoint_survive_a_reopen() {
     drop((raw, table));
     let local = Local::open(dir, clock);
     let service = local.service();
-    service.issue_account(&merchant.merchant_id, None, request("ORD-2")).await.unwrap();
+    service.accounts().issue_account(&merchant.merchant_id, None, request("ORD-2")).await.unwrap();
     let queues = local.queues();
     let dispatcher = local.dispatcher(&queues);
     assert_eq!(dispatcher.dispatch_once().await.unwrap(), 1, "only the new event: the stream was trimmed and its numbers go on");
@@ -179,8 +179,8 @@ async fn until(mut check: impl FnMut() -> bool) {
 async fn one_issued_message(local: &Local) -> Arc<LocalQueues> {
     let service = local.service();
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 500).await;
-    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
-    service.issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
+    let merchant = service.setup().create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
+    service.accounts().issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
     let queues = local.queues();
     local.dispatcher(&queues).dispatch_once().await.unwrap();
     queues
@@ -257,9 +257,9 @@ async fn a_stopped_worker_settles_the_message_under_way_and_takes_no_other() {
     let local = Local::new();
     let service = local.service();
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 500).await;
-    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
-    service.issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
-    service.issue_account(&merchant.merchant_id, None, request("ORD-2")).await.unwrap();
+    let merchant = service.setup().create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
+    service.accounts().issue_account(&merchant.merchant_id, None, request("ORD-1")).await.unwrap();
+    service.accounts().issue_account(&merchant.merchant_id, None, request("ORD-2")).await.unwrap();
     let queues = local.queues();
     local.dispatcher(&queues).dispatch_once().await.unwrap();
     assert_eq!(queues.pending(QueueName::MerchantWebhooks).await.unwrap().len(), 2);

@@ -101,12 +101,12 @@ async fn world() -> World {
     let table: Arc<dyn Table> = Arc::new(EmbeddedTable::in_memory().unwrap());
     let clock = FixedClock::new(t0());
     let service = Arc::new(Service::new(table.clone(), clock.clone(), Settings::default()));
-    let merchant = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    let merchant = service.setup().create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     let bank = "bank".parse().unwrap();
-    service.add_provider(bank, ProviderKind::Generic, vec![]).await.unwrap();
-    service.add_pool_range(&"bank".parse().unwrap(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 5).await.unwrap();
+    service.setup().add_provider(bank, ProviderKind::Generic, vec![]).await.unwrap();
+    service.setup().add_pool_range(&"bank".parse().unwrap(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 5).await.unwrap();
     let kim: OperatorName = "kim".parse().unwrap();
-    service.add_operator(kim.clone()).await.unwrap();
+    service.operators().add_operator(kim.clone()).await.unwrap();
     let mut accounts = Vec::new();
     for (order, kind, amount, allow_partial) in [
         ("STRICT", AccountType::OneTime, Some(35_000), false),
@@ -125,11 +125,11 @@ async fn world() -> World {
             metadata: Metadata::new(),
             policy: Default::default(),
         };
-        accounts.push(service.issue_account(&merchant, None, request).await.unwrap());
+        accounts.push(service.accounts().issue_account(&merchant, None, request).await.unwrap());
     }
     let files = tempfile::tempdir().unwrap();
     let blobs = Arc::new(LocalBlobs::new(files.path().join("blobs")));
-    let settlements = Settlements::new(table, clock.clone(), blobs, files.path().join("work"));
+    let settlements = Settlements::new(&service, blobs, files.path().join("work"));
     World { clock, service, settlements, merchant, accounts, kim, earliest: t0(), latest: t0(), _files: files }
 }
 
@@ -160,7 +160,7 @@ impl World {
                     // A bank's time that may lie days before the notice reaches us.
                     deposited_at: t0() - Duration::hours(i64::from(tx)),
                 };
-                definite(op, self.service.record_deposit(notice).await)
+                definite(op, self.service.deposits().record_deposit(notice).await)
             }
             Op::Reverse { tx, original } => {
                 let notice = ReversalNotice {
@@ -169,7 +169,7 @@ impl World {
                     original_transaction_id: format!("T-{original}").parse().unwrap(),
                     occurred_at: self.clock.now(),
                 };
-                definite(op, self.service.reverse_deposit(notice).await)
+                definite(op, self.service.deposits().reverse_deposit(notice).await)
             }
             Op::Assign { original, to } => {
                 let account = self.accounts[to].id.clone();
@@ -180,7 +180,7 @@ impl World {
                 self.resolve(op, original, refund).await
             }
             Op::Terms { fee } => {
-                let table = self.service.table.as_ref();
+                let table = self.service.table().as_ref();
                 let mut merchant: Merchant = repo::merchants::get_merchant(table, &self.merchant).await.unwrap().unwrap();
                 let version = merchant.version;
                 merchant.fee = fee;
@@ -204,9 +204,9 @@ impl World {
     /// An operator resolves the exception of deposit `T-{original}`, if it has one.
     async fn resolve(&self, op: &Op, original: u8, resolution: Resolution) -> Result<(), TestCaseError> {
         let provider = "bank".parse().unwrap();
-        let found = repo::deposits::get_by_transaction(self.service.table.as_ref(), &provider, &format!("T-{original}").parse().unwrap()).await.unwrap();
+        let found = repo::deposits::get_by_transaction(self.service.table().as_ref(), &provider, &format!("T-{original}").parse().unwrap()).await.unwrap();
         let Some(exception) = found.and_then(|d| d.exception) else { return Ok(()) };
-        definite(op, self.service.act_on_exception(&self.kim, &exception.id, ExceptionAction::Resolve(resolution)).await)
+        definite(op, self.service.exceptions().act_on_exception(&self.kim, &exception.id, ExceptionAction::Resolve(resolution)).await)
     }
 
     /// Every day the clock showed, and the one after, exported now.
@@ -232,7 +232,7 @@ fn net_of(amount: Krw, deposits: i8, terms: Option<Fee>) -> i64 {
 /// credit and its exception assigned to an account, each at the terms it was booked at. A
 /// reversed deposit is owed nothing.
 async fn owed_by_the_deposits(w: &World) -> (i64, i64) {
-    let table = w.service.table.as_ref();
+    let table = w.service.table().as_ref();
     let (mut gross, mut net) = (0i64, 0i64);
     let mut after = None;
     loop {
@@ -256,11 +256,11 @@ async fn owed_by_the_deposits(w: &World) -> (i64, i64) {
 
 async fn check(w: &World) -> Result<(), TestCaseError> {
     let exported = w.export_everything().await;
-    let table = w.service.table.as_ref();
+    let table = w.service.table().as_ref();
     let merchant = repo::merchants::get_merchant(table, &w.merchant).await.unwrap().unwrap();
     let mut held = 0i64;
     for account in &w.accounts {
-        held += w.service.get_account(&w.merchant, &account.id).await.unwrap().paid_amount.won();
+        held += w.service.accounts().get_account(&w.merchant, &account.id).await.unwrap().paid_amount.won();
     }
     let mut booked: Vec<(String, EntryKind)> = Vec::new();
     let (mut gross, mut net) = (0i64, 0i64);

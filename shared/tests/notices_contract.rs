@@ -47,7 +47,7 @@ async fn world(backend: Backend) -> World {
     let t = table(backend).await;
     let clock = FixedClock::new(t0());
     let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), clock.clone(), Settings::default()));
-    let merchant = service.create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    let merchant = service.setup().create_merchant("Mall", vaccount::domain::Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     seed_pool(&service, BankCode::Kookmin, "12345600000000", 20).await;
     let fake = FakeProvider::start().await;
     let messenger = messenger_from_lookup(provider_settings(&fake), Arc::new(OutboundHttp::trusted().unwrap()), None).unwrap();
@@ -77,8 +77,8 @@ fn request(order: &str, due_in: Duration, customer: Option<Customer>) -> Account
 
 /// The `virtual_account.issued` event of a freshly issued account, as the queue delivers it.
 async fn issued(w: &World, order: &str, customer: Option<Customer>) -> (VirtualAccount, String) {
-    let account = w.service.issue_account(&w.merchant, None, request(order, Duration::hours(72), customer)).await.unwrap();
-    let events = repo::outbox::all_for(w.service.table.as_ref(), w.merchant.as_str()).await.unwrap();
+    let account = w.service.accounts().issue_account(&w.merchant, None, request(order, Duration::hours(72), customer)).await.unwrap();
+    let events = repo::outbox::all_for(w.service.table().as_ref(), w.merchant.as_str()).await.unwrap();
     let event = events.into_iter().find(|e| matches!(&e.data, EventData::AccountIssued(d) if d.virtual_account.id == account.id)).unwrap();
     (account, serde_json::to_string(&event).unwrap())
 }
@@ -88,7 +88,7 @@ fn received(body: &str, receive_count: u32) -> Received {
 }
 
 async fn ops_events(w: &World, kind: EventType) -> Vec<OutboxEvent> {
-    let events = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
+    let events = repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap();
     events.into_iter().filter(|e| e.kind() == kind).collect()
 }
 
@@ -168,16 +168,16 @@ async fn due_soon_for(w: &World, account: &VirtualAccount) -> usize {
 
 async fn reminder_sweep_reminds_each_account_once_even_when_run_twice_or_concurrently(backend: Backend) {
     let w = world(backend).await;
-    let soon = w.service.issue_account(&w.merchant, None, request("SOON", Duration::hours(10), customer(true, false))).await.unwrap();
-    let unreachable = w.service.issue_account(&w.merchant, None, request("NOBODY", Duration::hours(10), None)).await.unwrap();
-    let later = w.service.issue_account(&w.merchant, None, request("LATER", Duration::hours(48), customer(false, true))).await.unwrap();
-    let (a, b) = tokio::join!(w.service.sweep_due_soon(), w.service.sweep_due_soon());
+    let soon = w.service.accounts().issue_account(&w.merchant, None, request("SOON", Duration::hours(10), customer(true, false))).await.unwrap();
+    let unreachable = w.service.accounts().issue_account(&w.merchant, None, request("NOBODY", Duration::hours(10), None)).await.unwrap();
+    let later = w.service.accounts().issue_account(&w.merchant, None, request("LATER", Duration::hours(48), customer(false, true))).await.unwrap();
+    let (a, b) = tokio::join!(w.service.reminders().sweep_due_soon(), w.service.reminders().sweep_due_soon());
     assert_eq!(a.unwrap().reminded + b.unwrap().reminded, 1);
-    w.service.sweep_due_soon().await.unwrap();
+    w.service.reminders().sweep_due_soon().await.unwrap();
     assert_eq!((due_soon_for(&w, &soon).await, due_soon_for(&w, &unreachable).await, due_soon_for(&w, &later).await), (1, 0, 0));
     w.clock.advance(Duration::hours(30));
-    w.service.sweep_due_soon().await.unwrap();
-    w.service.sweep_due_soon().await.unwrap();
+    w.service.reminders().sweep_due_soon().await.unwrap();
+    w.service.reminders().sweep_due_soon().await.unwrap();
     assert_eq!((due_soon_for(&w, &soon).await, due_soon_for(&w, &later).await), (1, 1));
     let event = ops_events(&w, EventType::AccountDueSoon).await.into_iter().find(|e| reminds(e, &later)).unwrap();
     assert_eq!(event.merchant_id.as_ref(), Some(&w.merchant));
@@ -189,10 +189,10 @@ async fn reminder_sweep_reminds_each_account_once_even_when_run_twice_or_concurr
 
 async fn a_reminder_for_an_account_closed_meanwhile_is_not_sent(backend: Backend) {
     let w = world(backend).await;
-    let account = w.service.issue_account(&w.merchant, None, request("SOON", Duration::hours(10), customer(true, false))).await.unwrap();
-    w.service.sweep_due_soon().await.unwrap();
+    let account = w.service.accounts().issue_account(&w.merchant, None, request("SOON", Duration::hours(10), customer(true, false))).await.unwrap();
+    w.service.reminders().sweep_due_soon().await.unwrap();
     let event = ops_events(&w, EventType::AccountDueSoon).await.remove(0);
-    w.service.close_account(&w.merchant, &account.id).await.unwrap();
+    w.service.accounts().close_account(&w.merchant, &account.id).await.unwrap();
     assert_eq!(w.consumer.consume(&received(&serde_json::to_string(&event).unwrap(), 1)).await.unwrap(), Outcome::Done);
     assert!(w.fake.received().is_empty());
 }

@@ -35,7 +35,7 @@ async fn world(backend: Backend) -> World {
     let clock = FixedClock::new(t0());
     let settings = Settings { pool_low_threshold: 0, ..Settings::default() };
     let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), clock.clone(), settings));
-    let merchant = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    let merchant = service.setup().create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     seed_pool(&service, BankCode::Kookmin, "12345600000000", ACCOUNTS as u64).await;
     World { _t: t, clock, service, merchant }
 }
@@ -63,7 +63,7 @@ async fn issue_large_accounts(w: &World) -> Vec<VirtualAccount> {
             metadata: large_metadata(),
             policy: Default::default(),
         };
-        issued.push(w.service.issue_account(&w.merchant, None, request).await.unwrap());
+        issued.push(w.service.accounts().issue_account(&w.merchant, None, request).await.unwrap());
     }
     issued
 }
@@ -74,7 +74,7 @@ async fn a_merged_listing_of_large_accounts_shows_each_exactly_once(backend: Bac
     let mut listed: Vec<VirtualAccountId> = Vec::new();
     let mut cursor = None;
     for _ in 0..100 {
-        let page = w.service.list_accounts(&w.merchant, None, &ListFilter::default(), 20, cursor).await.unwrap();
+        let page = w.service.accounts().list_accounts(&w.merchant, None, &ListFilter::default(), 20, cursor).await.unwrap();
         listed.extend(page.items.into_iter().map(|a| a.id));
         match page.next {
             Some(next) => cursor = Some(next),
@@ -90,11 +90,11 @@ async fn the_sweep_expires_every_overdue_large_account(backend: Backend) {
     let w = world(backend).await;
     let issued = issue_large_accounts(&w).await;
     w.clock.set(t0() + Duration::hours(3));
-    let report = w.service.sweep_due().await.unwrap();
+    let report = w.service.expiry().sweep_due().await.unwrap();
     assert_eq!(report.failed, 0);
     let mut still_open = BTreeSet::new();
     for account in &issued {
-        if w.service.get_account(&w.merchant, &account.id).await.unwrap().status != Status::Expired {
+        if w.service.accounts().get_account(&w.merchant, &account.id).await.unwrap().status != Status::Expired {
             still_open.insert(account.id.clone());
         }
     }

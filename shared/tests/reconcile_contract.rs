@@ -81,7 +81,7 @@ async fn issue(w: &World, order: &str, kind: AccountType, amount: Option<i64>) -
         metadata: Metadata::new(),
         policy: Default::default(),
     };
-    w.service.issue_account(&w.mall, None, request).await.unwrap()
+    w.service.accounts().issue_account(&w.mall, None, request).await.unwrap()
 }
 
 async fn deposit(w: &World, tx: &str, account: &VirtualAccount, amount: i64, minutes: i64) {
@@ -94,7 +94,7 @@ async fn deposit(w: &World, tx: &str, account: &VirtualAccount, amount: i64, min
         depositor_name: Some("홍길동".into()),
         deposited_at: t0() + Duration::minutes(minutes),
     };
-    w.service.record_deposit(notice).await.unwrap();
+    w.service.deposits().record_deposit(notice).await.unwrap();
 }
 
 /// The accounts of the planted day.
@@ -134,11 +134,11 @@ async fn plant_the_day(w: &World) -> (Day, Vec<u8>) {
 }
 
 async fn merchant_events(w: &World) -> Vec<OutboxEvent> {
-    repo::outbox::all_for(w.service.table.as_ref(), w.mall.as_str()).await.unwrap()
+    repo::outbox::all_for(w.service.table().as_ref(), w.mall.as_str()).await.unwrap()
 }
 
 async fn ops_events(w: &World, kind: EventType) -> Vec<OutboxEvent> {
-    repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap().into_iter().filter(|e| e.kind() == kind).collect()
+    repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap().into_iter().filter(|e| e.kind() == kind).collect()
 }
 
 fn report_path(w: &World) -> PathBuf {
@@ -154,7 +154,7 @@ fn read_with_python(path: &Path) -> Vec<Vec<String>> {
 async fn a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_are_reported(backend: Backend) {
     let w = world(backend).await;
     let (planted, statement) = plant_the_day(&w).await;
-    let table = w.service.table.clone();
+    let table = w.service.table().clone();
     let events_before = merchant_events(&w).await.len();
     w.clock.set(parse_rfc3339("2026-11-25T07:00:00+09:00").unwrap());
 
@@ -212,7 +212,7 @@ async fn a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_ar
     let alerts = AlertConsumer::new(w.service.clone(), Arc::new(FileAlertChannel::new(dir.path().join("alerts.jsonl"))));
     let body = serde_json::to_string(&mismatches[0]).unwrap();
     alerts.consume(&Received { id: "m".into(), body, receive_count: 1 }).await.unwrap();
-    let incidents = w.service.list_incidents(None, 10, None).await.unwrap().items;
+    let incidents = w.service.incidents().list_incidents(None, 10, None).await.unwrap().items;
     assert_eq!((incidents.len(), incidents[0].kind.as_str(), incidents[0].subject.as_str()), (1, "reconciliation.mismatch", "bank"));
 
     // Again, later: nothing recorded, nothing announced, the same report and file.
@@ -236,7 +236,7 @@ async fn a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_ar
         depositor_name: Some("홍길동".into()),
         deposited_at: parse_rfc3339("2026-11-24T11:00:00+09:00").unwrap(),
     };
-    let answer = w.service.record_deposit(late).await.unwrap();
+    let answer = w.service.deposits().record_deposit(late).await.unwrap();
     assert_eq!(answer.deposit_id.as_ref(), Some(&lost[0].id));
     assert_eq!(merchant_events(&w).await, events_after);
 
@@ -250,7 +250,7 @@ async fn a_lost_deposit_is_recovered_exactly_once_and_the_planted_differences_ar
 
 /// The account number our deposit `tx` went to.
 async fn planted_number(w: &World, tx: &str) -> String {
-    let d = repo::deposits::get_by_transaction(w.service.table.as_ref(), &bank(), &tx.parse().unwrap()).await.unwrap().unwrap();
+    let d = repo::deposits::get_by_transaction(w.service.table().as_ref(), &bank(), &tx.parse().unwrap()).await.unwrap().unwrap();
     d.account_number.to_string()
 }
 
@@ -261,8 +261,8 @@ async fn a_statement_with_one_bad_row_imports_nothing(backend: Backend) {
     let error = w.reconciler.reconcile_day(&bank(), day(), bad.as_bytes()).await.unwrap_err();
     let AppError::Invalid { errors, .. } = error else { panic!("refused as invalid: {error:?}") };
     assert_eq!(errors[0].field, "line 8: amount");
-    assert!(repo::deposits::for_account(w.service.table.as_ref(), &planted.lost_to.id, 10, None).await.unwrap().items.is_empty());
-    assert!(repo::reconciliation::get_report(w.service.table.as_ref(), &bank(), day()).await.unwrap().is_none());
+    assert!(repo::deposits::for_account(w.service.table().as_ref(), &planted.lost_to.id, 10, None).await.unwrap().items.is_empty());
+    assert!(repo::reconciliation::get_report(w.service.table().as_ref(), &bank(), day()).await.unwrap().is_none());
     assert!(!report_path(&w).exists());
 }
 
@@ -285,7 +285,7 @@ async fn the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconci
     assert_eq!(missing.len(), 1, "told once");
     let EventData::ReconciliationStatementMissing(late) = &missing[0].data else { panic!("not reconciliation.statement_missing: {:?}", missing[0]) };
     assert_eq!((late.provider.as_str(), &late.fault), ("bank", &StatementFault::Missing));
-    assert!(Checkpoint::<ReconciliationRun>::read(w.service.table.as_ref()).await.unwrap().position.is_none(), "the day is not done");
+    assert!(Checkpoint::<ReconciliationRun>::read(w.service.table().as_ref()).await.unwrap().position.is_none(), "the day is not done");
 
     // The provider drops its file into the store; the next check reconciles the day.
     let dropped = w.files.path().join("statement.csv");
@@ -301,8 +301,8 @@ async fn the_schedule_waits_for_a_statement_reports_it_missing_once_then_reconci
     let [run] = runs.as_slice() else { panic!("one run: {runs:?}") };
     let DayOutcome::Reconciled { report } = &run.outcome else { panic!("reconciled: {run:?}") };
     assert_eq!((report.recovered, report.differences), (2, 3));
-    assert_eq!(repo::accounts::get(w.service.table.as_ref(), &planted.lost_to.id).await.unwrap().unwrap().status, Status::Paid);
-    assert_eq!(Checkpoint::<ReconciliationRun>::read(w.service.table.as_ref()).await.unwrap().position.map(|p| p.last_day), Some(day()));
+    assert_eq!(repo::accounts::get(w.service.table().as_ref(), &planted.lost_to.id).await.unwrap().unwrap().status, Status::Paid);
+    assert_eq!(Checkpoint::<ReconciliationRun>::read(w.service.table().as_ref()).await.unwrap().position.map(|p| p.last_day), Some(day()));
     w.clock.set(at("2026-11-25T12:03:00+09:00"));
     assert!(w.reconciler.run_due().await.unwrap().is_empty(), "the day is done");
     assert_eq!(ops_events(&w, EventType::ReconciliationMismatch).await.len(), 1);
@@ -320,7 +320,7 @@ async fn a_second_reversal_we_recorded_is_found_under_its_own_key(backend: Backe
             original_transaction_id: "T-1".parse().unwrap(),
             occurred_at: t0() + Duration::minutes(minutes),
         };
-        w.service.reverse_deposit(reversal).await.unwrap();
+        w.service.deposits().reverse_deposit(reversal).await.unwrap();
     }
     let statement = format!(
         "type,transaction_id,original_transaction_id,bank_code,account_number,amount,depositor_name,occurred_at\r\n\

@@ -569,3 +569,27 @@ fn after() { app::AppError; }
     );
     assert_eq!(offending_lines("crate", "fn f() { app::deposits::x(); }"), vec![(1, "crate::app::deposits::x".to_owned())], "a child module by its bare name");
 }
+
+/// Use cases answer a refused transaction by the name of the write that failed
+/// (`repo::Transaction`, `Guard`), never by its position: a position changes meaning when a
+/// write is inserted in front of it.
+#[test]
+fn use_cases_never_decide_by_a_writes_position() {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+    let mut files = Vec::new();
+    rust_files(&app, &mut files);
+    files.sort();
+    let mut report = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+        let code = code_only(&source);
+        for (n, line) in code.lines().enumerate() {
+            let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+            if compact.contains("ConditionFailed{index") {
+                report.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(!files.is_empty(), "no files under src/app: the rule checks nothing");
+    assert!(report.is_empty(), "use cases decide by a write's position:\n{}", report.join("\n"));
+}

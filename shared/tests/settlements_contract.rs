@@ -50,7 +50,7 @@ async fn world(backend: Backend) -> World {
     let (t, clock, service, mall) = vaccount::testing::mall(backend, t0()).await;
     let files = tempfile::tempdir().unwrap();
     let blobs = Arc::new(LocalBlobs::new(files.path().join("blobs")));
-    let settlements = Settlements::new(service.table.clone(), clock.clone(), blobs, files.path().join("work"));
+    let settlements = Settlements::new(&service, blobs, files.path().join("work"));
     World { _t: t, files, clock, service, settlements, mall }
 }
 
@@ -67,7 +67,7 @@ async fn issue(w: &World, merchant: &MerchantId, order: &str, kind: AccountType,
         metadata: Metadata::new(),
         policy: Default::default(),
     };
-    w.service.issue_account(merchant, None, request).await.unwrap()
+    w.service.accounts().issue_account(merchant, None, request).await.unwrap()
 }
 
 async fn deposit(w: &World, tx: &str, account: &VirtualAccount, amount: i64, at: DateTime<Utc>) {
@@ -80,7 +80,7 @@ async fn deposit(w: &World, tx: &str, account: &VirtualAccount, amount: i64, at:
         depositor_name: Some("홍길동".into()),
         deposited_at: at,
     };
-    w.service.record_deposit(notice).await.unwrap();
+    w.service.deposits().record_deposit(notice).await.unwrap();
 }
 
 async fn reverse(w: &World, tx: &str, original: &str, at: DateTime<Utc>) {
@@ -90,7 +90,7 @@ async fn reverse(w: &World, tx: &str, original: &str, at: DateTime<Utc>) {
         original_transaction_id: original.parse().unwrap(),
         occurred_at: at,
     };
-    w.service.reverse_deposit(notice).await.unwrap();
+    w.service.deposits().reverse_deposit(notice).await.unwrap();
 }
 
 /// The day of the hand-computed figures below, on the 300-won flat fee (VAT 30 a deposit).
@@ -121,8 +121,8 @@ async fn plant_the_day(w: &World) -> MerchantId {
     stray.account_number = "99999999999999".parse().unwrap();
     deposit(w, "T-STRAY", &stray, 20_000, at(61)).await;
     let operator: vaccount::domain::OperatorName = "kim".parse().unwrap();
-    w.service.add_operator(operator.clone()).await.unwrap();
-    let exc = repo::deposits::get_by_transaction(w.service.table.as_ref(), &"bank".parse().unwrap(), &"T-STRAY".parse().unwrap())
+    w.service.operators().add_operator(operator.clone()).await.unwrap();
+    let exc = repo::deposits::get_by_transaction(w.service.table().as_ref(), &"bank".parse().unwrap(), &"T-STRAY".parse().unwrap())
         .await
         .unwrap()
         .unwrap()
@@ -130,7 +130,7 @@ async fn plant_the_day(w: &World) -> MerchantId {
         .unwrap()
         .id;
     w.clock.set(minutes(120));
-    w.service.act_on_exception(&operator, &exc, ExceptionAction::Resolve(Resolution::Assign { account: target.id.clone() })).await.unwrap();
+    w.service.exceptions().act_on_exception(&operator, &exc, ExceptionAction::Resolve(Resolution::Assign { account: target.id.clone() })).await.unwrap();
     // The next day: the reversal of T-LATE, and a deposit of its own.
     let tomorrow = parse_rfc3339("2026-11-25T00:00:00+09:00").unwrap();
     w.clock.set(tomorrow + Duration::hours(1));
@@ -194,7 +194,7 @@ async fn a_day_settles_to_hand_computed_totals_and_reruns_byte_identical(backend
     assert_eq!(again, s);
     let after: Vec<Vec<u8>> = names.iter().map(|n| std::fs::read(stored(&w, &m, n)).unwrap()).collect();
     assert_eq!(before, after, "a re-run writes byte-identical files");
-    let exported = repo::outbox::all_for(w.service.table.as_ref(), m.as_str()).await.unwrap();
+    let exported = repo::outbox::all_for(w.service.table().as_ref(), m.as_str()).await.unwrap();
     assert_eq!(exported.iter().filter(|e| e.kind() == EventType::SettlementExported).count(), 1);
 
     // The next day carries the late reversal and its own deposit.
@@ -203,7 +203,7 @@ async fn a_day_settles_to_hand_computed_totals_and_reruns_byte_identical(backend
     assert_eq!((next.rows, next.deposit_count, next.gross.won(), next.fee.won(), next.vat.won(), next.net.won()), (2, 0, -3_000, 0, 0, -3_000));
 
     // A rate merchant: 1.5 % of 12,345 is 185 (truncated), VAT 18.
-    let rated = w.service.create_merchant("Rated", Fee::RateBps(150), 0, DepositPolicy::default()).await.unwrap().merchant_id;
+    let rated = w.service.setup().create_merchant("Rated", Fee::RateBps(150), 0, DepositPolicy::default()).await.unwrap().merchant_id;
     let account = issue(&w, &rated, "R-1", AccountType::Fixed, None, false).await;
     w.clock.set(t0());
     deposit(&w, "T-RATED", &account, 12_345, t0()).await;
@@ -288,18 +288,18 @@ async fn a_late_notice_settles_on_the_day_it_is_recorded_and_the_settled_day_sta
     w.clock.set(parse_rfc3339("2026-11-25T00:30:00+09:00").unwrap());
     assert_eq!(w.settlements.run_due().await.unwrap(), [day("2026-11-24")]);
     assert_eq!(w.settlements.run_due().await.unwrap(), Vec::<NaiveDate>::new(), "once a night");
-    let first = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    let first = repo::settlements::get_settlement(w.service.table().as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
 
     // A provider's retry after the export: deposited on the 24th, recorded at 01:00 on the 25th.
     w.clock.set(parse_rfc3339("2026-11-25T01:00:00+09:00").unwrap());
     deposit(&w, "T-LATE", &fixed, 5_000, parse_rfc3339("2026-11-24T23:59:30+09:00").unwrap()).await;
     w.clock.set(parse_rfc3339("2026-11-26T00:30:00+09:00").unwrap());
     assert_eq!(w.settlements.run_due().await.unwrap(), [day("2026-11-25")]);
-    let settled = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    let settled = repo::settlements::get_settlement(w.service.table().as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
     assert_eq!(settled, first, "the 24th is final");
-    let late = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-25")).await.unwrap().unwrap();
+    let late = repo::settlements::get_settlement(w.service.table().as_ref(), &w.mall, day("2026-11-25")).await.unwrap().unwrap();
     assert_eq!((late.totals.deposit_count, late.totals.gross.won()), (1, 5_000));
-    let announced = repo::outbox::all_for(w.service.table.as_ref(), w.mall.as_str()).await.unwrap();
+    let announced = repo::outbox::all_for(w.service.table().as_ref(), w.mall.as_str()).await.unwrap();
     let dates: Vec<NaiveDate> = announced
         .iter()
         .filter_map(|e| match &e.data {
@@ -330,7 +330,7 @@ async fn a_notice_for_a_long_settled_day_settles_on_the_day_it_is_recorded(backe
     w.clock.set(parse_rfc3339("2026-11-28T10:00:00+09:00").unwrap());
     deposit(&w, "T-LATE", &fixed, 5_000, parse_rfc3339("2026-11-24T11:00:00+09:00").unwrap()).await;
     assert_eq!(nightly_at(&w, "2026-11-29T00:30:00+09:00").await, [day("2026-11-25"), day("2026-11-26"), day("2026-11-27"), day("2026-11-28")]);
-    let recorded = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-28")).await.unwrap().unwrap();
+    let recorded = repo::settlements::get_settlement(w.service.table().as_ref(), &w.mall, day("2026-11-28")).await.unwrap().unwrap();
     assert_eq!((recorded.totals.deposit_count, recorded.totals.gross.won()), (1, 5_000), "settled on the day vaccount recorded it");
     assert_eq!(settled_gross(&w).await, 15_000, "every credited won is in exactly one settlement");
 }
@@ -340,7 +340,7 @@ async fn an_exported_day_never_changes_and_a_movement_after_it_goes_to_the_next_
     let fixed = issue(&w, &w.mall, "FIXED", AccountType::Fixed, None, false).await;
     deposit(&w, "T-1", &fixed, 10_000, t0()).await;
     nightly_at(&w, "2026-11-25T00:30:00+09:00").await;
-    let exported = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    let exported = repo::settlements::get_settlement(w.service.table().as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
     // The clock steps back past midnight, or a transaction begun on the 24th commits late: the
     // movement cannot join the 24th, which was already paid out on its file.
     w.clock.set(parse_rfc3339("2026-11-24T23:59:59+09:00").unwrap());
@@ -349,13 +349,13 @@ async fn an_exported_day_never_changes_and_a_movement_after_it_goes_to_the_next_
     w.clock.set(parse_rfc3339("2026-11-25T09:00:00+09:00").unwrap());
     let again = w.settlements.export_day(&w.mall, day("2026-11-24")).await.unwrap();
     assert_eq!(again, exported, "an exported day is final");
-    let stored = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
+    let stored = repo::settlements::get_settlement(w.service.table().as_ref(), &w.mall, day("2026-11-24")).await.unwrap().unwrap();
     assert_eq!(stored, exported);
     nightly_at(&w, "2026-11-26T00:30:00+09:00").await;
-    let next = repo::settlements::get_settlement(w.service.table.as_ref(), &w.mall, day("2026-11-25")).await.unwrap().unwrap();
+    let next = repo::settlements::get_settlement(w.service.table().as_ref(), &w.mall, day("2026-11-25")).await.unwrap().unwrap();
     assert_eq!((next.totals.rows, next.totals.deposit_count, next.totals.gross.won()), (2, 0, -3_000), "the deposit and the reversal, on the next open day");
     assert_eq!(settled_gross(&w).await, 7_000);
-    let announced = repo::outbox::all_for(w.service.table.as_ref(), w.mall.as_str()).await.unwrap();
+    let announced = repo::outbox::all_for(w.service.table().as_ref(), w.mall.as_str()).await.unwrap();
     assert_eq!(announced.iter().filter(|e| e.kind() == EventType::SettlementExported).count(), 2, "one announcement a day");
     let today = w.settlements.export_day(&w.mall, day("2026-11-26")).await;
     assert!(matches!(today, Err(vaccount::app::AppError::Invalid { .. })), "a day is settled once it is over: {today:?}");
@@ -367,7 +367,7 @@ async fn fees_are_the_terms_in_force_when_the_movement_was_recorded(backend: Bac
     deposit(&w, "T-1", &fixed, 10_000, t0()).await; // at 300 won
     // The merchant's terms change before the 24th is exported.
     w.clock.set(parse_rfc3339("2026-11-24T18:00:00+09:00").unwrap());
-    let table = w.service.table.as_ref();
+    let table = w.service.table().as_ref();
     let mut merchant = repo::merchants::get_merchant(table, &w.mall).await.unwrap().unwrap();
     let version = merchant.version;
     merchant.fee = Fee::PerDeposit(Krw::new(500));
@@ -387,7 +387,7 @@ async fn fees_are_the_terms_in_force_when_the_movement_was_recorded(backend: Bac
 async fn days_exported_before_seals_existed_are_sealed_and_their_late_entries_reported(backend: Backend) {
     use vaccount::app::settlements::seal_exported_days;
     let w = world(backend).await;
-    let table = w.service.table.as_ref();
+    let table = w.service.table().as_ref();
     let fixed = issue(&w, &w.mall, "FIXED", AccountType::Fixed, None, false).await;
     deposit(&w, "T-1", &fixed, 10_000, t0()).await;
     // The 24th as the earlier version exported it: a record, no seals; then a late notice it
@@ -433,9 +433,9 @@ async fn a_standby_region_settles_nothing() {
     let w = world(Backend::Embedded).await;
     let m = plant_the_day(&w).await;
     w.clock.set(parse_rfc3339("2026-11-25T00:30:00+09:00").unwrap());
-    let standby_table: Arc<dyn vaccount::ports::Table> = Arc::new(vaccount::store::StandbyTable::new(w.service.table.clone(), "ap-northeast-2"));
+    let standby_table: Arc<dyn vaccount::ports::Table> = Arc::new(vaccount::store::StandbyTable::new(w.service.table().clone(), "ap-northeast-2"));
     let blobs = Arc::new(LocalBlobs::new(w.files.path().join("standby-blobs")));
-    let standby = Settlements::new(standby_table, w.clock.clone(), blobs, w.files.path().join("standby-work"));
+    let standby = Settlements::new(&Service::new(standby_table, w.clock.clone(), Default::default()), blobs, w.files.path().join("standby-work"));
     let refused = standby.export_day(&m, day("2026-11-24")).await;
     assert!(matches!(&refused, Err(AppError::Unavailable(why)) if why.contains("ap-northeast-2")), "{refused:?}");
     assert!(!w.files.path().join("standby-blobs").exists(), "no file written");

@@ -63,7 +63,7 @@ async fn world(backend: Backend, allow_private: bool) -> World {
     let settings =
         Settings { allow_private_webhooks: allow_private, webhook_retry_schedule: schedule(), event_feed_horizon: Duration::zero(), ..Settings::default() };
     let service = Arc::new(Service::new(sealed(t.table.clone()), clock.clone(), settings));
-    let created = service.create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
+    let created = service.setup().create_merchant("Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap();
     let consumer = WebhookConsumer::new(service.clone(), Arc::new(OutboundHttp::guarded(allow_private).unwrap()));
     World { _t: t, clock, service, consumer, merchant: created.merchant_id, key_id: created.key_id.to_string(), secret: created.secret }
 }
@@ -113,7 +113,7 @@ fn header<'a>(hit: &'a Hit, name: &str) -> &'a str {
 /// A merchant event, stored in the outbox as a use case would have written it.
 async fn merchant_event(w: &World, kind: EventType) -> OutboxEvent {
     let event = OutboxEvent::new(Some(w.merchant.clone()), sample_events::data(kind), w.clock.now());
-    w.service.table.transact(repo::outbox::put_event(&event).unwrap().to_vec()).await.unwrap();
+    w.service.table().transact(repo::outbox::put_event(&event).unwrap().to_vec()).await.unwrap();
     event
 }
 
@@ -122,7 +122,7 @@ fn message(event: &OutboxEvent) -> Received {
 }
 
 async fn endpoint(w: &World, url: &str, types: Option<Vec<EventType>>) -> WebhookEndpoint {
-    w.service.create_webhook_endpoint(&w.merchant, url, types, &SystemResolver).await.unwrap()
+    w.service.webhooks().create_webhook_endpoint(&w.merchant, url, types, &SystemResolver).await.unwrap()
 }
 
 async fn endpoints_are_created_listed_capped_and_deleted(backend: Backend) {
@@ -135,13 +135,13 @@ async fn endpoints_are_created_listed_capped_and_deleted(backend: Backend) {
         w.clock.advance(Duration::milliseconds(1));
         endpoint(&w, "https://1.1.1.1/hook", None).await;
     }
-    let eleventh = w.service.create_webhook_endpoint(&w.merchant, "https://1.1.1.1/hook", None, &SystemResolver).await;
+    let eleventh = w.service.webhooks().create_webhook_endpoint(&w.merchant, "https://1.1.1.1/hook", None, &SystemResolver).await;
     assert!(matches!(eleventh, Err(AppError::Conflict(_))), "{eleventh:?}");
 
     let mut listed = Vec::new();
     let mut after = None;
     loop {
-        let page = w.service.list_webhook_endpoints(&w.merchant, 4, after).await.unwrap();
+        let page = w.service.webhooks().list_webhook_endpoints(&w.merchant, 4, after).await.unwrap();
         listed.extend(page.items.into_iter().map(|e| e.id));
         match page.next {
             Some(next) => after = Some(next),
@@ -151,12 +151,12 @@ async fn endpoints_are_created_listed_capped_and_deleted(backend: Backend) {
     assert_eq!(listed.len(), 10);
     assert_eq!(listed[0], first.id);
 
-    let stranger = w.service.create_merchant("Other", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
-    assert_eq!(w.service.delete_webhook_endpoint(&stranger, &first.id).await, Err(AppError::NotFound));
-    assert_eq!(w.service.rotate_webhook_secret(&stranger, &first.id).await.unwrap_err(), AppError::NotFound);
-    w.service.delete_webhook_endpoint(&w.merchant, &first.id).await.unwrap();
-    assert_eq!(w.service.delete_webhook_endpoint(&w.merchant, &first.id).await, Err(AppError::NotFound));
-    assert_eq!(w.service.list_webhook_endpoints(&w.merchant, 20, None).await.unwrap().items.len(), 9);
+    let stranger = w.service.setup().create_merchant("Other", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    assert_eq!(w.service.webhooks().delete_webhook_endpoint(&stranger, &first.id).await, Err(AppError::NotFound));
+    assert_eq!(w.service.webhooks().rotate_webhook_secret(&stranger, &first.id).await.unwrap_err(), AppError::NotFound);
+    w.service.webhooks().delete_webhook_endpoint(&w.merchant, &first.id).await.unwrap();
+    assert_eq!(w.service.webhooks().delete_webhook_endpoint(&w.merchant, &first.id).await, Err(AppError::NotFound));
+    assert_eq!(w.service.webhooks().list_webhook_endpoints(&w.merchant, 20, None).await.unwrap().items.len(), 9);
     // The freed place can be taken again.
     endpoint(&w, "https://1.1.1.1/again", None).await;
 }
@@ -164,12 +164,12 @@ async fn endpoints_are_created_listed_capped_and_deleted(backend: Backend) {
 async fn endpoint_urls_must_reach_public_addresses(backend: Backend) {
     let w = world(backend, false).await;
     for url in ["https://127.0.0.1/hook", "https://169.254.169.254/latest", "http://8.8.8.8/hook", "https://localhost/hook", "https://u:p@8.8.8.8/"] {
-        let refused = w.service.create_webhook_endpoint(&w.merchant, url, None, &SystemResolver).await;
+        let refused = w.service.webhooks().create_webhook_endpoint(&w.merchant, url, None, &SystemResolver).await;
         assert!(matches!(&refused, Err(AppError::Invalid { errors, .. }) if errors[0].field == "url"), "{url}: {refused:?}");
     }
-    let internal = w.service.create_webhook_endpoint(&w.merchant, "https://8.8.8.8/hook", Some(vec![EventType::PoolLow]), &SystemResolver).await;
+    let internal = w.service.webhooks().create_webhook_endpoint(&w.merchant, "https://8.8.8.8/hook", Some(vec![EventType::PoolLow]), &SystemResolver).await;
     assert!(matches!(&internal, Err(AppError::Invalid { errors, .. }) if errors[0].field == "event_types"), "{internal:?}");
-    assert!(w.service.list_webhook_endpoints(&w.merchant, 20, None).await.unwrap().items.is_empty());
+    assert!(w.service.webhooks().list_webhook_endpoints(&w.merchant, 20, None).await.unwrap().items.is_empty());
 
     let local = world(backend, true).await;
     endpoint(&local, "http://127.0.0.1:9/hook", None).await;
@@ -202,7 +202,7 @@ async fn a_delivery_is_signed_and_carries_the_event(backend: Backend) {
     assert_eq!(keys, ["data", "id", "merchant_id", "occurred_at", "type"]);
     assert!(other_receiver.hits().is_empty(), "an endpoint gets only the types it subscribed to");
 
-    let attempts = w.service.list_webhook_attempts(&w.merchant, &subscribed.id, 20, None).await.unwrap().items;
+    let attempts = w.service.webhooks().list_webhook_attempts(&w.merchant, &subscribed.id, 20, None).await.unwrap().items;
     assert_eq!(attempts.len(), 1);
     assert_eq!((attempts[0].attempt, attempts[0].status_code, attempts[0].error.clone()), (1, Some(200), None));
     assert_eq!((&attempts[0].event_id, attempts[0].at), (&event.id, t0()));
@@ -213,7 +213,7 @@ async fn a_rotated_out_secret_signs_for_24_hours_then_stops(backend: Backend) {
     let receiver = Receiver::start(204).await;
     let created = endpoint(&w, &receiver.url, None).await;
     let old = created.current_secret().unwrap().clone();
-    let rotated = w.service.rotate_webhook_secret(&w.merchant, &created.id).await.unwrap();
+    let rotated = w.service.webhooks().rotate_webhook_secret(&w.merchant, &created.id).await.unwrap();
     assert_eq!(rotated.previous_secret_expires_at, t0() + Duration::hours(24));
     assert_ne!(rotated.secret, old);
 
@@ -250,18 +250,18 @@ async fn a_failing_receiver_is_retried_on_schedule_then_dead_lettered(backend: B
         at += wait;
         w.clock.advance(wait);
     }
-    assert!(repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap().is_empty());
+    assert!(repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap().is_empty());
     assert_eq!(w.consumer.consume(&message(&event)).await.unwrap(), Outcome::Done);
     assert_eq!(receiver.hits().len(), 4, "one attempt and three retries");
 
-    let attempts = w.service.list_webhook_attempts(&w.merchant, &target.id, 20, None).await.unwrap().items;
+    let attempts = w.service.webhooks().list_webhook_attempts(&w.merchant, &target.id, 20, None).await.unwrap().items;
     assert_eq!(attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(), [4, 3, 2, 1], "newest first");
     assert!(attempts.iter().all(|a| a.status_code == Some(500) && a.error.as_deref() == Some("HTTP 500")));
-    let first_page = w.service.list_webhook_attempts(&w.merchant, &target.id, 3, None).await.unwrap();
-    let rest = w.service.list_webhook_attempts(&w.merchant, &target.id, 3, first_page.next).await.unwrap();
+    let first_page = w.service.webhooks().list_webhook_attempts(&w.merchant, &target.id, 3, None).await.unwrap();
+    let rest = w.service.webhooks().list_webhook_attempts(&w.merchant, &target.id, 3, first_page.next).await.unwrap();
     assert_eq!(rest.items.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1]);
 
-    let ops = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
+    let ops = repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap();
     assert_eq!(ops.len(), 1);
     let alert = &ops[0];
     assert_eq!(alert.merchant_id.as_ref(), Some(&w.merchant));
@@ -292,9 +292,9 @@ async fn a_resend_makes_one_new_delivery(backend: Backend) {
     w.consumer.consume(&message(&event)).await.unwrap();
 
     w.clock.advance(Duration::minutes(1));
-    let request = w.service.resend_event(&w.merchant, &event.id).await.unwrap();
+    let request = w.service.webhooks().resend_event(&w.merchant, &event.id).await.unwrap();
     assert_eq!(request.data, EventData::WebhookResendRequested(ResendData { event_id: event.id.clone() }));
-    let queued = repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap();
+    let queued = repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap();
     assert_eq!(queued, vec![request.clone()], "the request is an outbox event, written by the resend");
     assert_eq!(w.consumer.consume(&message(&request)).await.unwrap(), Outcome::Done);
     assert_eq!(w.consumer.consume(&message(&request)).await.unwrap(), Outcome::Done);
@@ -305,10 +305,10 @@ async fn a_resend_makes_one_new_delivery(backend: Backend) {
     assert_eq!(hits[1].body, hits[0].body);
     assert_eq!(header(&hits[1], "webhook-timestamp"), (t0() + Duration::minutes(1)).timestamp().to_string());
 
-    let stranger = w.service.create_merchant("Other", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
-    assert_eq!(w.service.resend_event(&stranger, &event.id).await, Err(AppError::NotFound));
-    assert_eq!(w.service.resend_event(&w.merchant, &EventId::generate(t0())).await, Err(AppError::NotFound));
-    assert_eq!(w.service.resend_event(&w.merchant, &request.id).await, Err(AppError::NotFound), "internal events are not resent");
+    let stranger = w.service.setup().create_merchant("Other", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    assert_eq!(w.service.webhooks().resend_event(&stranger, &event.id).await, Err(AppError::NotFound));
+    assert_eq!(w.service.webhooks().resend_event(&w.merchant, &EventId::generate(t0())).await, Err(AppError::NotFound));
+    assert_eq!(w.service.webhooks().resend_event(&w.merchant, &request.id).await, Err(AppError::NotFound), "internal events are not resent");
 }
 
 async fn a_deleted_endpoint_stops_its_deliveries(backend: Backend) {
@@ -317,12 +317,12 @@ async fn a_deleted_endpoint_stops_its_deliveries(backend: Backend) {
     let target = endpoint(&w, &receiver.url, None).await;
     let event = merchant_event(&w, EventType::AccountClosed).await;
     assert_eq!(w.consumer.consume(&message(&event)).await.unwrap(), Outcome::RetryAt(t0() + Duration::seconds(5)));
-    w.service.delete_webhook_endpoint(&w.merchant, &target.id).await.unwrap();
+    w.service.webhooks().delete_webhook_endpoint(&w.merchant, &target.id).await.unwrap();
     w.clock.advance(Duration::seconds(5));
     receiver.status.store(200, Ordering::SeqCst);
     assert_eq!(w.consumer.consume(&message(&event)).await.unwrap(), Outcome::Done);
     assert_eq!(receiver.hits().len(), 1);
-    assert!(repo::outbox::all_for(w.service.table.as_ref(), "ops").await.unwrap().is_empty(), "a stopped delivery is not dead-lettered");
+    assert!(repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap().is_empty(), "a stopped delivery is not dead-lettered");
 }
 
 /// A table whose every call fails, as an unreachable store does.
@@ -354,7 +354,7 @@ async fn undeliverable_messages_are_dropped(backend: Backend) {
     assert!(receiver.hits().is_empty());
 
     // A store failure is not the message's fault: it comes back.
-    let broken = Arc::new(Service::new(Arc::new(Unreachable), w.clock.clone(), w.service.settings.clone()));
+    let broken = Arc::new(Service::new(Arc::new(Unreachable), w.clock.clone(), w.service.settings().clone()));
     let consumer = WebhookConsumer::new(broken, Arc::new(OutboundHttp::guarded(true).unwrap()));
     let event = OutboxEvent::new(Some(w.merchant.clone()), sample_events::data(EventType::AccountPaid), t0());
     assert!(consumer.consume(&message(&event)).await.is_err());
@@ -370,9 +370,9 @@ async fn events_are_listed_oldest_first_across_shards(backend: Backend) {
     }
     let shards: std::collections::BTreeSet<u8> = events.iter().map(|e| repo::shard_of(e.id.as_str(), repo::outbox::EVENT_SHARDS)).collect();
     assert!(shards.len() > 1, "the events spread over shards");
-    let stranger = w.service.create_merchant("Other", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
+    let stranger = w.service.setup().create_merchant("Other", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await.unwrap().merchant_id;
     let theirs = OutboxEvent::new(Some(stranger), sample_events::data(EventType::AccountPaid), t0() + Duration::milliseconds(50));
-    w.service.table.transact(repo::outbox::put_event(&theirs).unwrap().to_vec()).await.unwrap();
+    w.service.table().transact(repo::outbox::put_event(&theirs).unwrap().to_vec()).await.unwrap();
 
     let collect = |after: Option<EventId>, kind: Option<EventType>, limit: usize| {
         let (service, merchant) = (w.service.clone(), w.merchant.clone());
@@ -380,7 +380,7 @@ async fn events_are_listed_oldest_first_across_shards(backend: Backend) {
             let mut seen = Vec::new();
             let mut cursor = None;
             for _ in 0..100 {
-                let page = service.list_events(&merchant, after.clone(), kind, limit, cursor).await.unwrap();
+                let page = service.webhooks().list_events(&merchant, after.clone(), kind, limit, cursor).await.unwrap();
                 assert!(page.items.len() <= limit);
                 seen.extend(page.items.into_iter().map(|e| e.id));
                 match page.next {
@@ -397,7 +397,7 @@ async fn events_are_listed_oldest_first_across_shards(backend: Backend) {
     let paid: Vec<EventId> = events.iter().filter(|e| e.kind() == EventType::AccountPaid).map(|e| e.id.clone()).collect();
     assert_eq!(collect(None, Some(EventType::AccountPaid), 3).await, paid);
     assert_eq!(collect(Some(ids[23].clone()), None, 5).await, Vec::<EventId>::new());
-    let internal = w.service.list_events(&w.merchant, None, Some(EventType::PoolLow), 5, None).await;
+    let internal = w.service.webhooks().list_events(&w.merchant, None, Some(EventType::PoolLow), 5, None).await;
     assert!(matches!(internal, Err(AppError::Invalid { .. })));
 }
 

@@ -6,7 +6,7 @@ use vaccount::domain::VirtualAccount;
 use vaccount::testing::fixtures::{ACCOUNT_ID, MERCHANT_ID, fixture_service, invoke, seed_fixture_account, seed_fixture_provider};
 
 async fn fixture_account(service: &Service) -> VirtualAccount {
-    service.get_account(&MERCHANT_ID.parse().unwrap(), &ACCOUNT_ID.parse().unwrap()).await.expect("fixture account")
+    service.accounts().get_account(&MERCHANT_ID.parse().unwrap(), &ACCOUNT_ID.parse().unwrap()).await.expect("fixture account")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

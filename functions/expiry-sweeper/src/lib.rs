@@ -9,8 +9,8 @@ use vaccount::app::expiry::SweepReport;
 /// index, so a retried or overlapping invocation finds only what is still due. An error fails
 /// the invocation, and a failed invocation lands in the sweeper's dead-letter queue (template.yaml).
 pub async fn handle(service: &Service, event: serde_json::Value) -> Result<SweepReport, lambda_runtime::Error> {
-    let report = service.sweep_due().await?;
-    let reminders = service.sweep_due_soon().await?;
+    let report = service.expiry().sweep_due().await?;
+    let reminders = service.reminders().sweep_due_soon().await?;
     tracing::info!(reminded = reminders.reminded, failed = reminders.failed, "due-soon reminders handed out");
     // An asynchronous invocation's result goes nowhere; the log line is what an operator sees.
     if report.failed > 0 {

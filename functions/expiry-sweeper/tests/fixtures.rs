@@ -18,7 +18,7 @@ async fn an_unpaid_account_expires_once_its_due_time_passes() {
     clock.advance(chrono::Duration::hours(73));
     let report = handle(&service, scheduled()).await.expect("sweep");
     assert_eq!((report.expired, report.released, report.failed), (1, 0, 0));
-    let account = service.get_account(&MERCHANT_ID.parse().unwrap(), &ACCOUNT_ID.parse().unwrap()).await.unwrap();
+    let account = service.accounts().get_account(&MERCHANT_ID.parse().unwrap(), &ACCOUNT_ID.parse().unwrap()).await.unwrap();
     assert_eq!(account.status.as_str(), "expired");
 
     let again = handle(&service, scheduled()).await.expect("sweep");

@@ -39,7 +39,7 @@ async fn seed_issued_account(service: &Service) {
         request,
         issued_at,
     );
-    vaccount::repo::accounts::create_account(&account, None).unwrap().commit(service.table.as_ref()).await.unwrap();
+    vaccount::repo::accounts::create_account(&account, None).unwrap().commit(service.table().as_ref()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

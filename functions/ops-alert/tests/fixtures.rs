@@ -25,7 +25,7 @@ async fn a_pool_alert_and_an_alarm_become_incidents_and_reach_the_channel() {
         let answer = ops_alert::handle(&consumer, &vaccount::testing::fixtures::offline_sqs(), fixture(name), fixture_time()).await;
         assert!(answer.batch_item_failures.is_empty(), "{name}");
     }
-    let incidents = service.list_incidents(Some(IncidentStatus::Open), 10, None).await.unwrap().items;
+    let incidents = service.incidents().list_incidents(Some(IncidentStatus::Open), 10, None).await.unwrap().items;
     let mut seen: Vec<(String, String, Severity)> = incidents.iter().map(|i| (i.kind.clone(), i.subject.clone(), i.severity)).collect();
     seen.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(

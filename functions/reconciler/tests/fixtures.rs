@@ -28,12 +28,12 @@ async fn a_rerun_recovers_the_lost_deposit_once() {
 
     let report = reconciler::handle(&reconciler, fixture("rerun.json")).await.unwrap();
     assert_eq!((report["summary"]["matched"].as_u64(), report["summary"]["recovered"].as_u64()), (Some(1), Some(1)), "{report}");
-    let lost = get_by_transaction(service.table.as_ref(), &"bank".parse().unwrap(), &"T-LOST-1".parse().unwrap()).await.unwrap().unwrap();
+    let lost = get_by_transaction(service.table().as_ref(), &"bank".parse().unwrap(), &"T-LOST-1".parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(lost.amount.won(), 12_000);
 
     let again = reconciler::handle(&reconciler, fixture("rerun.json")).await.unwrap();
     assert_eq!(again["summary"]["recovered"], report["summary"]["recovered"], "the same row, reported as recovered before");
-    let still = get_by_transaction(service.table.as_ref(), &"bank".parse().unwrap(), &"T-LOST-1".parse().unwrap()).await.unwrap().unwrap();
+    let still = get_by_transaction(service.table().as_ref(), &"bank".parse().unwrap(), &"T-LOST-1".parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(still.id, lost.id, "recovered once");
     let listed = s3.list_objects_v2().bucket(&bucket).prefix("reconciliation/bank/2026/11/25/").send().await.unwrap();
     assert_eq!(listed.contents().len(), 1, "one report file for the day");

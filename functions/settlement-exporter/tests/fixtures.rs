@@ -41,7 +41,7 @@ async fn the_nightly_run_settles_yesterday_into_the_bucket_once() {
     // The same schedule again: the day is done; nothing is exported or announced twice.
     let again = handle(&settlements, fixture("scheduled.json")).await.unwrap();
     assert_eq!(again["settled_days"], serde_json::json!([]));
-    let events = vaccount::repo::outbox::all_for(service.table.as_ref(), MERCHANT_ID).await.unwrap();
+    let events = vaccount::repo::outbox::all_for(service.table().as_ref(), MERCHANT_ID).await.unwrap();
     let exported: Vec<_> = events
         .iter()
         .filter_map(|e| match &e.data {

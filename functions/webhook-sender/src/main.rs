@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     vaccount::aws::init_logging();
     let config = vaccount::aws::sdk_config().await;
     let service = vaccount::aws::service_from_env().await?;
-    let http = Arc::new(OutboundHttp::guarded(service.settings.allow_private_webhooks)?);
+    let http = Arc::new(OutboundHttp::guarded(service.settings().allow_private_webhooks)?);
     let consumer = WebhookConsumer::new(service, http);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let deliver = |event: LambdaEvent<SqsEvent>| async {

@@ -37,8 +37,8 @@ async fn the_issued_fixture_is_delivered_signed_and_acknowledged() {
     let clock = FixedClock::new(fixture_time());
     let settings = Settings { allow_private_webhooks: true, ..Settings::default() };
     let service = Arc::new(Service::new(vaccount::testing::sealed(t.table.clone()), clock, settings));
-    let merchant: MerchantId = seed_merchant(service.table.as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
-    service.create_webhook_endpoint(&merchant, &url, None, &vaccount::net::SystemResolver).await.unwrap();
+    let merchant: MerchantId = seed_merchant(service.table().as_ref(), MERCHANT_ID, KEY_ID, SECRET, fixture_time()).await;
+    service.webhooks().create_webhook_endpoint(&merchant, &url, None, &vaccount::net::SystemResolver).await.unwrap();
     let consumer = WebhookConsumer::new(service, Arc::new(OutboundHttp::guarded(true).unwrap()));
 
     let answer = webhook_sender::handle(&consumer, &vaccount::testing::fixtures::offline_sqs(), fixture("issued.json"), fixture_time()).await;

@@ -246,22 +246,28 @@ impl AlertConsumer {
     }
 }
 
-impl Service {
+/// The operators' incidents: listed, read, acknowledged, resolved.
+#[derive(Clone, Copy)]
+pub struct Incidents<'a> {
+    pub(super) service: &'a Service,
+}
+
+impl Incidents<'_> {
     /// Incidents newest first, optionally of one status.
-    pub async fn list_incidents(&self, status: Option<IncidentStatus>, limit: usize, after: Option<Cursor>) -> Result<Listing<Incident>, AppError> {
-        Ok(incidents::list(self.table.as_ref(), status, limit, after).await?)
+    pub async fn list_incidents(self, status: Option<IncidentStatus>, limit: usize, after: Option<Cursor>) -> Result<Listing<Incident>, AppError> {
+        Ok(incidents::list(self.service.table.as_ref(), status, limit, after).await?)
     }
 
-    pub async fn get_incident(&self, id: &IncidentId) -> Result<Incident, AppError> {
-        incidents::get(self.table.as_ref(), id).await?.ok_or(AppError::NotFound)
+    pub async fn get_incident(self, id: &IncidentId) -> Result<Incident, AppError> {
+        incidents::get(self.service.table.as_ref(), id).await?.ok_or(AppError::NotFound)
     }
 
     /// The operator takes it: the page stops being everyone's.
-    pub async fn acknowledge_incident(&self, operator: &OperatorName, id: &IncidentId) -> Result<Incident, AppError> {
+    pub async fn acknowledge_incident(self, operator: &OperatorName, id: &IncidentId) -> Result<Incident, AppError> {
         self.change_incident(id, |incident, now| incident.acknowledge(operator.clone(), now)).await
     }
 
-    pub async fn resolve_incident(&self, operator: &OperatorName, id: &IncidentId) -> Result<Incident, AppError> {
+    pub async fn resolve_incident(self, operator: &OperatorName, id: &IncidentId) -> Result<Incident, AppError> {
         self.change_incident(id, |incident, now| incident.resolve(Some(operator.clone()), now)).await
     }
 
@@ -273,8 +279,8 @@ impl Service {
         let mut retry = Retry::new();
         while retry.next().await {
             let incident = self.get_incident(id).await?;
-            let next = change(&incident, self.clock.now())?;
-            match self.table.transact(vec![incidents::put_incident(&next, Condition::VersionIs(incident.version))?]).await {
+            let next = change(&incident, self.service.clock.now())?;
+            match self.service.table.transact(vec![incidents::put_incident(&next, Condition::VersionIs(incident.version))?]).await {
                 Ok(()) => return Ok(next),
                 // An alert landed on it meanwhile: decide again on the incident as it now is.
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,

@@ -15,19 +15,25 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
-impl Service {
+/// Merchants' signed requests, checked against their API keys.
+#[derive(Clone, Copy)]
+pub struct Access<'a> {
+    pub(super) service: &'a Service,
+}
+
+impl Access<'_> {
     /// The merchant whose active key signed this request.
-    pub async fn authenticate(&self, request: &SignedRequest<'_>) -> Result<Merchant, AppError> {
+    pub async fn authenticate(self, request: &SignedRequest<'_>) -> Result<Merchant, AppError> {
         let key_id = request.key_id.ok_or(AppError::Unauthorized("missing X-VA-Key-Id header"))?;
         let timestamp = request.timestamp.ok_or(AppError::Unauthorized("missing X-VA-Timestamp header"))?;
         let signature = request.signature.ok_or(AppError::Unauthorized("missing X-VA-Signature header"))?;
         let seconds: i64 = timestamp.parse().map_err(|_| AppError::Unauthorized("X-VA-Timestamp must be Unix seconds"))?;
-        if self.clock.now().timestamp().abs_diff(seconds) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
+        if self.service.clock.now().timestamp().abs_diff(seconds) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
             return Err(AppError::Unauthorized("X-VA-Timestamp is more than 300 seconds from server time"));
         }
         let canonical = merchant_canonical(timestamp, request.method, request.path_and_query, request.body);
         let key = match key_id.parse::<ApiKeyId>() {
-            Ok(id) => repo::merchants::get_api_key(self.table.as_ref(), &id).await?,
+            Ok(id) => repo::merchants::get_api_key(self.service.table.as_ref(), &id).await?,
             Err(_) => None,
         };
         let Some(key) = key.filter(|k| k.active) else {
@@ -38,7 +44,7 @@ impl Service {
         if !verify_hex(&key.secret, canonical.as_bytes(), signature) {
             return Err(AppError::Unauthorized("invalid key id or signature"));
         }
-        let merchant = repo::merchants::get_merchant(self.table.as_ref(), &key.merchant_id)
+        let merchant = repo::merchants::get_merchant(self.service.table.as_ref(), &key.merchant_id)
             .await?
             .filter(|m| m.active_keys.contains(&key.id))
             .ok_or(AppError::Unauthorized("invalid key id or signature"))?;

@@ -45,22 +45,28 @@ impl NoticeAnswer {
     }
 }
 
-impl Service {
+/// Provider notices (deposits and reversals) and the merchant's views of deposits.
+#[derive(Clone, Copy)]
+pub struct Deposits<'a> {
+    pub(super) service: &'a Service,
+}
+
+impl Deposits<'_> {
     /// A provider's callback, as received: the provider is looked up, its source address
     /// checked against its allowlist, the notice verified and read by the reader of the
     /// provider's kind, then recorded. An unknown provider, an address the provider does not
     /// send from and a bad signature all get the same answer, so provider ids cannot be found
     /// by probing.
-    pub async fn receive_notice(&self, provider: &str, request: &NoticeRequest) -> Result<NoticeAnswer, AppError> {
+    pub async fn receive_notice(self, provider: &str, request: &NoticeRequest) -> Result<NoticeAnswer, AppError> {
         let denied = || AppError::from(ProviderError::Unrecognised);
         let Ok(id) = provider.parse::<ProviderId>() else { return Err(denied()) };
-        let Some(provider) = repo::merchants::get_provider(self.table.as_ref(), &id).await? else { return Err(denied()) };
+        let Some(provider) = repo::merchants::get_provider(self.service.table.as_ref(), &id).await? else { return Err(denied()) };
         let source = request.source;
         if !provider.allowed_ips.is_empty() && !source.is_some_and(|ip| provider.allowed_ips.contains(&ip)) {
             tracing::warn!(provider = %provider.id, source = ?source, "notice from an address outside the provider's allowlist");
             return Err(denied());
         }
-        let lookup = StoredNotices { table: self.table.as_ref() };
+        let lookup = StoredNotices { table: self.service.table.as_ref() };
         match reader_for(provider.kind).read(&provider, request, &lookup).await? {
             ProviderNotice::Deposit(deposit) => self.record_deposit(deposit).await,
             ProviderNotice::Reversal(reversal) => self.reverse_deposit(reversal).await,
@@ -73,15 +79,15 @@ impl Service {
     ///
     /// A notice that lost the race for its account to another deposit is judged again on a
     /// fresh read ([`Retry::hot`]: many deposits may be in flight to one fixed account).
-    pub async fn record_deposit(&self, notice: DepositNotice) -> Result<NoticeAnswer, AppError> {
+    pub async fn record_deposit(self, notice: DepositNotice) -> Result<NoticeAnswer, AppError> {
         let mut not_before = None;
         let mut terms = None;
         let mut retry = Retry::hot();
         while retry.next().await {
-            let now = self.clock.now();
+            let now = self.service.clock.now();
             // A number is ours through the provider that handed it out: another provider's
             // notice about it is a deposit to a number that provider does not know us for.
-            let account = repo::accounts::latest_on_number(self.table.as_ref(), notice.bank_code, &notice.account_number)
+            let account = repo::accounts::latest_on_number(self.service.table.as_ref(), notice.bank_code, &notice.account_number)
                 .await?
                 .filter(|a| a.provider == notice.provider);
             let mut judgement = deposit::match_deposit(DepositId::generate(now), account.as_ref(), notice.clone(), now)?;
@@ -90,10 +96,10 @@ impl Service {
                 judgement.deposit.fee_terms = Some(fee);
             }
             let tx = self.deposit_writes(account.as_ref(), &judgement, now, not_before)?;
-            match tx.commit(self.table.as_ref()).await {
+            match tx.commit(self.service.table.as_ref()).await {
                 Ok(()) => return Ok(NoticeAnswer::of(&judgement.deposit)),
                 Err(TxError::Refused(Guard::AlreadyRecorded)) => {
-                    match repo::deposits::get_notice(self.table.as_ref(), &notice.provider, &notice.transaction_id).await? {
+                    match repo::deposits::get_notice(self.service.table.as_ref(), &notice.provider, &notice.transaction_id).await? {
                         Some(NoticeRecord::Deposit(d)) => return Ok(NoticeAnswer::of(&d)),
                         // A reversal recorded, before reversals had a key of their own, under the id
                         // this deposit now uses: it moves to its own key, and the deposit is recorded.
@@ -109,10 +115,10 @@ impl Service {
         Err(AppError::Unavailable("the account kept changing while recording a deposit".into()))
     }
 
-    async fn move_legacy_reversal(&self, claim: &ReversalClaim) -> Result<(), AppError> {
+    async fn move_legacy_reversal(self, claim: &ReversalClaim) -> Result<(), AppError> {
         let mut tx = Transaction::new();
         tx.extend(Guard::AlreadyDone, repo::deposits::move_legacy_reversal(claim)?);
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.service.table.as_ref()).await {
             // Moved, or moved by a concurrent notice: either way the deposit's key is free now.
             Ok(()) => Ok(()),
             Err(e) if e.is_race() => Ok(()),
@@ -122,13 +128,13 @@ impl Service {
 
     /// The merchant's fee terms now, read once per notice (`cached`): a movement settles at
     /// the terms in force when it is recorded.
-    pub(crate) async fn fee_terms(&self, cached: &mut Option<(MerchantId, Fee)>, merchant: &MerchantId) -> Result<Fee, AppError> {
+    pub(crate) async fn fee_terms(self, cached: &mut Option<(MerchantId, Fee)>, merchant: &MerchantId) -> Result<Fee, AppError> {
         if let Some((id, fee)) = cached.as_ref()
             && id == merchant
         {
             return Ok(*fee);
         }
-        let fee = repo::merchants::get_merchant(self.table.as_ref(), merchant).await?.ok_or(AppError::NotFound)?.fee;
+        let fee = repo::merchants::get_merchant(self.service.table.as_ref(), merchant).await?.ok_or(AppError::NotFound)?.fee;
         *cached = Some((merchant.clone(), fee));
         Ok(fee)
     }
@@ -157,8 +163,8 @@ impl Service {
     }
 
     /// A reversal notice seen before: answered from its record.
-    async fn answer_reversal_again(&self, provider: &ProviderId, transaction: &TransactionId) -> Result<NoticeAnswer, AppError> {
-        match repo::deposits::get_reversal_claim(self.table.as_ref(), provider, transaction).await? {
+    async fn answer_reversal_again(self, provider: &ProviderId, transaction: &TransactionId) -> Result<NoticeAnswer, AppError> {
+        match repo::deposits::get_reversal_claim(self.service.table.as_ref(), provider, transaction).await? {
             Some(claim) => Ok(NoticeAnswer::of_reversal(&claim)),
             None => Err(AppError::Unavailable("a reversal failed its condition but is not stored".into())),
         }
@@ -167,17 +173,17 @@ impl Service {
     /// Records a reversal (입금취소): the original deposit's effect is undone, exactly once per
     /// reversal transaction id. A reversal of a deposit we never heard of is refused (409), so
     /// the provider delivers it again after the deposit.
-    pub async fn reverse_deposit(&self, notice: ReversalNotice) -> Result<NoticeAnswer, AppError> {
+    pub async fn reverse_deposit(self, notice: ReversalNotice) -> Result<NoticeAnswer, AppError> {
         self.reverse(notice, None).await
     }
 
     /// A reversal of the whole deposit, or of `part` of its credit.
-    async fn reverse(&self, notice: ReversalNotice, part: Option<Krw>) -> Result<NoticeAnswer, AppError> {
-        let table = self.table.as_ref();
+    async fn reverse(self, notice: ReversalNotice, part: Option<Krw>) -> Result<NoticeAnswer, AppError> {
+        let table = self.service.table.as_ref();
         let mut not_before = None;
         let mut retry = Retry::hot();
         while retry.next().await {
-            let now = self.clock.now();
+            let now = self.service.clock.now();
             let Some(original) = repo::deposits::get_by_transaction(table, &notice.provider, &notice.original_transaction_id).await? else {
                 if repo::deposits::get_reversal_claim(table, &notice.provider, &notice.transaction_id).await?.is_some() {
                     return self.answer_reversal_again(&notice.provider, &notice.transaction_id).await;
@@ -266,8 +272,8 @@ impl Service {
     }
 
     /// One of the merchant's deposits; another merchant's is "not found".
-    pub async fn get_deposit(&self, merchant: &MerchantId, id: &DepositId) -> Result<Deposit, AppError> {
-        match repo::deposits::get(self.table.as_ref(), id).await? {
+    pub async fn get_deposit(self, merchant: &MerchantId, id: &DepositId) -> Result<Deposit, AppError> {
+        match repo::deposits::get(self.service.table.as_ref(), id).await? {
             Some(d) if d.merchant_id.as_ref() == Some(merchant) => Ok(d),
             _ => Err(AppError::NotFound),
         }
@@ -280,7 +286,7 @@ impl Service {
         limit: usize,
         after: Option<Cursor>,
     ) -> Result<Listing<Deposit>, AppError> {
-        Ok(repo::deposits::list(self.table.as_ref(), merchant.as_str(), filter, limit, after).await?)
+        Ok(repo::deposits::list(self.service.table.as_ref(), merchant.as_str(), filter, limit, after).await?)
     }
 
     pub async fn account_deposits(
@@ -290,8 +296,8 @@ impl Service {
         limit: usize,
         after: Option<Cursor>,
     ) -> Result<Listing<Deposit>, AppError> {
-        self.get_account(merchant, account).await?;
-        Ok(repo::deposits::for_account(self.table.as_ref(), account, limit, after).await?)
+        self.service.accounts().get_account(merchant, account).await?;
+        Ok(repo::deposits::for_account(self.service.table.as_ref(), account, limit, after).await?)
     }
 }
 

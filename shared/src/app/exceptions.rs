@@ -1,6 +1,5 @@
-//! Operators and deposit exceptions: who may act, and resolving what could not be credited
-//! (assign to an account, refund, write off), with maker-checker where the merchant asks for
-//! it. A resolution that takes effect writes the deposit, any credited account and the
+//! Deposit exceptions: resolving what could not be credited (assign to an account, refund,
+//! write off), with maker-checker where the merchant asks for it. A resolution that takes effect writes the deposit, any credited account and the
 //! `exception.resolved` event in one transaction.
 
 use super::settlements::book;
@@ -9,24 +8,10 @@ use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Reso
 use crate::domain::event::DepositData;
 use crate::domain::settlement;
 use crate::domain::{EventData, ExceptionId, MerchantId, OperatorName, OutboxEvent};
-use crate::ports::{Condition, Cursor, StoreError};
+use crate::ports::{Condition, Cursor};
 use crate::repo::deposits::{DepositFilter, UNMATCHED};
-use crate::repo::operators::Operator;
 use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OperatorCreated {
-    pub operator: OperatorName,
-    /// `Authorization: Bearer <token>` for the operator routes of `serve`.
-    pub token: String,
-}
-
-fn token_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
 
 /// Whose exceptions to list: one merchant's, or the deposits to unknown numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,35 +37,13 @@ impl From<ExceptionError> for AppError {
     }
 }
 
-impl Service {
-    pub async fn add_operator(&self, name: OperatorName) -> Result<OperatorCreated, AppError> {
-        let secret = crate::domain::merchant::new_secret();
-        // The token is shown once; only its SHA-256 is kept.
-        let operator = Operator { name: name.clone(), token_sha256: token_hash(&secret), created_at: self.clock.now() };
-        match self.table.transact(vec![repo::operators::create_operator(&operator)?]).await {
-            Ok(()) => Ok(OperatorCreated { token: format!("{name}.{secret}"), operator: name }),
-            Err(StoreError::ConditionFailed { .. }) => Err(AppError::Conflict(format!("operator {name} already exists"))),
-            Err(e) => Err(e.into()),
-        }
-    }
+/// The deposit exceptions queue and its maker-checker resolutions.
+#[derive(Clone, Copy)]
+pub struct Exceptions<'a> {
+    pub(super) service: &'a Service,
+}
 
-    /// The operator a bearer token (`name.secret`) belongs to.
-    pub async fn authenticate_operator(&self, token: &str) -> Result<OperatorName, AppError> {
-        let denied = AppError::Unauthorized("invalid operator token");
-        let Some((name, secret)) = token.split_once('.') else { return Err(denied) };
-        let Ok(name) = name.parse::<OperatorName>() else { return Err(denied) };
-        let operator = repo::operators::get_operator(self.table.as_ref(), &name).await?;
-        let offered = token_hash(secret);
-        match operator {
-            Some(op) if crate::domain::signing::constant_time_eq(op.token_sha256.as_bytes(), offered.as_bytes()) => Ok(op.name),
-            _ => Err(denied),
-        }
-    }
-
-    pub async fn operator_exists(&self, name: &OperatorName) -> Result<bool, AppError> {
-        Ok(repo::operators::get_operator(self.table.as_ref(), name).await?.is_some())
-    }
-
+impl Exceptions<'_> {
     /// Deposits with an exception, newest first, optionally only those in `state`.
     pub async fn list_exceptions(
         &self,
@@ -94,22 +57,22 @@ impl Service {
             ExceptionOwner::Unmatched => UNMATCHED.to_owned(),
         };
         let filter = DepositFilter { status: Some(crate::domain::DepositStatus::Exception), ..DepositFilter::default() };
-        let mut page = repo::deposits::list(self.table.as_ref(), &owner, &filter, limit, after).await?;
+        let mut page = repo::deposits::list(self.service.table.as_ref(), &owner, &filter, limit, after).await?;
         page.items.retain(|d| state.is_none_or(|s| d.exception.as_ref().is_some_and(|e| e.state == s)));
         Ok(page)
     }
 
     /// Proposes, approves or rejects the resolution of an exception. The answer is the deposit
     /// as it now stands.
-    pub async fn act_on_exception(&self, operator: &OperatorName, id: &ExceptionId, action: ExceptionAction) -> Result<Deposit, AppError> {
-        if !self.operator_exists(operator).await? {
+    pub async fn act_on_exception(self, operator: &OperatorName, id: &ExceptionId, action: ExceptionAction) -> Result<Deposit, AppError> {
+        if !self.service.operators().operator_exists(operator).await? {
             return Err(AppError::field("operator", format!("no operator {operator}; add one with `vaccount operator add`")));
         }
         let mut not_before = None;
         let mut retry = Retry::new();
         while retry.next().await {
-            let now = self.clock.now();
-            let deposit = repo::deposits::get(self.table.as_ref(), &id.deposit()).await?.filter(|d| d.exception.is_some()).ok_or(AppError::NotFound)?;
+            let now = self.service.clock.now();
+            let deposit = repo::deposits::get(self.service.table.as_ref(), &id.deposit()).await?.filter(|d| d.exception.is_some()).ok_or(AppError::NotFound)?;
             let next = match &action {
                 ExceptionAction::Resolve(resolution) => {
                     let needs_approval = self.needs_approval(&deposit, resolution).await?;
@@ -119,7 +82,7 @@ impl Service {
                 ExceptionAction::Reject => deposit.reject(operator.clone())?,
             };
             let (next, tx) = self.resolution_writes(&deposit, next, now, not_before).await?;
-            match tx.commit(self.table.as_ref()).await {
+            match tx.commit(self.service.table.as_ref()).await {
                 Ok(()) => return Ok(next),
                 Err(TxError::Refused(Guard::DaySealed(day))) => not_before = day.succ_opt(),
                 Err(e) if e.is_race() => continue,
@@ -131,10 +94,10 @@ impl Service {
 
     /// Maker-checker applies when the merchant that owns the money asks for it: the deposit's
     /// merchant, or for an unknown number's deposit, the merchant of the account it goes to.
-    async fn needs_approval(&self, deposit: &Deposit, resolution: &Resolution) -> Result<bool, AppError> {
+    async fn needs_approval(self, deposit: &Deposit, resolution: &Resolution) -> Result<bool, AppError> {
         let merchant = match (&deposit.merchant_id, resolution) {
             (Some(m), _) => Some(m.clone()),
-            (None, Resolution::Assign { account }) => repo::accounts::get(self.table.as_ref(), account).await?.map(|a| a.merchant_id),
+            (None, Resolution::Assign { account }) => repo::accounts::get(self.service.table.as_ref(), account).await?.map(|a| a.merchant_id),
             (None, _) => None,
         };
         let Some(merchant) = merchant else {
@@ -143,7 +106,7 @@ impl Service {
             }
             return Ok(false);
         };
-        let merchant = repo::merchants::get_merchant(self.table.as_ref(), &merchant).await?.ok_or(AppError::NotFound)?;
+        let merchant = repo::merchants::get_merchant(self.service.table.as_ref(), &merchant).await?.ok_or(AppError::NotFound)?;
         Ok(merchant.policy.require_exception_approval)
     }
 
@@ -165,14 +128,15 @@ impl Service {
         let mut entries = Vec::new();
         let mut credited = None;
         if let Some(target) = next.assigned_to().cloned() {
-            let account =
-                repo::accounts::get(self.table.as_ref(), &target).await?.ok_or_else(|| AppError::field("account", format!("no virtual account {target}")))?;
+            let account = repo::accounts::get(self.service.table.as_ref(), &target)
+                .await?
+                .ok_or_else(|| AppError::field("account", format!("no virtual account {target}")))?;
             if next.merchant_id.as_ref().is_some_and(|m| m != &account.merchant_id) {
                 return Err(AppError::Conflict("an exception is assigned to an account of the same merchant".into()));
             }
             let amount = next.exception.as_ref().map(|e| e.amount).unwrap_or_default();
             let after = deposit::credit_assigned(&next, &account, now)?;
-            let terms = self.fee_terms(&mut None, &after.merchant_id).await?;
+            let terms = self.service.deposits().fee_terms(&mut None, &after.merchant_id).await?;
             next.assign_owner(&after);
             if let Some(exception) = next.exception.as_mut() {
                 exception.fee_terms = Some(terms);

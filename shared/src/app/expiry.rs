@@ -37,11 +37,17 @@ fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(Duration::hours(1)).unwrap_or(at)
 }
 
-impl Service {
+/// The sweep that expires accounts at their due time.
+#[derive(Clone, Copy)]
+pub struct Expiry<'a> {
+    pub(super) service: &'a Service,
+}
+
+impl Expiry<'_> {
     /// Settles every account whose due time has come.
-    pub async fn sweep_due(&self) -> Result<SweepReport, AppError> {
-        let now = self.clock.now();
-        let checkpoint = Checkpoint::<DueSweep>::read(self.table.as_ref()).await?;
+    pub async fn sweep_due(self) -> Result<SweepReport, AppError> {
+        let now = self.service.clock.now();
+        let checkpoint = Checkpoint::<DueSweep>::read(self.service.table.as_ref()).await?;
         let start = checkpoint.position.map_or_else(|| hour_of(now - Duration::days(FIRST_LOOKBACK_DAYS)), |p| p.hour);
         let mut report = SweepReport::default();
         let mut settled_until = start;
@@ -54,7 +60,7 @@ impl Service {
                 // accounts never read, which would then never expire.
                 let mut cursor = None;
                 for page in 0..MAX_PAGES {
-                    let (due, next) = repo::accounts::due_by(self.table.as_ref(), hour, shard, now, PAGE, cursor.take()).await?;
+                    let (due, next) = repo::accounts::due_by(self.service.table.as_ref(), hour, shard, now, PAGE, cursor.take()).await?;
                     for account in &due {
                         match self.settle_due(account, now).await {
                             Ok(Some(EventType::AccountExpired)) => report.expired += 1,
@@ -83,7 +89,7 @@ impl Service {
         }
         if settled_until != start {
             // Two sweepers at once: the other one moved it; either value is safe.
-            match checkpoint.save(self.table.as_ref(), DueSweep { hour: settled_until }).await {
+            match checkpoint.save(self.service.table.as_ref(), DueSweep { hour: settled_until }).await {
                 Ok(_) | Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -95,7 +101,7 @@ impl Service {
     /// from the index and may be stale; the write is conditional on the version, and a lost
     /// race reads the account again. Returns what it did: `AccountExpired`, `AccountPaid`
     /// (number released), or nothing.
-    async fn settle_due(&self, candidate: &VirtualAccount, now: DateTime<Utc>) -> Result<Option<EventType>, AppError> {
+    async fn settle_due(self, candidate: &VirtualAccount, now: DateTime<Utc>) -> Result<Option<EventType>, AppError> {
         let mut account = candidate.clone();
         let mut retry = Retry::new();
         while retry.next().await {
@@ -109,9 +115,9 @@ impl Service {
                 (account.release_number(now).map_err(|e| AppError::Conflict(e.to_string()))?, None)
             };
             let mut writes = vec![repo::accounts::put_account(&next, Condition::VersionIs(account.version))?];
-            let number = repo::pool::get(self.table.as_ref(), account.bank_code, &account.account_number).await?;
+            let number = repo::pool::get(self.service.table.as_ref(), account.bank_code, &account.account_number).await?;
             if let Some(number) = number
-                && let Ok(released) = number.release(&account.id, now, self.settings.pool_cooldown)
+                && let Ok(released) = number.release(&account.id, now, self.service.settings.pool_cooldown)
             {
                 writes.push(repo::pool::put_number(&released, Condition::VersionIs(number.version))?);
             }
@@ -119,10 +125,10 @@ impl Service {
                 let expired = EventData::AccountExpired(AccountData::of(&next));
                 writes.extend(repo::outbox::put_event(&OutboxEvent::new(Some(next.merchant_id.clone()), expired, now))?);
             }
-            match self.table.transact(writes).await {
+            match self.service.table.transact(writes).await {
                 Ok(()) => return Ok(Some(event.unwrap_or(EventType::AccountPaid))),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
-                    match repo::accounts::get_on_number(self.table.as_ref(), account.bank_code, &account.account_number, &account.id).await? {
+                    match repo::accounts::get_on_number(self.service.table.as_ref(), account.bank_code, &account.account_number, &account.id).await? {
                         Some(fresh) => account = fresh,
                         None => return Ok(None),
                     }

@@ -111,15 +111,23 @@ impl Service {
             Err(e) => Ok(Err(e)),
         }
     }
+}
 
-    pub async fn claim_idempotent(&self, merchant: &MerchantId, key: &str, fingerprint: String) -> Result<Claim, AppError> {
+/// Idempotency-Key claims and the answers they replay.
+#[derive(Clone, Copy)]
+pub struct Idempotency<'a> {
+    pub(super) service: &'a Service,
+}
+
+impl Idempotency<'_> {
+    pub async fn claim_idempotent(self, merchant: &MerchantId, key: &str, fingerprint: String) -> Result<Claim, AppError> {
         validate_key(key)?;
         // A lost race for a fresh key means the winner's record is there now: the next read
         // answers from it.
         let mut retry = Retry::new();
         while retry.next().await {
-            let now = self.clock.now();
-            let existing = idempotency::get(self.table.as_ref(), merchant, key).await?;
+            let now = self.service.clock.now();
+            let existing = idempotency::get(self.service.table.as_ref(), merchant, key).await?;
             let (condition, version) = match &existing {
                 None => (Condition::NotExists, 1),
                 Some(r) if r.expires_at <= now => (Condition::VersionIs(r.version), r.version + 1),
@@ -137,11 +145,11 @@ impl Service {
                 key: key.to_owned(),
                 fingerprint: fingerprint.clone(),
                 created_at: now,
-                expires_at: now + self.settings.idempotency_ttl,
-                progress: Progress::InFlight { lease_until: now + self.settings.idempotency_lease },
+                expires_at: now + self.service.settings.idempotency_ttl,
+                progress: Progress::InFlight { lease_until: now + self.service.settings.idempotency_lease },
                 version,
             };
-            match self.table.transact(vec![idempotency::put(&record, condition)?]).await {
+            match self.service.table.transact(vec![idempotency::put(&record, condition)?]).await {
                 Ok(()) => return Ok(Claim::Proceed(record)),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
@@ -153,14 +161,14 @@ impl Service {
     /// Stores the answer of a request that committed no effect (a refusal, a validation error),
     /// after it was decided: losing this write costs a retry only a second, equally harmless
     /// run. A 5xx is not stored: the key is freed so a retry runs again.
-    pub async fn finish_idempotent(&self, held: IdempotencyRecord, status: u16, body: String) -> Result<(), AppError> {
+    pub async fn finish_idempotent(self, held: IdempotencyRecord, status: u16, body: String) -> Result<(), AppError> {
         let write = if status >= 500 {
             idempotency::delete(&held)
         } else {
             let done = IdempotencyRecord { progress: Progress::Done { status, body }, version: held.version + 1, ..held.clone() };
             idempotency::put(&done, Condition::VersionIs(held.version))?
         };
-        match self.table.transact(vec![write]).await {
+        match self.service.table.transact(vec![write]).await {
             Ok(()) => Ok(()),
             // Our lease ran out and another request took the key over; its answer stands.
             Err(StoreError::ConditionFailed { .. }) => {

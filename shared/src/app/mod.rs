@@ -11,6 +11,7 @@ pub mod exceptions;
 pub mod expiry;
 pub mod idempotency;
 pub mod notices;
+pub mod operators;
 pub mod reconcile;
 pub mod reminders;
 pub mod settlement_files;
@@ -70,17 +71,78 @@ impl Default for Settings {
     }
 }
 
-/// Everything a use case needs: the storage and the time, chosen by whoever wires the app.
+/// The shared context of every use case: the store, the clock and the settings, chosen by
+/// whoever wires the app (a Lambda's environment, `serve`'s config, a test). The use cases
+/// live in small holders by area, each borrowing this context: `service.accounts()`,
+/// `service.deposits()`, … An area's rules are in its own module, and a new area (the admin
+/// work) is a new module and one accessor here, touching no other.
 #[derive(Clone)]
 pub struct Service {
-    pub table: Arc<dyn Table>,
-    pub clock: Arc<dyn Clock>,
-    pub settings: Settings,
+    pub(crate) table: Arc<dyn Table>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Settings,
 }
 
 impl Service {
     pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, settings: Settings) -> Service {
         Service { table, clock, settings }
+    }
+
+    /// The store, for adapters that read or migrate records through `repo` themselves.
+    pub fn table(&self) -> &Arc<dyn Table> {
+        &self.table
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn accounts(&self) -> accounts::Accounts<'_> {
+        accounts::Accounts { service: self }
+    }
+
+    pub fn deposits(&self) -> deposits::Deposits<'_> {
+        deposits::Deposits { service: self }
+    }
+
+    pub fn exceptions(&self) -> exceptions::Exceptions<'_> {
+        exceptions::Exceptions { service: self }
+    }
+
+    pub fn webhooks(&self) -> webhooks::Webhooks<'_> {
+        webhooks::Webhooks { service: self }
+    }
+
+    pub fn access(&self) -> auth::Access<'_> {
+        auth::Access { service: self }
+    }
+
+    pub fn operators(&self) -> operators::Operators<'_> {
+        operators::Operators { service: self }
+    }
+
+    pub fn idempotency(&self) -> idempotency::Idempotency<'_> {
+        idempotency::Idempotency { service: self }
+    }
+
+    pub fn incidents(&self) -> alerts::Incidents<'_> {
+        alerts::Incidents { service: self }
+    }
+
+    pub fn expiry(&self) -> expiry::Expiry<'_> {
+        expiry::Expiry { service: self }
+    }
+
+    pub fn reminders(&self) -> reminders::Reminders<'_> {
+        reminders::Reminders { service: self }
+    }
+
+    pub fn setup(&self) -> setup::Setup<'_> {
+        setup::Setup { service: self }
     }
 }
 

@@ -348,8 +348,8 @@ impl Reconciler {
                 Err(e) => return Err(e.into()),
             }
             let answer = match entry {
-                StatementEntry::Deposit(notice) => self.service.record_deposit(notice.clone()).await?,
-                StatementEntry::Reversal(notice) => self.service.reverse_deposit(notice.clone()).await?,
+                StatementEntry::Deposit(notice) => self.service.deposits().record_deposit(notice.clone()).await?,
+                StatementEntry::Reversal(notice) => self.service.deposits().reverse_deposit(notice.clone()).await?,
             };
             tracing::warn!(
                 %provider,

@@ -49,13 +49,19 @@ fn wants_reminder(account: &VirtualAccount, now: DateTime<Utc>, horizon: DateTim
     account.kind == AccountType::OneTime && account.status.is_open() && reachable && account.due_at.is_some_and(|due| due > now && due <= horizon)
 }
 
-impl Service {
+/// The sweep that raises due-soon reminders.
+#[derive(Clone, Copy)]
+pub struct Reminders<'a> {
+    pub(super) service: &'a Service,
+}
+
+impl Reminders<'_> {
     /// Hands out the due-soon reminders of every account whose due time entered the lead
     /// window since the last sweep.
-    pub async fn sweep_due_soon(&self) -> Result<ReminderReport, AppError> {
-        let now = self.clock.now();
-        let horizon = now + self.settings.due_soon_lead;
-        let checkpoint = Checkpoint::<DueSoonSweep>::read(self.table.as_ref()).await?;
+    pub async fn sweep_due_soon(self) -> Result<ReminderReport, AppError> {
+        let now = self.service.clock.now();
+        let horizon = now + self.service.settings.due_soon_lead;
+        let checkpoint = Checkpoint::<DueSoonSweep>::read(self.service.table.as_ref()).await?;
         let covered = checkpoint.position.map_or(now, |p| p.covered_until);
         let from = (covered - INDEX_LAG_MARGIN).max(now);
         let mut report = ReminderReport::default();
@@ -64,7 +70,7 @@ impl Service {
             for shard in 0..LISTING_SHARDS {
                 let mut cursor = None;
                 loop {
-                    let (due, next) = repo::notices::due_between(self.table.as_ref(), hour, shard, from, horizon, PAGE, cursor).await?;
+                    let (due, next) = repo::notices::due_between(self.service.table.as_ref(), hour, shard, from, horizon, PAGE, cursor).await?;
                     for account in due.iter().filter(|a| wants_reminder(a, now, horizon)) {
                         match self.remind(account, now, horizon).await {
                             Ok(true) => report.reminded += 1,
@@ -86,7 +92,7 @@ impl Service {
         // With a failure the slice is read again next time; the markers keep that harmless.
         if report.failed == 0 && horizon > covered {
             // Another sweep moved it at the same time; either value is safe.
-            match checkpoint.save(self.table.as_ref(), DueSoonSweep { covered_until: horizon }).await {
+            match checkpoint.save(self.service.table.as_ref(), DueSoonSweep { covered_until: horizon }).await {
                 Ok(_) | Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -96,7 +102,7 @@ impl Service {
 
     /// Writes one account's reminder marker and event. `false`: it already had its reminder,
     /// or no longer wants one.
-    async fn remind(&self, candidate: &VirtualAccount, now: DateTime<Utc>, horizon: DateTime<Utc>) -> Result<bool, AppError> {
+    async fn remind(self, candidate: &VirtualAccount, now: DateTime<Utc>, horizon: DateTime<Utc>) -> Result<bool, AppError> {
         let mut account = candidate.clone();
         let mut retry = Retry::new();
         while retry.next().await {
@@ -114,13 +120,13 @@ impl Service {
                 },
             );
             tx.extend(Guard::NewItem, repo::outbox::put_event(&event)?);
-            match tx.commit(self.table.as_ref()).await {
+            match tx.commit(self.service.table.as_ref()).await {
                 Ok(()) => return Ok(true),
                 Err(TxError::Refused(Guard::AlreadyDone)) => return Ok(false),
                 // The index showed an older version (or another sweep raced us): read the
                 // account itself and decide again.
                 Err(e) if e.is_race() => {
-                    match repo::accounts::get_on_number(self.table.as_ref(), account.bank_code, &account.account_number, &account.id).await? {
+                    match repo::accounts::get_on_number(self.service.table.as_ref(), account.bank_code, &account.account_number, &account.id).await? {
                         Some(fresh) => account = fresh,
                         None => return Ok(false),
                     }

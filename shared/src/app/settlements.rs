@@ -42,12 +42,14 @@ const ROW_BUFFER: usize = 2048;
 /// Longest range `GET /v1/settlements` answers at once.
 pub const MAX_LIST_DAYS: i64 = 366;
 
+/// Settlement runs and their files: the service's store and clock, where files go, and where
+/// they are written first.
 pub struct Settlements {
-    pub table: Arc<dyn Table>,
-    pub clock: Arc<dyn Clock>,
-    pub blobs: Arc<dyn BlobStore>,
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    blobs: Arc<dyn BlobStore>,
     /// Where files are written before they are stored (a Lambda's `/tmp`, the data dir).
-    pub work_dir: PathBuf,
+    work_dir: PathBuf,
     /// Data rows per XLSX sheet; [`settlement_files::ROWS_PER_SHEET`] but in tests.
     pub rows_per_sheet: u32,
 }
@@ -144,8 +146,8 @@ fn io_error(e: impl std::fmt::Display) -> AppError {
 }
 
 impl Settlements {
-    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, blobs: Arc<dyn BlobStore>, work_dir: PathBuf) -> Settlements {
-        Settlements { table, clock, blobs, work_dir, rows_per_sheet: settlement_files::ROWS_PER_SHEET }
+    pub fn new(service: &super::Service, blobs: Arc<dyn BlobStore>, work_dir: PathBuf) -> Settlements {
+        Settlements { table: service.table.clone(), clock: service.clock.clone(), blobs, work_dir, rows_per_sheet: settlement_files::ROWS_PER_SHEET }
     }
 
     /// The scheduled run (`serve` checks every minute; the exporter function runs at 00:30

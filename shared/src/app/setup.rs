@@ -35,8 +35,14 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-impl Service {
-    pub async fn create_merchant(&self, name: &str, fee: Fee, payout_days: u8, policy: DepositPolicy) -> Result<MerchantCreated, AppError> {
+/// Setup commands: merchants, API keys, providers, pool ranges.
+#[derive(Clone, Copy)]
+pub struct Setup<'a> {
+    pub(super) service: &'a Service,
+}
+
+impl Setup<'_> {
+    pub async fn create_merchant(self, name: &str, fee: Fee, payout_days: u8, policy: DepositPolicy) -> Result<MerchantCreated, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > Merchant::MAX_NAME_CHARS {
             return Err(AppError::field("name", "must be 1-100 characters"));
@@ -51,7 +57,7 @@ impl Service {
         {
             return Err(AppError::field("fee_per_deposit", "must not be negative"));
         }
-        let now = self.clock.now();
+        let now = self.service.clock.now();
         let key =
             ApiKey { id: ApiKeyId::generate(now), merchant_id: MerchantId::generate(now), secret: new_secret(), active: true, created_at: now, version: 1 };
         let merchant = Merchant {
@@ -64,7 +70,8 @@ impl Service {
             version: 1,
             policy,
         };
-        self.table
+        self.service
+            .table
             .transact(vec![repo::merchants::put_merchant(&merchant, Condition::NotExists)?, repo::merchants::put_api_key(&key, Condition::NotExists)?])
             .await?;
         Ok(MerchantCreated { merchant_id: merchant.id, key_id: key.id, secret: key.secret })
@@ -72,17 +79,18 @@ impl Service {
 
     /// A second (or replacement) key for rotation. A merchant holds at most two active keys:
     /// revoke the old one once clients use the new one.
-    pub async fn add_api_key(&self, merchant_id: &MerchantId) -> Result<MerchantCreated, AppError> {
-        let merchant = repo::merchants::get_merchant(self.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
+    pub async fn add_api_key(self, merchant_id: &MerchantId) -> Result<MerchantCreated, AppError> {
+        let merchant = repo::merchants::get_merchant(self.service.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
         if merchant.active_keys.len() >= Merchant::MAX_ACTIVE_KEYS {
             return Err(AppError::Conflict("the merchant already has two active keys; revoke one first".into()));
         }
-        let now = self.clock.now();
+        let now = self.service.clock.now();
         let key = ApiKey { id: ApiKeyId::generate(now), merchant_id: merchant.id.clone(), secret: new_secret(), active: true, created_at: now, version: 1 };
         let mut updated = merchant.clone();
         updated.active_keys.push(key.id.clone());
         updated.version += 1;
-        self.table
+        self.service
+            .table
             .transact(vec![
                 repo::merchants::put_merchant(&updated, Condition::VersionIs(merchant.version))?,
                 repo::merchants::put_api_key(&key, Condition::NotExists)?,
@@ -95,15 +103,18 @@ impl Service {
         Ok(MerchantCreated { merchant_id: merchant.id, key_id: key.id, secret: key.secret })
     }
 
-    pub async fn revoke_api_key(&self, merchant_id: &MerchantId, key_id: &ApiKeyId) -> Result<(), AppError> {
-        let merchant = repo::merchants::get_merchant(self.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
-        let key =
-            repo::merchants::get_api_key(self.table.as_ref(), key_id).await?.filter(|k| &k.merchant_id == merchant_id && k.active).ok_or(AppError::NotFound)?;
+    pub async fn revoke_api_key(self, merchant_id: &MerchantId, key_id: &ApiKeyId) -> Result<(), AppError> {
+        let merchant = repo::merchants::get_merchant(self.service.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
+        let key = repo::merchants::get_api_key(self.service.table.as_ref(), key_id)
+            .await?
+            .filter(|k| &k.merchant_id == merchant_id && k.active)
+            .ok_or(AppError::NotFound)?;
         let mut updated = merchant.clone();
         updated.active_keys.retain(|k| k != key_id);
         updated.version += 1;
         let revoked = ApiKey { active: false, version: key.version + 1, ..key.clone() };
-        self.table
+        self.service
+            .table
             .transact(vec![
                 repo::merchants::put_merchant(&updated, Condition::VersionIs(merchant.version))?,
                 repo::merchants::put_api_key(&revoked, Condition::VersionIs(key.version))?,
@@ -115,10 +126,10 @@ impl Service {
             })
     }
 
-    pub async fn add_provider(&self, id: ProviderId, kind: ProviderKind, allowed_ips: Vec<std::net::IpAddr>) -> Result<ProviderCreated, AppError> {
-        let now = self.clock.now();
+    pub async fn add_provider(self, id: ProviderId, kind: ProviderKind, allowed_ips: Vec<std::net::IpAddr>) -> Result<ProviderCreated, AppError> {
+        let now = self.service.clock.now();
         let provider = Provider { id, kind, secret: new_secret(), allowed_ips, created_at: now, version: 1 };
-        match self.table.transact(vec![repo::merchants::put_provider(&provider, Condition::NotExists)?]).await {
+        match self.service.table.transact(vec![repo::merchants::put_provider(&provider, Condition::NotExists)?]).await {
             Ok(()) => Ok(ProviderCreated { provider_id: provider.id, secret: provider.secret }),
             Err(StoreError::ConditionFailed { .. }) => Err(AppError::Conflict(format!("provider {} already exists", provider.id))),
             Err(e) => Err(e.into()),
@@ -127,11 +138,11 @@ impl Service {
 
     /// Imports `count` consecutive numbers from `first` into the pool of `bank`. Numbers
     /// already present (from an earlier import) are skipped, so a re-run is harmless.
-    pub async fn add_pool_range(&self, provider: &ProviderId, bank: BankCode, first: &AccountNumber, count: u64) -> Result<PoolAdded, AppError> {
+    pub async fn add_pool_range(self, provider: &ProviderId, bank: BankCode, first: &AccountNumber, count: u64) -> Result<PoolAdded, AppError> {
         if count == 0 || count > MAX_POOL_RANGE {
             return Err(AppError::field("count", format!("must be 1-{MAX_POOL_RANGE}")));
         }
-        if repo::merchants::get_provider(self.table.as_ref(), provider).await?.is_none() {
+        if repo::merchants::get_provider(self.service.table.as_ref(), provider).await?.is_none() {
             return Err(AppError::field("provider", format!("provider {provider} does not exist; add it first")));
         }
         let last = count - 1;
@@ -142,12 +153,12 @@ impl Service {
         let mut result = PoolAdded { added: 0, skipped: 0 };
         for chunk in numbers.chunks(MAX_TRANSACTION_WRITES) {
             let writes = chunk.iter().map(|n| repo::pool::put_number(n, Condition::NotExists)).collect::<Result<Vec<_>, _>>()?;
-            match self.table.transact(writes).await {
+            match self.service.table.transact(writes).await {
                 Ok(()) => result.added += chunk.len() as u64,
                 // Part of this chunk was imported before: go number by number.
                 Err(StoreError::ConditionFailed { .. }) => {
                     for number in chunk {
-                        match self.table.transact(vec![repo::pool::put_number(number, Condition::NotExists)?]).await {
+                        match self.service.table.transact(vec![repo::pool::put_number(number, Condition::NotExists)?]).await {
                             Ok(()) => result.added += 1,
                             Err(StoreError::ConditionFailed { .. }) => result.skipped += 1,
                             Err(e) => return Err(e.into()),

@@ -40,7 +40,13 @@ pub struct RotatedSecret {
     pub previous_secret_expires_at: DateTime<Utc>,
 }
 
-impl Service {
+/// Webhook endpoints, their delivery attempts, event resends and the events feed.
+#[derive(Clone, Copy)]
+pub struct Webhooks<'a> {
+    pub(super) service: &'a Service,
+}
+
+impl Webhooks<'_> {
     /// Registers an endpoint with a fresh secret (in the answer, shown once). A host name must
     /// resolve, through `resolver`, to addresses a webhook may reach (public ones; with private
     /// webhooks allowed, anything but link-local and metadata); the connect-time guard (`net`)
@@ -65,15 +71,15 @@ impl Service {
         resolver: &dyn HostResolver,
         receipt: &Receipt<'_, WebhookEndpoint>,
     ) -> Result<WebhookEndpoint, AppError> {
-        let allow_private = self.settings.allow_private_webhooks;
+        let allow_private = self.service.settings.allow_private_webhooks;
         let url = WebhookUrl::parse(url, allow_private).map_err(|e| AppError::field("url", e))?;
         refuse_unreachable_names(resolver, &url, allow_private).await?;
-        let now = self.clock.now();
+        let now = self.service.clock.now();
         let endpoint = WebhookEndpoint::new(WebhookEndpointId::generate(now), merchant.clone(), url, event_types, WebhookSecret::generate(), now)
             .map_err(|e| AppError::field("event_types", e))?;
         let mut retry = Retry::new();
         while retry.next().await {
-            let roster = repo::webhooks::get_roster(self.table.as_ref(), merchant).await?;
+            let roster = repo::webhooks::get_roster(self.service.table.as_ref(), merchant).await?;
             if roster.endpoints.len() >= MAX_ENDPOINTS_PER_MERCHANT {
                 return Err(AppError::Conflict(format!("a merchant has at most {MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints")));
             }
@@ -83,7 +89,7 @@ impl Service {
                 Guard::Moved,
                 [repo::webhooks::put_roster(merchant, &next, &roster)?, repo::webhooks::put_endpoint(&endpoint, Condition::NotExists)?],
             );
-            match self.commit_with_receipt(tx, receipt, &endpoint).await? {
+            match self.service.commit_with_receipt(tx, receipt, &endpoint).await? {
                 Ok(()) => return Ok(endpoint),
                 // Another create or delete moved the roster: count again.
                 Err(e) if e.is_race() => continue,
@@ -93,23 +99,23 @@ impl Service {
         Err(AppError::Unavailable("the webhook endpoints kept changing".into()))
     }
 
-    pub async fn list_webhook_endpoints(&self, merchant: &MerchantId, limit: usize, after: Option<Cursor>) -> Result<Listing<WebhookEndpoint>, AppError> {
-        Ok(repo::webhooks::list_endpoints(self.table.as_ref(), merchant, limit, after).await?)
+    pub async fn list_webhook_endpoints(self, merchant: &MerchantId, limit: usize, after: Option<Cursor>) -> Result<Listing<WebhookEndpoint>, AppError> {
+        Ok(repo::webhooks::list_endpoints(self.service.table.as_ref(), merchant, limit, after).await?)
     }
 
-    async fn webhook_endpoint(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<WebhookEndpoint, AppError> {
-        repo::webhooks::get_endpoint(self.table.as_ref(), merchant, id).await?.ok_or(AppError::NotFound)
+    async fn webhook_endpoint(self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<WebhookEndpoint, AppError> {
+        repo::webhooks::get_endpoint(self.service.table.as_ref(), merchant, id).await?.ok_or(AppError::NotFound)
     }
 
     /// Removes the endpoint; deliveries still pending to it stop at their next turn.
-    pub async fn delete_webhook_endpoint(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<(), AppError> {
+    pub async fn delete_webhook_endpoint(self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<(), AppError> {
         let mut retry = Retry::new();
         while retry.next().await {
             let endpoint = self.webhook_endpoint(merchant, id).await?;
-            let roster = repo::webhooks::get_roster(self.table.as_ref(), merchant).await?;
+            let roster = repo::webhooks::get_roster(self.service.table.as_ref(), merchant).await?;
             let next = Roster { endpoints: roster.endpoints.iter().filter(|e| *e != id).cloned().collect(), version: roster.version + 1 };
             let writes = vec![repo::webhooks::put_roster(merchant, &next, &roster)?, repo::webhooks::delete_endpoint(&endpoint)];
-            match self.table.transact(writes).await {
+            match self.service.table.transact(writes).await {
                 Ok(()) => return Ok(()),
                 Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
@@ -119,7 +125,7 @@ impl Service {
     }
 
     /// A new signing secret; the current one keeps signing beside it for 24 hours.
-    pub async fn rotate_webhook_secret(&self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<RotatedSecret, AppError> {
+    pub async fn rotate_webhook_secret(self, merchant: &MerchantId, id: &WebhookEndpointId) -> Result<RotatedSecret, AppError> {
         self.rotate_webhook_secret_with(merchant, id, &Receipt::none()).await
     }
 
@@ -135,10 +141,10 @@ impl Service {
         while retry.next().await {
             let endpoint = self.webhook_endpoint(merchant, id).await?;
             let secret = WebhookSecret::generate();
-            let (rotated, previous_secret_expires_at) = endpoint.rotate(secret.clone(), self.clock.now());
+            let (rotated, previous_secret_expires_at) = endpoint.rotate(secret.clone(), self.service.clock.now());
             let write = repo::webhooks::put_endpoint(&rotated, Condition::VersionIs(endpoint.version))?;
             let answer = RotatedSecret { endpoint_id: id.clone(), secret, previous_secret_expires_at };
-            match self.commit_with_receipt(Transaction::of(Guard::Moved, [write]), receipt, &answer).await? {
+            match self.service.commit_with_receipt(Transaction::of(Guard::Moved, [write]), receipt, &answer).await? {
                 Ok(()) => return Ok(answer),
                 Err(e) if e.is_race() => continue,
                 Err(e) => return Err(e.into()),
@@ -156,26 +162,26 @@ impl Service {
         after: Option<Cursor>,
     ) -> Result<Listing<WebhookAttempt>, AppError> {
         self.webhook_endpoint(merchant, endpoint).await?;
-        Ok(repo::webhooks::attempts(self.table.as_ref(), endpoint, limit, after).await?)
+        Ok(repo::webhooks::attempts(self.service.table.as_ref(), endpoint, limit, after).await?)
     }
 
     /// Queues a fresh delivery round of one of the merchant's events: a
     /// `webhook.resend_requested` event, which the webhook consumer acts on. The answer is
     /// that request.
-    pub async fn resend_event(&self, merchant: &MerchantId, event_id: &EventId) -> Result<OutboxEvent, AppError> {
+    pub async fn resend_event(self, merchant: &MerchantId, event_id: &EventId) -> Result<OutboxEvent, AppError> {
         self.resend_event_with(merchant, event_id, &Receipt::none()).await
     }
 
     /// [`Service::resend_event`], its answer committed with the request (`receipt`): a retry
     /// queues no second round.
-    pub async fn resend_event_with(&self, merchant: &MerchantId, event_id: &EventId, receipt: &Receipt<'_, OutboxEvent>) -> Result<OutboxEvent, AppError> {
-        match repo::outbox::get_event(self.table.as_ref(), event_id).await? {
+    pub async fn resend_event_with(self, merchant: &MerchantId, event_id: &EventId, receipt: &Receipt<'_, OutboxEvent>) -> Result<OutboxEvent, AppError> {
+        match repo::outbox::get_event(self.service.table.as_ref(), event_id).await? {
             Some(event) if event.merchant_id.as_ref() == Some(merchant) && event.kind().is_merchant_event() => {}
             _ => return Err(AppError::NotFound),
         }
-        let now = self.clock.now();
+        let now = self.service.clock.now();
         let request = OutboxEvent::new(Some(merchant.clone()), EventData::WebhookResendRequested(ResendData { event_id: event_id.clone() }), now);
-        self.commit_with_receipt(Transaction::of(Guard::NewItem, repo::outbox::put_event(&request)?), receipt, &request).await??;
+        self.service.commit_with_receipt(Transaction::of(Guard::NewItem, repo::outbox::put_event(&request)?), receipt, &request).await??;
         Ok(request)
     }
 
@@ -196,15 +202,15 @@ impl Service {
         let resumed = cursor.as_ref().map(repo::outbox::cursor_position).transpose()?;
         let after = match after {
             None => None,
-            Some(id) => match repo::outbox::position_of(self.table.as_ref(), merchant, &id).await? {
+            Some(id) => match repo::outbox::position_of(self.service.table.as_ref(), merchant, &id).await? {
                 Some(at) => Some(at),
                 None => return Err(AppError::field("after", "is not an event of this merchant")),
             },
         };
         let start = after.into_iter().chain(resumed).max();
         let scan = if kind.is_some() { EVENT_SCAN } else { limit };
-        let horizon = self.settings.event_feed_horizon;
-        Ok(repo::outbox::merchant_page(self.table.as_ref(), merchant, start, kind, limit, scan, horizon).await?)
+        let horizon = self.service.settings.event_feed_horizon;
+        Ok(repo::outbox::merchant_page(self.service.table.as_ref(), merchant, start, kind, limit, scan, horizon).await?)
     }
 }
 

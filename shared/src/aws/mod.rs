@@ -87,7 +87,7 @@ pub async fn service_from_env() -> Result<Arc<Service>, ConfigError> {
 /// `/tmp/vaccount` (a function's ephemeral storage).
 pub fn settlements_from_env(config: &aws_config::SdkConfig, service: &Service) -> Result<crate::app::settlements::Settlements, ConfigError> {
     let blobs = bucket_from_env(config)?;
-    Ok(crate::app::settlements::Settlements::new(service.table.clone(), service.clock.clone(), blobs, std::env::temp_dir().join("vaccount")))
+    Ok(crate::app::settlements::Settlements::new(service, blobs, std::env::temp_dir().join("vaccount")))
 }
 
 /// The reconciler over the same bucket: statements in, reports out.

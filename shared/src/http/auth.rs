@@ -47,6 +47,7 @@ impl FromRequest<AppState> for Signed {
         let headers = &parts.headers;
         let merchant = state
             .service
+            .access()
             .authenticate(&crate::app::auth::SignedRequest {
                 key_id: auth_header(headers, "x-va-key-id"),
                 timestamp: auth_header(headers, "x-va-timestamp"),
@@ -95,7 +96,7 @@ where
         return respond(status, body);
     };
     let fp = fingerprint(&signed.method, &signed.path_and_query, &signed.body);
-    let hold = match service.claim_idempotent(&signed.merchant.id, key, fp).await {
+    let hold = match service.idempotency().claim_idempotent(&signed.merchant.id, key, fp).await {
         Ok(Claim::Proceed(record)) => Arc::new(Hold::new(record)),
         Ok(Claim::Replay { status, body }) => {
             let mut response = respond(status, body);
@@ -109,7 +110,7 @@ where
         return respond(status, body);
     }
     let (status, body) = outcome;
-    if let Err(e) = service.finish_idempotent(hold.record().clone(), status, body.clone()).await {
+    if let Err(e) = service.idempotency().finish_idempotent(hold.record().clone(), status, body.clone()).await {
         // Nothing was changed; failing to record the answer only costs a retry a second run
         // of a request without effect. Answer with the real outcome.
         tracing::error!(error = %e, "could not store the idempotent response");

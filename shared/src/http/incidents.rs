@@ -34,7 +34,7 @@ async fn list(State(state): State<AppState>, _operator: Operator, uri: Uri) -> R
         true
     })?;
     let paging = f.done(paging)?;
-    let page = state.service.list_incidents(status, paging.limit, paging.cursor).await?;
+    let page = state.service.incidents().list_incidents(status, paging.limit, paging.cursor).await?;
     let body = ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))
 }
@@ -56,7 +56,7 @@ async fn acknowledge(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     empty_body(body)?;
-    let incident = state.service.acknowledge_incident(&operator.0, &incident_id(id)?).await?;
+    let incident = state.service.incidents().acknowledge_incident(&operator.0, &incident_id(id)?).await?;
     Ok(json(StatusCode::OK, &incident))
 }
 
@@ -67,6 +67,6 @@ async fn resolve(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     empty_body(body)?;
-    let incident = state.service.resolve_incident(&operator.0, &incident_id(id)?).await?;
+    let incident = state.service.incidents().resolve_incident(&operator.0, &incident_id(id)?).await?;
     Ok(json(StatusCode::OK, &incident))
 }

@@ -179,17 +179,17 @@ fn account_answer(status: StatusCode) -> impl Fn(&VirtualAccount) -> Result<(u16
 async fn issue_account(State(state): State<AppState>, signed: Signed) -> Response {
     let (service, signed) = (&state.service, &signed);
     idempotent(service, signed, move |hold| async move {
-        let request = dto::parse_issue_request(&signed.body, service.clock.now(), &signed.merchant.policy)?;
+        let request = dto::parse_issue_request(&signed.body, service.clock().now(), &signed.merchant.policy)?;
         let answer = account_answer(StatusCode::CREATED);
         let receipt = Receipt::new(hold.as_deref(), &answer);
-        let account = service.issue_account_with(&signed.merchant.id, signed.idempotency_key.as_deref(), request, &receipt).await?;
+        let account = service.accounts().issue_account_with(&signed.merchant.id, signed.idempotency_key.as_deref(), request, &receipt).await?;
         answer(&account)
     })
     .await
 }
 
 async fn get_account(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Result<Response, AppError> {
-    let account = state.service.get_account(&signed.merchant.id, &parse_account_id(id)?).await?;
+    let account = state.service.accounts().get_account(&signed.merchant.id, &parse_account_id(id)?).await?;
     Ok(json(StatusCode::OK, &AccountView::from(&account)))
 }
 
@@ -201,7 +201,7 @@ pub(crate) struct ListBody<T> {
 
 async fn list_accounts(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
     let params = dto::parse_list_query(uri.query())?;
-    let listing = state.service.list_accounts(&signed.merchant.id, params.order_id.as_ref(), &params.filter, params.limit, params.cursor).await?;
+    let listing = state.service.accounts().list_accounts(&signed.merchant.id, params.order_id.as_ref(), &params.filter, params.limit, params.cursor).await?;
     let body = ListBody { data: listing.items.iter().map(AccountView::from).collect(), next_cursor: listing.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))
 }
@@ -212,7 +212,7 @@ async fn close_account(State(state): State<AppState>, id: Result<Path<String>, P
         dto::parse_empty(&signed.body)?;
         let answer = account_answer(StatusCode::OK);
         let receipt = Receipt::new(hold.as_deref(), &answer);
-        let account = service.close_account_with(&signed.merchant.id, &parse_account_id(id)?, &receipt).await?;
+        let account = service.accounts().close_account_with(&signed.merchant.id, &parse_account_id(id)?, &receipt).await?;
         answer(&account)
     })
     .await
@@ -232,7 +232,7 @@ async fn provider_notice(
         .headers
         .iter()
         .fold(NoticeRequest::new(source, body.to_vec()), |notice, (name, value)| notice.with_header(name.as_str(), value.to_str().unwrap_or("")));
-    let answer = state.service.receive_notice(&provider, &notice).await?;
+    let answer = state.service.deposits().receive_notice(&provider, &notice).await?;
     Ok(json(StatusCode::OK, &answer))
 }
 
@@ -249,18 +249,18 @@ fn deposit_page(listing: crate::repo::Listing<crate::domain::Deposit>) -> Respon
 }
 
 async fn get_deposit(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Result<Response, AppError> {
-    let deposit = state.service.get_deposit(&signed.merchant.id, &parse_deposit_id(id)?).await?;
+    let deposit = state.service.deposits().get_deposit(&signed.merchant.id, &parse_deposit_id(id)?).await?;
     Ok(json(StatusCode::OK, &crate::domain::view::DepositView::from(&deposit)))
 }
 
 async fn list_deposits(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
     let (filter, paging) = dto::parse_deposit_query(uri.query())?;
-    let listing = state.service.list_deposits(&signed.merchant.id, &filter, paging.limit, paging.cursor).await?;
+    let listing = state.service.deposits().list_deposits(&signed.merchant.id, &filter, paging.limit, paging.cursor).await?;
     Ok(deposit_page(listing))
 }
 
 async fn account_deposits(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
     let paging = dto::parse_paging(uri.query())?;
-    let listing = state.service.account_deposits(&signed.merchant.id, &parse_account_id(id)?, paging.limit, paging.cursor).await?;
+    let listing = state.service.deposits().account_deposits(&signed.merchant.id, &parse_account_id(id)?, paging.limit, paging.cursor).await?;
     Ok(deposit_page(listing))
 }

@@ -46,7 +46,7 @@ impl FromRequestParts<AppState> for Operator {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized("missing Authorization: Bearer <operator token>"))?;
-        state.service.authenticate_operator(token.trim()).await.map(Operator)
+        state.service.operators().authenticate_operator(token.trim()).await.map(Operator)
     }
 }
 
@@ -88,7 +88,7 @@ async fn list(State(state): State<AppState>, _operator: Operator, uri: Uri) -> R
     })?;
     let paging = f.done(paging)?;
     let owner = owner.ok_or_else(|| AppError::field("merchant_id", "is required: a merchant id, or `unmatched`"))?;
-    let page = state.service.list_exceptions(&owner, wanted, paging.limit, paging.cursor).await?;
+    let page = state.service.exceptions().list_exceptions(&owner, wanted, paging.limit, paging.cursor).await?;
     let body = ListBody { data: page.items.iter().map(case).collect(), next_cursor: page.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))
 }
@@ -98,7 +98,7 @@ fn exception_id(id: Result<Path<String>, PathRejection>) -> Result<ExceptionId, 
 }
 
 async fn act(state: &AppState, operator: Operator, id: Result<Path<String>, PathRejection>, action: ExceptionAction) -> Result<Response, AppError> {
-    let deposit = state.service.act_on_exception(&operator.0, &exception_id(id)?, action).await?;
+    let deposit = state.service.exceptions().act_on_exception(&operator.0, &exception_id(id)?, action).await?;
     Ok(json(StatusCode::OK, &case(&deposit)))
 }
 

@@ -34,7 +34,7 @@ fn settlements_of(state: &AppState) -> Result<&Settlements, AppError> {
 
 async fn list_settlements(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
     let settlements = settlements_of(&state)?;
-    let (from, to, paging) = dto::parse_settlement_query(uri.query(), kst_day(state.service.clock.now()))?;
+    let (from, to, paging) = dto::parse_settlement_query(uri.query(), kst_day(state.service.clock().now()))?;
     let found = settlements.list(&signed.merchant.id, from, to, paging.limit, paging.cursor).await?;
     let body = ListBody { data: found.items.iter().map(SettlementView::of).collect(), next_cursor: found.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))

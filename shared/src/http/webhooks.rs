@@ -126,7 +126,7 @@ async fn create_endpoint(State(state): State<AppState>, signed: Signed) -> Respo
         let (url, event_types) = parse_create(&signed.body)?;
         let answer = |endpoint: &WebhookEndpoint| Ok((StatusCode::CREATED.as_u16(), body_of(&EndpointView::of(endpoint, true))?));
         let receipt = Receipt::new(hold.as_deref(), &answer);
-        let endpoint = service.create_webhook_endpoint_with(&signed.merchant.id, &url, event_types, resolver, &receipt).await?;
+        let endpoint = service.webhooks().create_webhook_endpoint_with(&signed.merchant.id, &url, event_types, resolver, &receipt).await?;
         answer(&endpoint)
     })
     .await
@@ -134,7 +134,7 @@ async fn create_endpoint(State(state): State<AppState>, signed: Signed) -> Respo
 
 async fn list_endpoints(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
     let paging = dto::parse_paging(uri.query())?;
-    let listing = state.service.list_webhook_endpoints(&signed.merchant.id, paging.limit, paging.cursor).await?;
+    let listing = state.service.webhooks().list_webhook_endpoints(&signed.merchant.id, paging.limit, paging.cursor).await?;
     let body =
         ListBody { data: listing.items.iter().map(|e| EndpointView::of(e, false)).collect(), next_cursor: listing.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))
@@ -142,7 +142,7 @@ async fn list_endpoints(State(state): State<AppState>, uri: Uri, signed: Signed)
 
 async fn delete_endpoint(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, signed: Signed) -> Result<Response, AppError> {
     dto::parse_empty(&signed.body)?;
-    state.service.delete_webhook_endpoint(&signed.merchant.id, &parse_endpoint_id(id)?).await?;
+    state.service.webhooks().delete_webhook_endpoint(&signed.merchant.id, &parse_endpoint_id(id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -167,7 +167,7 @@ async fn rotate_secret(State(state): State<AppState>, id: Result<Path<String>, P
             Ok((StatusCode::OK.as_u16(), body_of(&view)?))
         };
         let receipt = Receipt::new(hold.as_deref(), &answer);
-        let rotated = service.rotate_webhook_secret_with(&signed.merchant.id, &parse_endpoint_id(id)?, &receipt).await?;
+        let rotated = service.webhooks().rotate_webhook_secret_with(&signed.merchant.id, &parse_endpoint_id(id)?, &receipt).await?;
         answer(&rotated)
     })
     .await
@@ -175,7 +175,7 @@ async fn rotate_secret(State(state): State<AppState>, id: Result<Path<String>, P
 
 async fn list_attempts(State(state): State<AppState>, id: Result<Path<String>, PathRejection>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
     let paging = dto::parse_paging(uri.query())?;
-    let listing = state.service.list_webhook_attempts(&signed.merchant.id, &parse_endpoint_id(id)?, paging.limit, paging.cursor).await?;
+    let listing = state.service.webhooks().list_webhook_attempts(&signed.merchant.id, &parse_endpoint_id(id)?, paging.limit, paging.cursor).await?;
     let body = ListBody { data: listing.items.iter().map(AttemptView::from).collect(), next_cursor: listing.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))
 }
@@ -195,7 +195,7 @@ async fn resend_event(State(state): State<AppState>, id: Result<Path<String>, Pa
         let answer =
             |request: &OutboxEvent| Ok((StatusCode::ACCEPTED.as_u16(), body_of(&ResendView { event_id: event_id.clone(), resend_id: request.id.clone() })?));
         let receipt = Receipt::new(hold.as_deref(), &answer);
-        let request = service.resend_event_with(&signed.merchant.id, &event_id, &receipt).await?;
+        let request = service.webhooks().resend_event_with(&signed.merchant.id, &event_id, &receipt).await?;
         answer(&request)
     })
     .await
@@ -218,7 +218,7 @@ async fn list_events(State(state): State<AppState>, uri: Uri, signed: Signed) ->
         true
     })?;
     let paging = f.done(paging)?;
-    let listing = state.service.list_events(&signed.merchant.id, after, kind, paging.limit, paging.cursor).await?;
+    let listing = state.service.webhooks().list_events(&signed.merchant.id, after, kind, paging.limit, paging.cursor).await?;
     let body = ListBody { data: listing.items, next_cursor: listing.next.as_ref().map(dto::encode_cursor) };
     Ok(json(StatusCode::OK, &body))
 }
