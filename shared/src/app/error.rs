@@ -24,6 +24,9 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("no free account numbers for bank {bank}")]
     PoolExhausted { bank: String },
+    /// The request body passed the transport's `limit` (in bytes); refused before any parsing.
+    #[error("the request body is larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
     /// Storage failed or kept conflicting; the caller may retry. The detail is for logs only.
     #[error("unavailable: {0}")]
     Unavailable(String),

@@ -226,7 +226,7 @@ async fn provider_notice(
     let Path(provider) = provider.map_err(|_| AppError::NotFound)?;
     let source = request.extensions().get::<ClientIp>().map(|c| c.0);
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, auth::MAX_BODY_BYTES).await.map_err(|_| AppError::field("body", "is larger than 64 KiB"))?;
+    let body = axum::body::to_bytes(body, auth::MAX_BODY_BYTES).await.map_err(|_| auth::TOO_LARGE)?;
     // Every header goes along: which one carries a signature is the provider kind's business.
     let notice = parts
         .headers

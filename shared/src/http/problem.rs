@@ -62,6 +62,9 @@ impl From<AppError> for Problem {
             AppError::PoolExhausted { bank } => {
                 Problem::new(StatusCode::CONFLICT, "pool_exhausted", "No account numbers left", format!("no virtual account numbers are free for bank {bank}"))
             }
+            AppError::BodyTooLarge { limit } => {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", format!("request bodies are limited to {} KiB", limit / 1024))
+            }
             AppError::Unavailable(detail) => {
                 // The detail names storage internals: logs only, never the response.
                 tracing::error!(%detail, "request failed: unavailable");
