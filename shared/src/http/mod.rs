@@ -10,6 +10,7 @@ pub mod problem;
 pub mod settlements;
 pub mod webhooks;
 
+use crate::app::Unavailable;
 use crate::app::idempotency::Receipt;
 use crate::app::{AppError, Service};
 use crate::domain::view::AccountView;
@@ -157,12 +158,12 @@ async fn health() -> Response {
 pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response {
     match serde_json::to_string(value) {
         Ok(body) => raw_response(status, body),
-        Err(e) => AppError::Unavailable(e.to_string()).into_response(),
+        Err(e) => AppError::from(Unavailable::Encoding(e.to_string())).into_response(),
     }
 }
 
 fn body_of(value: &impl Serialize) -> Result<String, AppError> {
-    serde_json::to_string(value).map_err(|e| AppError::Unavailable(e.to_string()))
+    serde_json::to_string(value).map_err(|e| Unavailable::Encoding(e.to_string()).into())
 }
 
 /// A path id that does not decode or parse cannot name any account: "not found", like any
