@@ -222,6 +222,7 @@ def check_notices(call, demo, setup):
     malformed = {"type": "deposit", "transaction_id": "SPEC T9", "bank_code": "999", "account_number": "12", "amount": "35000", "occurred_at": "yesterday"}
     call("POST", notices, malformed, signer=bank, expect=400)
     call("POST", notices, deposit("SPEC-T9", paid["account_number"], 35000) | {"memo": "x"}, signer=bank, expect=400)
+    call("POST", notices, deposit("SPEC-T9", paid["account_number"], 35000, name="x" * 70000), signer=bank, expect=413)
     early = {"type": "reversal", "transaction_id": "SPEC-R0", "original_transaction_id": "SPEC-NEVER", "occurred_at": occurred}
     call("POST", notices, early, signer=bank, expect=409)
     call("POST", "/v1/providers/walled/notifications", deposit("SPEC-W1", paid["account_number"], 35000), signer=provider_signer(setup["walled_secret"]), expect=401)

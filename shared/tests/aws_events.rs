@@ -266,7 +266,7 @@ impl Consumer for Scripted {
         match message.body.as_str() {
             "done" => Ok(Outcome::Done),
             "retry" => Ok(Outcome::RetryAt(Utc::now() + self.retry_in)),
-            _ => Err(AppError::Unavailable("the consumer failed".into())),
+            _ => Err(AppError::from(vaccount::ports::StoreError::Unavailable("the consumer failed".into()))),
         }
     }
 }

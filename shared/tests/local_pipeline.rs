@@ -10,7 +10,7 @@ use vaccount::app::consumer::{Consumer, MAX_RECEIVES, Outcome, Received};
 use vaccount::app::{AppError, Service, Settings};
 use vaccount::domain::{AccountRequest, AccountType, BankCode, EventType, Krw, Metadata, OrderId, OutboxEvent, QueueName};
 use vaccount::local::{Dispatcher, LocalQueues, run_worker};
-use vaccount::ports::{Clock, Table};
+use vaccount::ports::{Clock, StoreError, Table};
 use vaccount::store::{EmbeddedTable, SealedTable};
 use vaccount::testing::{FixedClock, seed_pool, test_key};
 
@@ -159,7 +159,7 @@ impl Consumer for Scripted {
             if script.len() > 1 { script.remove(0) } else { script[0] }
         };
         match step {
-            Step::Fail => Err(AppError::Unavailable("receiver down".into())),
+            Step::Fail => Err(AppError::from(StoreError::Unavailable("receiver down".into()))),
             Step::RetryIn(secs) => Ok(Outcome::RetryAt(self.clock.now() + Duration::seconds(secs))),
             Step::Done => Ok(Outcome::Done),
         }

@@ -437,7 +437,7 @@ async fn a_standby_region_settles_nothing() {
     let blobs = Arc::new(LocalBlobs::new(w.files.path().join("standby-blobs")));
     let standby = Settlements::new(&Service::new(standby_table, w.clock.clone(), Default::default()), blobs, w.files.path().join("standby-work"));
     let refused = standby.export_day(&m, day("2026-11-24")).await;
-    assert!(matches!(&refused, Err(AppError::Unavailable(why)) if why.contains("ap-northeast-2")), "{refused:?}");
+    assert!(matches!(&refused, Err(AppError::Unavailable(why)) if why.to_string().contains("ap-northeast-2")), "{refused:?}");
     assert!(!w.files.path().join("standby-blobs").exists(), "no file written");
     // The home region settles the day as if the standby had never tried.
     let settled = w.settlements.export_day(&m, day("2026-11-24")).await.unwrap();

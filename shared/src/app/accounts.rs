@@ -1,5 +1,6 @@
 //! Issuing, reading, listing and closing virtual accounts.
 
+use super::error::Unavailable;
 use super::idempotency::Receipt;
 use super::{AppError, Service};
 use crate::domain::event::{AccountData, PoolLowData};
@@ -64,7 +65,7 @@ impl Accounts<'_> {
                 },
             };
             let id = VirtualAccountId::generate(now);
-            let claimed = number.assign(id.clone()).map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let claimed = number.assign(id.clone()).map_err(Unavailable::Pool)?;
             let mut account = VirtualAccount::issue(id, merchant.clone(), number.provider.clone(), number.account_number.clone(), request.clone(), now);
             // Every account gets one: whether its provider checks callbacks per payment is the
             // provider's business, and a spare secret costs nothing.
@@ -88,7 +89,7 @@ impl Accounts<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable("could not claim a pool number; too much contention".into()))
+        Err(Unavailable::Contention { what: "could not claim a pool number; too much contention".into() }.into())
     }
 
     /// The order id is taken: by this very request's earlier attempt (same Idempotency-Key),
@@ -232,8 +233,8 @@ impl Accounts<'_> {
             let closed = account.close(now).map_err(|e| AppError::Conflict(e.to_string()))?;
             let number = repo::pool::get(self.service.table.as_ref(), account.bank_code, &account.account_number)
                 .await?
-                .ok_or_else(|| AppError::Unavailable(format!("pool item missing for {}", account.id)))?;
-            let released = number.release(&account.id, now, self.service.settings.pool_cooldown).map_err(|e| AppError::Unavailable(e.to_string()))?;
+                .ok_or_else(|| Unavailable::Inconsistent(format!("pool item missing for {}", account.id)))?;
+            let released = number.release(&account.id, now, self.service.settings.pool_cooldown).map_err(Unavailable::Pool)?;
             let event = OutboxEvent::new(Some(merchant.clone()), EventData::AccountClosed(AccountData::of(&closed)), now);
             let mut tx = Transaction::new();
             tx.push(Guard::AccountMoved, repo::accounts::put_account(&closed, Condition::VersionIs(account.version))?);
@@ -246,6 +247,6 @@ impl Accounts<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable(format!("account {id} kept changing while closing")))
+        Err(Unavailable::Contention { what: format!("account {id} kept changing while closing") }.into())
     }
 }

@@ -11,6 +11,7 @@
 //! post is retried with the same words and without counting the alert again.
 
 use super::consumer::{Consumer, Outcome, Received};
+use super::error::Unavailable;
 use super::{AppError, Service};
 use crate::domain::event::{StatementFault, json_text};
 use crate::domain::incident::{AlarmChange, AlarmState, AlertFacts, AlertMessage, EscalationRule, Incident, IncidentError, IncidentStatus};
@@ -203,7 +204,7 @@ impl AlertConsumer {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable(format!("incident of {} kept changing", alert.facts.kind)))
+        Err(Unavailable::Contention { what: format!("incident of {} kept changing", alert.facts.kind) }.into())
     }
 }
 
@@ -234,7 +235,7 @@ impl AlertConsumer {
         let (receipt, version) = self.count(alert).await?;
         let Some(text) = receipt.message.as_ref().filter(|_| !receipt.posted) else { return Ok(Outcome::Done) };
         // A failed post comes back after the queue's visibility timeout, with the same words.
-        self.channel.post(text).await.map_err(|e| AppError::Unavailable(format!("alert not posted: {e}")))?;
+        self.channel.post(text).await.map_err(Unavailable::Alert)?;
         tracing::info!(alert = %alert.receipt, kind = %alert.facts.kind, severity = ?text.severity, "ops alert posted");
         let posted = AlertReceipt { posted: true, ..receipt.clone() };
         let write = incidents::put_receipt(&alert.receipt, &posted, Some(version), self.service.clock.now())?;
@@ -287,7 +288,7 @@ impl Incidents<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable(format!("incident {id} kept changing")))
+        Err(Unavailable::Contention { what: format!("incident {id} kept changing") }.into())
     }
 }
 

@@ -7,6 +7,7 @@
 //! redelivered notice fails at the notice item and is answered from it; a deposit that raced
 //! another one to the same account fails at the account and is judged again on a fresh read.
 
+use super::error::Unavailable;
 use super::settlements::book;
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, DepositNotice, DepositStatus, Judgement, Reversal, ReversalError, ReversalNotice};
@@ -104,7 +105,7 @@ impl Deposits<'_> {
                         // A reversal recorded, before reversals had a key of their own, under the id
                         // this deposit now uses: it moves to its own key, and the deposit is recorded.
                         Some(NoticeRecord::Reversal(claim)) => self.move_legacy_reversal(&claim).await?,
-                        None => return Err(AppError::Unavailable("a notice failed its condition but is not stored".into())),
+                        None => return Err(Unavailable::Inconsistent("a notice failed its condition but is not stored".into()).into()),
                     }
                 }
                 Err(TxError::Refused(Guard::DaySealed(day))) => not_before = day.succ_opt(),
@@ -112,7 +113,7 @@ impl Deposits<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable("the account kept changing while recording a deposit".into()))
+        Err(Unavailable::Contention { what: "the account kept changing while recording a deposit".into() }.into())
     }
 
     async fn move_legacy_reversal(self, claim: &ReversalClaim) -> Result<(), AppError> {
@@ -166,7 +167,7 @@ impl Deposits<'_> {
     async fn answer_reversal_again(self, provider: &ProviderId, transaction: &TransactionId) -> Result<NoticeAnswer, AppError> {
         match repo::deposits::get_reversal_claim(self.service.table.as_ref(), provider, transaction).await? {
             Some(claim) => Ok(NoticeAnswer::of_reversal(&claim)),
-            None => Err(AppError::Unavailable("a reversal failed its condition but is not stored".into())),
+            None => Err(Unavailable::Inconsistent("a reversal failed its condition but is not stored".into()).into()),
         }
     }
 
@@ -222,7 +223,7 @@ impl Deposits<'_> {
                         Err(e) => Err(e.into()),
                     };
                 }
-                Err(e @ (ReversalError::AccountNeeded(_) | ReversalError::Overflow(_))) => return Err(AppError::Unavailable(e.to_string())),
+                Err(e @ (ReversalError::AccountNeeded(_) | ReversalError::Overflow(_))) => return Err(Unavailable::Reversal(e).into()),
             };
             let mut tx = Transaction::new();
             tx.push(Guard::AlreadyRecorded, repo::deposits::put_reversal_claim(&claim(effect.deposit.status))?);
@@ -235,7 +236,7 @@ impl Deposits<'_> {
             let mut assigned = own.clone().filter(|a| original.assigned_to() == Some(&a.id));
             if let Some((target, amount)) = &effect.assigned_debit {
                 let account =
-                    repo::accounts::get(table, target).await?.ok_or_else(|| AppError::Unavailable(format!("assigned account {target} is missing")))?;
+                    repo::accounts::get(table, target).await?.ok_or_else(|| Unavailable::Inconsistent(format!("assigned account {target} is missing")))?;
                 let debited = deposit::debit_assigned(&account, *amount, now)?;
                 tx.push(Guard::AccountMoved, repo::accounts::put_account(&debited, Condition::VersionIs(account.version))?);
                 assigned = Some(account);
@@ -268,7 +269,7 @@ impl Deposits<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable("the deposit kept changing while reversing it".into()))
+        Err(Unavailable::Contention { what: "the deposit kept changing while reversing it".into() }.into())
     }
 
     /// One of the merchant's deposits; another merchant's is "not found".

@@ -2,6 +2,7 @@
 //! write off), with maker-checker where the merchant asks for it. A resolution that takes effect writes the deposit, any credited account and the
 //! `exception.resolved` event in one transaction.
 
+use super::error::Unavailable;
 use super::settlements::book;
 use super::{AppError, Service};
 use crate::domain::deposit::{self, Deposit, ExceptionError, ExceptionState, Resolution};
@@ -89,7 +90,7 @@ impl Exceptions<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable(format!("exception {id} kept changing")))
+        Err(Unavailable::Contention { what: format!("exception {id} kept changing") }.into())
     }
 
     /// Maker-checker applies when the merchant that owns the money asks for it: the deposit's

@@ -6,6 +6,7 @@
 //! checkpoint item remembers the oldest hour that may still hold work, so a sweep reads one or
 //! two hours normally and catches up after downtime.
 
+use super::error::Unavailable;
 use super::{AppError, Service};
 use crate::domain::event::AccountData;
 use crate::domain::{EventData, EventType, OutboxEvent, VirtualAccount};
@@ -136,6 +137,6 @@ impl Expiry<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable(format!("account {} kept changing at its due time", candidate.id)))
+        Err(Unavailable::Contention { what: format!("account {} kept changing at its due time", candidate.id) }.into())
     }
 }

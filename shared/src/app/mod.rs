@@ -20,7 +20,7 @@ pub mod setup;
 pub mod webhooks;
 
 pub use crate::config::SettingsError;
-pub use error::{AppError, FieldError};
+pub use error::{AppError, FieldError, Unavailable};
 
 use crate::ports::{Clock, Table};
 use chrono::Duration;

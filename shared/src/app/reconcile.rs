@@ -15,6 +15,7 @@
 //! manual re-run), [`Reconciler::reconcile_from_source`] (one provider and day from the
 //! [`StatementSource`]) and [`Reconciler::run_due`] (the schedule).
 
+use super::error::Unavailable;
 use super::settlement_files::{csv_field, inert};
 use super::{AppError, Service};
 use crate::domain::calendar::{self, kst_day_bounds};
@@ -146,11 +147,11 @@ pub fn report_file_name(provider: &ProviderId, day: NaiveDate) -> String {
 /// `reconciliation/{provider}/{YYYY}/{MM}/{DD}/{file name}`.
 pub fn report_key(provider: &ProviderId, day: NaiveDate) -> Result<BlobKey, AppError> {
     BlobKey::new(format!("reconciliation/{provider}/{:04}/{:02}/{:02}/{}", day.year(), day.month(), day.day(), report_file_name(provider, day)))
-        .map_err(|e| AppError::Unavailable(e.to_string()))
+        .map_err(AppError::from)
 }
 
 fn io_error(e: impl std::fmt::Display) -> AppError {
-    AppError::Unavailable(format!("reconciliation report: {e}"))
+    Unavailable::Files { what: "reconciliation report", detail: e.to_string() }.into()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -233,7 +234,7 @@ impl Reconciler {
     /// Reconciles `provider`'s `day` with the statement its source holds; `None` while there is
     /// none.
     pub async fn reconcile_from_source(&self, provider: &ProviderId, day: NaiveDate) -> Result<Option<Report>, AppError> {
-        match self.source.statement(provider, day).await.map_err(|e| AppError::Unavailable(e.to_string()))? {
+        match self.source.statement(provider, day).await.map_err(Unavailable::Statement)? {
             Some(bytes) => Ok(Some(self.reconcile_day(provider, day, &bytes).await?)),
             None => Ok(None),
         }
@@ -250,7 +251,7 @@ impl Reconciler {
             recovered = repo::reconciliation::recovered(table, provider, day).await?;
             lines = reconciliation::compare(day, entries, &self.holdings(provider, day, entries).await?, &recovered);
             if !reconciliation::to_recover(entries, &lines).is_empty() {
-                return Err(AppError::Unavailable(format!("recovered notices of {provider} on {day} are not all stored yet; run again")));
+                return Err(Unavailable::NotYetStored { what: format!("recovered notices of {provider} on {day}") }.into());
             }
         }
         let differences = reconciliation::differences(&lines);
@@ -371,7 +372,7 @@ impl Reconciler {
         let dir = tempfile::Builder::new().prefix("recon-").tempdir_in(&self.work_dir).map_err(io_error)?;
         let path = dir.path().join(&name);
         tokio::fs::write(&path, &bytes).await.map_err(io_error)?;
-        self.blobs.put_file(&report_key(provider, day)?, &path, CSV_TYPE).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+        self.blobs.put_file(&report_key(provider, day)?, &path, CSV_TYPE).await?;
         Ok(SettlementFile { name, sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 })
     }
 
@@ -485,7 +486,7 @@ impl Reconciler {
         if let Some(day) = complete_through {
             checkpoint.save(table, ReconciliationRun { last_day: day }).await?;
         }
-        if failed.is_empty() { Ok(runs) } else { Err(AppError::Unavailable(format!("reconciliation failed for {}", failed.join("; ")))) }
+        if failed.is_empty() { Ok(runs) } else { Err(Unavailable::PartlyFailed { job: "reconciliation".into(), failed }.into()) }
     }
 
     /// One provider's day in the scheduled run; `None` when it was reconciled before.
@@ -494,7 +495,7 @@ impl Reconciler {
         if repo::reconciliation::get_report(table, provider, day).await?.is_some() {
             return Ok(None);
         }
-        let Some(bytes) = self.source.statement(provider, day).await.map_err(|e| AppError::Unavailable(e.to_string()))? else {
+        let Some(bytes) = self.source.statement(provider, day).await.map_err(Unavailable::Statement)? else {
             let deadline = kst_day_bounds(day).1 + self.missing_after.signed_duration_since(NaiveTime::MIN);
             if now < deadline {
                 return Ok(Some(DayOutcome::Waiting));

@@ -14,6 +14,7 @@
 //! marker item written on condition that it does not exist, in the transaction of its event,
 //! which also checks that the account is still the version the index showed.
 
+use super::error::Unavailable;
 use super::{AppError, Service};
 use crate::domain::event::AccountData;
 use crate::domain::{AccountType, EventData, OutboxEvent, VirtualAccount};
@@ -134,6 +135,6 @@ impl Reminders<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable(format!("account {} kept changing while reminding", candidate.id)))
+        Err(Unavailable::Contention { what: format!("account {} kept changing while reminding", candidate.id) }.into())
     }
 }

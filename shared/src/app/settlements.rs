@@ -13,6 +13,7 @@
 //! later changes, and a re-run of a day already recorded returns that record untouched.
 
 use super::AppError;
+use super::error::Unavailable;
 use super::settlement_files::{self, DayWriter, Manifest};
 use crate::domain::calendar::{self, CalendarError};
 use crate::domain::event::SettlementData;
@@ -133,16 +134,15 @@ pub async fn seal_exported_days(table: &dyn Table, now: DateTime<Utc>) -> Result
 
 /// `settlements/{merchant}/{YYYY}/{MM}/{DD}/{name}`.
 pub fn file_key(merchant: &MerchantId, day: NaiveDate, name: &str) -> Result<BlobKey, AppError> {
-    BlobKey::new(format!("settlements/{merchant}/{:04}/{:02}/{:02}/{name}", day.year(), day.month(), day.day()))
-        .map_err(|e| AppError::Unavailable(e.to_string()))
+    BlobKey::new(format!("settlements/{merchant}/{:04}/{:02}/{:02}/{name}", day.year(), day.month(), day.day())).map_err(AppError::from)
 }
 
 fn calendar_error(e: CalendarError) -> AppError {
-    AppError::Unavailable(e.to_string())
+    Unavailable::Calendar(e).into()
 }
 
 fn io_error(e: impl std::fmt::Display) -> AppError {
-    AppError::Unavailable(format!("settlement files: {e}"))
+    Unavailable::Files { what: "settlement files", detail: e.to_string() }.into()
 }
 
 impl Settlements {
@@ -189,7 +189,7 @@ impl Settlements {
                 }
             }
         }
-        if failed.is_empty() { Ok(done) } else { Err(AppError::Unavailable(format!("settlement of {day} failed for {}", failed.join("; ")))) }
+        if failed.is_empty() { Ok(done) } else { Err(Unavailable::PartlyFailed { job: format!("settlement of {day}"), failed }.into()) }
     }
 
     /// Settles one merchant's `day`: seals it, writes and stores the files, records the
@@ -228,7 +228,7 @@ impl Settlements {
         files.push(settlement_files::describe(&manifest_path, &manifest_name).map_err(io_error)?);
         for name in [&csv_name, &xlsx_name, &manifest_name] {
             let key = file_key(merchant_id, day, name)?;
-            self.blobs.put_file(&key, &dir.path().join(name), content_type_of(name)).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+            self.blobs.put_file(&key, &dir.path().join(name), content_type_of(name)).await?;
         }
         let now = self.clock.now();
         let settlement = Settlement {
@@ -347,7 +347,7 @@ impl Settlements {
             return Err(AppError::NotFound);
         }
         let key = file_key(merchant, day, name)?;
-        let download = self.blobs.download(&key, valid_for).await.map_err(|e| AppError::Unavailable(e.to_string()))?.ok_or(AppError::NotFound)?;
+        let download = self.blobs.download(&key, valid_for).await?.ok_or(AppError::NotFound)?;
         Ok((download, content_type_of(name)))
     }
 }

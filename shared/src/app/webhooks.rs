@@ -10,6 +10,7 @@
 //! on `webhook-id`). The message comes back when the earliest pending retry is due.
 
 use super::consumer::{Consumer, Outcome, Received};
+use super::error::Unavailable;
 use super::idempotency::Receipt;
 use super::{AppError, Service};
 use crate::domain::address::webhook_may_reach;
@@ -96,7 +97,7 @@ impl Webhooks<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable("the webhook endpoints kept changing".into()))
+        Err(Unavailable::Contention { what: "the webhook endpoints kept changing".into() }.into())
     }
 
     pub async fn list_webhook_endpoints(self, merchant: &MerchantId, limit: usize, after: Option<Cursor>) -> Result<Listing<WebhookEndpoint>, AppError> {
@@ -121,7 +122,7 @@ impl Webhooks<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable(format!("webhook endpoint {id} kept changing")))
+        Err(Unavailable::Contention { what: format!("webhook endpoint {id} kept changing") }.into())
     }
 
     /// A new signing secret; the current one keeps signing beside it for 24 hours.
@@ -150,7 +151,7 @@ impl Webhooks<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Unavailable(format!("webhook endpoint {id} kept changing")))
+        Err(Unavailable::Contention { what: format!("webhook endpoint {id} kept changing") }.into())
     }
 
     /// An endpoint's delivery attempts, newest first.
@@ -342,7 +343,7 @@ impl Consumer for WebhookConsumer {
             match joined {
                 Ok(Ok(next_at)) => pending.extend(next_at),
                 Ok(Err(e)) => failure = Some(e),
-                Err(e) => failure = Some(AppError::Unavailable(format!("a webhook attempt did not finish: {e}"))),
+                Err(e) => failure = Some(Unavailable::Aborted { task: "a webhook attempt", detail: e.to_string() }.into()),
             }
         }
         if let Some(e) = failure {
@@ -362,7 +363,7 @@ async fn attempt(
     delivery: Delivery,
 ) -> Result<Option<DateTime<Utc>>, AppError> {
     let sent_at = service.clock.now();
-    let body = serde_json::to_vec(event.as_ref()).map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let body = serde_json::to_vec(event.as_ref()).map_err(|e| Unavailable::Encoding(e.to_string()))?;
     let timestamp = sent_at.timestamp();
     let signature = signature_header(&endpoint.active_secrets(sent_at), event.id.as_str(), timestamp, &body);
     let request = HttpRequest {

@@ -16,6 +16,9 @@ use std::sync::Arc;
 /// Request bodies larger than this are refused before any parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The refusal of a body over [`MAX_BODY_BYTES`], on every route.
+pub const TOO_LARGE: AppError = AppError::BodyTooLarge { limit: MAX_BODY_BYTES };
+
 /// A request whose signature checked out, with the merchant that signed it.
 pub struct Signed {
     pub merchant: Merchant,
@@ -40,9 +43,7 @@ impl FromRequest<AppState> for Signed {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Signed, Problem> {
         let (parts, body) = request.into_parts();
-        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", "request bodies are limited to 64 KiB"))?;
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| TOO_LARGE)?;
         let path_and_query = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
         let headers = &parts.headers;
         let merchant = state

@@ -45,7 +45,7 @@ fn incident_id(id: Result<Path<String>, PathRejection>) -> Result<IncidentId, Ap
 
 /// The body must be empty or `{}`: the same 413 and 400 answers as the other operator routes.
 fn empty_body(body: Result<Bytes, BytesRejection>) -> Result<(), Problem> {
-    let body = body.map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", "request bodies are limited to 64 KiB"))?;
+    let body = body.map_err(|_| super::auth::TOO_LARGE)?;
     Ok(dto::parse_empty(&body)?)
 }
 

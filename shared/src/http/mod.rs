@@ -10,6 +10,7 @@ pub mod problem;
 pub mod settlements;
 pub mod webhooks;
 
+use crate::app::Unavailable;
 use crate::app::idempotency::Receipt;
 use crate::app::{AppError, Service};
 use crate::domain::view::AccountView;
@@ -157,12 +158,12 @@ async fn health() -> Response {
 pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response {
     match serde_json::to_string(value) {
         Ok(body) => raw_response(status, body),
-        Err(e) => AppError::Unavailable(e.to_string()).into_response(),
+        Err(e) => AppError::from(Unavailable::Encoding(e.to_string())).into_response(),
     }
 }
 
 fn body_of(value: &impl Serialize) -> Result<String, AppError> {
-    serde_json::to_string(value).map_err(|e| AppError::Unavailable(e.to_string()))
+    serde_json::to_string(value).map_err(|e| Unavailable::Encoding(e.to_string()).into())
 }
 
 /// A path id that does not decode or parse cannot name any account: "not found", like any
@@ -226,7 +227,7 @@ async fn provider_notice(
     let Path(provider) = provider.map_err(|_| AppError::NotFound)?;
     let source = request.extensions().get::<ClientIp>().map(|c| c.0);
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, auth::MAX_BODY_BYTES).await.map_err(|_| AppError::field("body", "is larger than 64 KiB"))?;
+    let body = axum::body::to_bytes(body, auth::MAX_BODY_BYTES).await.map_err(|_| auth::TOO_LARGE)?;
     // Every header goes along: which one carries a signature is the provider kind's business.
     let notice = parts
         .headers

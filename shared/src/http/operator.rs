@@ -29,8 +29,8 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// The body, or the same 413 problem the merchant routes give for an oversized one.
-fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
-    body.map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", "request bodies are limited to 64 KiB"))
+fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|_| super::auth::TOO_LARGE)
 }
 
 /// The operator a bearer token names.

@@ -62,9 +62,12 @@ impl From<AppError> for Problem {
             AppError::PoolExhausted { bank } => {
                 Problem::new(StatusCode::CONFLICT, "pool_exhausted", "No account numbers left", format!("no virtual account numbers are free for bank {bank}"))
             }
-            AppError::Unavailable(detail) => {
-                // The detail names storage internals: logs only, never the response.
-                tracing::error!(%detail, "request failed: unavailable");
+            AppError::BodyTooLarge { limit } => {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "Body too large", format!("request bodies are limited to {} KiB", limit / 1024))
+            }
+            AppError::Unavailable(cause) => {
+                // The cause names storage internals: logs only, never the response.
+                tracing::error!(error = %cause, "request failed: unavailable");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", "the service is temporarily unavailable; retry later")
             }
         }
@@ -91,5 +94,30 @@ impl IntoResponse for Problem {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         Problem::from(self).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Unavailable;
+    use crate::ports::StoreError;
+
+    #[test]
+    fn an_unavailable_answer_names_no_cause() {
+        let problem = Problem::from(AppError::from(StoreError::Unavailable("table vaccount-prod throttled".into())));
+        assert_eq!((problem.status, problem.code, problem.detail.as_str()), (503, "unavailable", "the service is temporarily unavailable; retry later"));
+        assert!(!problem.body().contains("throttled"), "{}", problem.body());
+        let other = Problem::from(AppError::Unavailable(Unavailable::Contention { what: "account va_1 kept changing".into() }));
+        assert_eq!(other, problem);
+    }
+
+    #[test]
+    fn a_body_too_large_is_the_documented_413() {
+        let problem = Problem::from(crate::http::auth::TOO_LARGE);
+        assert_eq!(
+            (problem.status, problem.code, problem.title, problem.detail.as_str()),
+            (413, "invalid_request", "Body too large", "request bodies are limited to 64 KiB")
+        );
     }
 }

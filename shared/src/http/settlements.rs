@@ -2,6 +2,7 @@
 
 use super::auth::Signed;
 use super::{AppState, ListBody, dto, finish_with, json};
+use crate::app::Unavailable;
 use crate::app::settlements::{SettlementView, Settlements};
 use crate::app::{AppError, Service};
 use crate::domain::calendar::kst_day;
@@ -29,7 +30,7 @@ pub(super) fn group() -> Router<AppState> {
 }
 
 fn settlements_of(state: &AppState) -> Result<&Settlements, AppError> {
-    state.settlements.as_deref().ok_or_else(|| AppError::Unavailable("settlement files are not configured here".into()))
+    state.settlements.as_deref().ok_or(AppError::Unavailable(Unavailable::NotConfigured("settlement files")))
 }
 
 async fn list_settlements(State(state): State<AppState>, uri: Uri, signed: Signed) -> Result<Response, AppError> {
@@ -49,8 +50,8 @@ async fn settlement_file(State(state): State<AppState>, path: Result<Path<(Strin
     let response = match download {
         BlobDownload::Redirect(url) => Response::builder().status(StatusCode::FOUND).header(header::LOCATION, url).body(Body::empty()),
         BlobDownload::Local(path) => {
-            let file = tokio::fs::File::open(&path).await.map_err(|e| AppError::Unavailable(format!("settlement file: {e}")))?;
-            let length = file.metadata().await.map_err(|e| AppError::Unavailable(format!("settlement file: {e}")))?.len();
+            let file = tokio::fs::File::open(&path).await.map_err(|e| Unavailable::Files { what: "settlement file", detail: e.to_string() })?;
+            let length = file.metadata().await.map_err(|e| Unavailable::Files { what: "settlement file", detail: e.to_string() })?.len();
             Response::builder()
                 .status(StatusCode::OK)
                 .header(header::CONTENT_TYPE, content_type)
@@ -59,5 +60,5 @@ async fn settlement_file(State(state): State<AppState>, path: Result<Path<(Strin
                 .body(Body::from_stream(tokio_util::io::ReaderStream::new(file)))
         }
     };
-    response.map_err(|e| AppError::Unavailable(e.to_string()))
+    response.map_err(|e| Unavailable::Encoding(e.to_string()).into())
 }

@@ -4,6 +4,7 @@
 use super::auth::{Signed, idempotent};
 use super::dto;
 use super::{AppState, ListBody, body_of, finish_with, json};
+use crate::app::Unavailable;
 use crate::app::idempotency::Receipt;
 use crate::app::webhooks::RotatedSecret;
 use crate::app::{AppError, Service};
@@ -119,7 +120,7 @@ fn parse_create(body: &[u8]) -> Result<(String, Option<Vec<EventType>>), AppErro
 
 async fn create_endpoint(State(state): State<AppState>, signed: Signed) -> Response {
     let Some(resolver) = state.resolver.as_deref() else {
-        return AppError::Unavailable("webhook registration is not configured here".into()).into_response();
+        return AppError::from(Unavailable::NotConfigured("webhook registration")).into_response();
     };
     let (service, signed) = (&state.service, &signed);
     idempotent(service, signed, move |hold| async move {
