@@ -1,4 +1,4 @@
-"""Checks docs/openapi.yaml against the running server (API.md: the spec "is checked against
+"""Checks docs/openapi.yaml against the running server (docs/openapi.yaml: the spec "is checked against
 the running server"). Prepares a temporary data dir with the setup commands (operators, a
 maker-checker merchant, more providers), starts `vaccount serve --demo` on it, sends real
 requests that exercise every documented route and error (merchant-signed, provider-signed and

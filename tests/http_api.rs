@@ -124,7 +124,7 @@ async fn an_issued_account_is_shown_exactly_as_the_contract_says() {
     assert_eq!((fixed.json["amount"].clone(), fixed.json["due_at"].clone()), (Value::Null, Value::Null));
 }
 
-/// Every bad input of API.md §Merchant API, with the problem it must produce.
+/// Every bad input of the merchant API (docs/openapi.yaml), with the problem it must produce.
 #[tokio::test]
 async fn every_bad_input_gets_its_problem() {
     let w = world(3);

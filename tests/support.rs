@@ -133,7 +133,7 @@ pub struct Response {
     pub json: serde_json::Value,
 }
 
-/// A merchant API client that signs each request as API.md says.
+/// A merchant API client that signs each request as docs/openapi.yaml says.
 pub struct Client {
     pub http: reqwest::Client,
     pub url: String,

@@ -127,7 +127,7 @@ struct MerchantCreate {
     policy: PolicyArgs,
 }
 
-/// A merchant's deposit policy (DESIGN §5); accounts carry it as it was when they were issued.
+/// A merchant's deposit policy (docs/decisions.md); accounts carry it as it was when they were issued.
 #[derive(Args)]
 struct PolicyArgs {
     /// New one-time accounts accept partial payments unless the request says otherwise.

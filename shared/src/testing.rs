@@ -219,7 +219,7 @@ pub async fn seed_pool(service: &Service, bank: BankCode, first: &str, count: u6
     service.setup().add_pool_range(&provider, bank, &first.parse().expect("number"), count).await.expect("add pool");
 }
 
-/// Signs a merchant request the way API.md specifies, for tests that build requests by hand.
+/// Signs a merchant request the way docs/openapi.yaml specifies, for tests that build requests by hand.
 pub fn sign(secret: &str, timestamp: i64, method: &str, path_and_query: &str, body: &[u8]) -> String {
     let canonical = crate::domain::signing::merchant_canonical(&timestamp.to_string(), method, path_and_query, body);
     crate::domain::signing::sign_hex(secret, canonical.as_bytes())

@@ -1,5 +1,5 @@
 //! `GET /v1/events?after=`: a client that always passes the last id it received sees every
-//! event exactly once, in a stable order, however events commit concurrently (API.md). Writers
+//! event exactly once, in a stable order, however events commit concurrently (docs/openapi.yaml). Writers
 //! here commit out of order on purpose (a table that holds some transactions back), while one
 //! poller reads on; both backends.
 

@@ -1,4 +1,4 @@
-//! Merchant request authentication (API.md "Merchant authentication").
+//! Merchant request authentication (docs/openapi.yaml, "Merchant authentication").
 
 use super::{AppError, Service};
 use crate::domain::signing::{MAX_CLOCK_SKEW_SECS, merchant_canonical, sign_hex, verify_hex};

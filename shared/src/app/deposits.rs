@@ -21,7 +21,7 @@ use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError};
 use async_trait::async_trait;
 use serde::Serialize;
 
-/// What a provider hears once its notice is durably recorded (API.md): `ok` with the deposit,
+/// What a provider hears once its notice is durably recorded (docs/openapi.yaml): `ok` with the deposit,
 /// or `ignored` for a genuine notice that records nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeAnswer {

@@ -1,4 +1,4 @@
-//! Daily reconciliation (DESIGN §7): a provider's statement of a KST day against our deposits.
+//! Daily reconciliation (docs/providers.md, "Daily statements"): a provider's statement of a KST day against our deposits.
 //!
 //! For one provider and day: the statement is read whole (`providers::read_statement`: one bad row
 //! refuses it); our side is gathered — the provider's deposits of the day from every owner's

@@ -1,4 +1,4 @@
-//! Deposits: what a provider reports, how it is matched to a virtual account (DESIGN §5), and
+//! Deposits: what a provider reports, how it is matched to a virtual account (docs/decisions.md), and
 //! how an operator resolves what could not be credited.
 //!
 //! Every won of a deposit sits in exactly one bucket: credited to an account, held in the
@@ -255,7 +255,7 @@ fn same_name(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// Matches a deposit to the newest account on its number (DESIGN §5). `account` is that
+/// Matches a deposit to the newest account on its number (docs/decisions.md). `account` is that
 /// account, or `None` when the number is unknown to us (or belongs to another provider).
 pub fn match_deposit(id: DepositId, account: Option<&VirtualAccount>, notice: DepositNotice, now: DateTime<Utc>) -> Result<Judgement, MoneyOverflow> {
     let cleaned = notice.depositor_name.as_deref().and_then(clean_depositor_name);

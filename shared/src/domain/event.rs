@@ -151,7 +151,7 @@ impl EventType {
     }
 
     /// The types of the public contract: what merchants see in webhooks and `GET /v1/events`
-    /// (API.md, "Events"). Stated for every type, with no default, so a new type is public only
+    /// (docs/openapi.yaml, "Events"). Stated for every type, with no default, so a new type is public only
     /// by being listed here.
     pub fn is_merchant_event(self) -> bool {
         match self {
@@ -574,7 +574,7 @@ mod tests {
         assert_eq!(EventType::ALL.iter().filter(|t| t.is_merchant_event()).count(), 11);
     }
 
-    /// The public types are exactly those of API.md ("Events"); every other type is internal.
+    /// The public types are exactly those of docs/openapi.yaml ("Events"); every other type is internal.
     #[test]
     fn the_merchant_events_are_exactly_the_public_contract() {
         let public: BTreeSet<&str> = EventType::ALL.into_iter().filter(|t| t.is_merchant_event()).map(EventType::as_str).collect();

@@ -24,7 +24,7 @@ pub enum AmountError {
 
 impl Krw {
     pub const ZERO: Krw = Krw(0);
-    /// Bounds of one payment amount (API.md): 1 ≤ amount ≤ 10,000,000,000.
+    /// Bounds of one payment amount (docs/openapi.yaml): 1 ≤ amount ≤ 10,000,000,000.
     pub const MIN_AMOUNT: Krw = Krw(1);
     pub const MAX_AMOUNT: Krw = Krw(10_000_000_000);
 

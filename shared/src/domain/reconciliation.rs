@@ -1,4 +1,4 @@
-//! Reconciliation (DESIGN §7): a provider's own list of one KST day's transactions against what
+//! Reconciliation (docs/providers.md, "Daily statements"): a provider's own list of one KST day's transactions against what
 //! we hold from that provider.
 //!
 //! [`compare`] is a pure function of the statement, our records and the rows reconciliation

@@ -9,7 +9,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// How far a request timestamp may be from server time, either way.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
-/// `timestamp \n METHOD \n path_and_query \n hex(sha256(body))`, exactly as API.md fixes it.
+/// `timestamp \n METHOD \n path_and_query \n hex(sha256(body))`, exactly as docs/openapi.yaml fixes it.
 pub fn merchant_canonical(timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
     format!("{timestamp}\n{method}\n{path_and_query}\n{}", hex::encode(Sha256::digest(body)))
 }

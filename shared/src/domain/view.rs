@@ -60,7 +60,7 @@ impl From<&VirtualAccount> for AccountView {
     }
 }
 
-/// A deposit as merchants see it (API.md "Deposits").
+/// A deposit as merchants see it (docs/openapi.yaml, "Deposits").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DepositView {
     pub id: DepositId,
@@ -136,7 +136,7 @@ impl From<&Deposit> for DepositView {
     }
 }
 
-/// The API's settlement object (API.md "Settlements"), and what `settlement.exported` carries.
+/// The API's settlement object (docs/openapi.yaml, "Settlements"), and what `settlement.exported` carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettlementView {
     pub id: SettlementId,

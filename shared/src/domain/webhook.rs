@@ -19,7 +19,7 @@ pub const MAX_URL_LEN: usize = 2048;
 pub const MAX_ENDPOINTS_PER_MERCHANT: usize = 10;
 /// How long a rotated-out secret keeps signing, so a receiver can switch without losing a delivery.
 pub const SECRET_OVERLAP: Duration = Duration::hours(24);
-/// A receiver that has not answered within this has failed the attempt (API.md).
+/// A receiver that has not answered within this has failed the attempt (docs/openapi.yaml).
 pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! The `generic` notice format (API.md "Provider notifications"): our own JSON, signed with
+//! The `generic` notice format (docs/openapi.yaml, "Provider notifications"): our own JSON, signed with
 //! the provider's shared secret as lowercase hex HMAC-SHA256 of the raw body in
 //! `X-Provider-Signature`. Banks, test benches and `vaccount simulate` speak it.
 

@@ -128,7 +128,7 @@ pub struct Listing<T> {
 }
 
 /// Partitions of a listing a busy merchant writes on every deposit are spread over this many
-/// write shards (DESIGN §4: about 1,000 writes/s per partition), and merged on read.
+/// write shards (docs/storage.md: about 1,000 writes/s per partition), and merged on read.
 pub const LISTING_SHARDS: u8 = 4;
 
 /// The write shard (of `shards`) of a record, stable for its id.

@@ -18,7 +18,7 @@ use crate::ports::{Condition, Cursor, Key, Query, SortRange, StoreError, Table, 
 use chrono::NaiveDate;
 use std::collections::VecDeque;
 
-/// One partition takes about 1,000 writes/s (DESIGN §4); eight let one merchant's day take
+/// One partition takes about 1,000 writes/s (docs/storage.md, "Partition write rates"); eight let one merchant's day take
 /// several thousand deposits a second.
 pub const ENTRY_SHARDS: u8 = 8;
 

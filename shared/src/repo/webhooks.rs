@@ -17,7 +17,7 @@ use crate::domain::{EventId, MerchantId, WebhookEndpointId};
 use crate::ports::{Condition, Cursor, Index, Key, Query, SortRange, StoreError, Table, Write};
 use serde::{Deserialize, Serialize};
 
-/// Attempt-log write shards per endpoint: ~1,000 writes/s each (DESIGN §4).
+/// Attempt-log write shards per endpoint: ~1,000 writes/s each (docs/storage.md, "Partition write rates").
 pub const ATTEMPT_SHARDS: u8 = 8;
 /// How long delivery records and attempt logs are kept.
 pub const KEEP_DAYS: i64 = 30;

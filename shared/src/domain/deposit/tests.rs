@@ -1,4 +1,4 @@
-//! Matching, reversal and exception rules, row by row (DESIGN §5), and the money invariants
+//! Matching, reversal and exception rules, row by row (docs/decisions.md), and the money invariants
 //! under random sequences of notices, duplicates, reversals, expiries, closes and resolutions.
 
 use super::*;
