@@ -80,6 +80,7 @@ impl LocalQueues {
         local_queues::all(self.table.as_ref(), queue, Shelf::Queue).await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The messages that were received `MAX_RECEIVES` times without being done.
     pub async fn dead_letters(&self, queue: QueueName) -> Result<Vec<QueuedMessage>, StoreError> {
         local_queues::all(self.table.as_ref(), queue, Shelf::DeadLetters).await

@@ -35,6 +35,7 @@ impl S3Blobs {
         S3Blobs { client, bucket: bucket.into(), part_size: PART_SIZE, single_put_limit: SINGLE_PUT_LIMIT }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Files larger than one part go in parts of `part_size` bytes, so a test can exercise a
     /// multipart upload with a file of a few parts. Panics below [`MIN_PART_SIZE`].
     pub fn with_part_size(client: Client, bucket: impl Into<String>, part_size: u64) -> S3Blobs {

@@ -184,11 +184,6 @@ impl Incident {
         }
     }
 
-    /// The oldest alert the escalation rule still looks at.
-    pub fn window_start(&self) -> DateTime<Utc> {
-        self.recent_at.first().map_or(self.first_at, |i| i.0)
-    }
-
     fn recent_times(&self) -> Vec<DateTime<Utc>> {
         self.recent_at.iter().map(|i| i.0).collect()
     }

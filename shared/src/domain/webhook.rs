@@ -126,6 +126,7 @@ impl WebhookSecret {
         format!("v1,{}", STANDARD.encode(self.mac(id, timestamp, body).finalize().into_bytes()))
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// True when one of the space-separated `v1,…` signatures of `header` is ours for this
     /// message; compared in constant time.
     pub fn verifies(&self, header: &str, id: &str, timestamp: i64, body: &[u8]) -> bool {
@@ -362,6 +363,7 @@ pub fn next_attempt_at(schedule: &[Duration], attempts: u32, now: DateTime<Utc>)
     schedule.get(index).map(|wait| now + *wait)
 }
 
+#[cfg(test)]
 /// True once a delivery has made all the attempts it gets.
 pub fn is_exhausted(schedule: &[Duration], attempts: u32) -> bool {
     usize::try_from(attempts).is_ok_and(|n| n > schedule.len())

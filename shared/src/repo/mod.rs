@@ -91,7 +91,7 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Unavailable(format!("corrupt item: {what}"))
 }
 
-pub fn to_attr(record: &impl Serialize) -> Result<Attr, StoreError> {
+pub(crate) fn to_attr(record: &impl Serialize) -> Result<Attr, StoreError> {
     let json = serde_json::to_value(record).map_err(|e| StoreError::Invalid(e.to_string()))?;
     json_to_attr(json)
 }
@@ -139,7 +139,7 @@ pub fn shard_of(id: &str, shards: u8) -> u8 {
 
 /// A sort key that orders records by an instant, then by id: fixed-width milliseconds, so a
 /// time window is a key range (`time_key(from, "")` ..= `time_key(to, "~")`).
-pub fn time_key(at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
+pub(crate) fn time_key(at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
     format!("{:013}#{id}", at.timestamp_millis().max(0))
 }
 

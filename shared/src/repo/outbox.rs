@@ -84,6 +84,7 @@ pub fn put_event(event: &OutboxEvent) -> Result<[Write; 2], StoreError> {
     Ok([event_item, feed_item])
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Every event of one owner (a merchant id, or `ops`), in id order. Small owners only: for
 /// tests and tools; the events API pages through the shards.
 pub async fn all_for(table: &dyn Table, owner: &str) -> Result<Vec<OutboxEvent>, StoreError> {

@@ -87,6 +87,7 @@ impl EmbeddedTable {
         EmbeddedTable::open_inner(path, Some(stream_sk.to_owned()))
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The same store held in memory, for property tests that run many thousands of short
     /// histories: the same transactions, conditions and indexes, without a file.
     pub fn in_memory() -> Result<EmbeddedTable, StoreError> {
@@ -126,6 +127,7 @@ impl EmbeddedTable {
         Ok(EmbeddedTable { db, writer, writer_thread: Some(writer_thread), stream_grew, page_bytes: None })
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Makes every query stop once the items it read reach `bytes` (the item that crosses the
     /// limit is not returned) and answer a cursor, as a DynamoDB Query does at 1 MB. For tests:
     /// code that reads pages must behave the same on both backends, and only this makes the
