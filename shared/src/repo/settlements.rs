@@ -150,8 +150,9 @@ pub async fn list_settlements(
 pub async fn seal_day(table: &dyn Table, merchant: &MerchantId, day: NaiveDate) -> Result<(), StoreError> {
     for shard in 0..ENTRY_SHARDS {
         // A movement holding the seal item in its transaction makes the seal's write conflict;
-        // it is done in milliseconds, so the seal waits and writes again.
-        let mut retry = super::Retry::new();
+        // it is done in milliseconds, so the seal waits and writes again. Every movement of the
+        // day checks the seal, so under load it is a hot item.
+        let mut retry = super::Retry::hot();
         let mut sealed = false;
         while !sealed && retry.next().await {
             match table.transact(vec![put_seal(merchant, day, shard)?]).await {
