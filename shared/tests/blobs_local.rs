@@ -85,3 +85,19 @@ fn a_key_that_could_leave_the_root_is_refused() {
         assert!(matches!(BlobKey::new(bad), Err(BlobError::BadKey(_))), "{bad}");
     }
 }
+
+/// A standby region's file store reads the replicated files and writes none: a report or a
+/// settlement file run by hand there is refused, naming the home region.
+#[tokio::test]
+async fn a_standby_reads_files_and_writes_none() {
+    let (root, sources) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let home = LocalBlobs::new(root.path().to_owned());
+    let file = source_file(sources.path(), "in.csv", b"report");
+    home.put_file(&key("reports/r.csv"), &file, CSV).await.unwrap();
+
+    let standby = vaccount::store::StandbyBlobs::new(LocalBlobs::new(root.path().to_owned()), "ap-northeast-2");
+    assert_eq!(standby.read(&key("reports/r.csv")).await.unwrap().as_deref(), Some(&b"report"[..]));
+    let refused = standby.put_file(&key("reports/other.csv"), &file, CSV).await;
+    assert!(matches!(&refused, Err(BlobError::Unavailable(why)) if why.contains("ap-northeast-2")), "{refused:?}");
+    assert_eq!(home.read(&key("reports/other.csv")).await.unwrap(), None, "nothing written");
+}

@@ -68,10 +68,15 @@ pub async fn table_from_env(config: &aws_config::SdkConfig) -> Result<Arc<dyn Ta
 /// region other than `VACCOUNT_HOME_REGION`), so no use case can write there
 /// (`store::StandbyTable`). Every way to a DynamoDB table goes through here.
 pub fn in_home_region(config: &aws_config::SdkConfig, table: impl Table) -> Arc<dyn Table> {
-    match standby_of(config.region().map(|r| r.as_ref()), std::env::var("VACCOUNT_HOME_REGION").ok().as_deref()) {
+    match standby_here(config) {
         Some(home) => Arc::new(crate::store::StandbyTable::new(table, home)),
         None => Arc::new(table),
     }
+}
+
+/// The home region, when this deployment is a standby of it.
+fn standby_here(config: &aws_config::SdkConfig) -> Option<String> {
+    standby_of(config.region().map(|r| r.as_ref()), std::env::var("VACCOUNT_HOME_REGION").ok().as_deref())
 }
 
 /// The service over the table named by `TABLE_NAME`, configured by `VACCOUNT_*` variables.
@@ -97,9 +102,14 @@ pub fn reconciler_from_env(config: &aws_config::SdkConfig, service: Arc<Service>
     Ok(crate::app::reconcile::Reconciler::new(service, blobs, statements, std::env::temp_dir().join("vaccount")))
 }
 
-fn bucket_from_env(config: &aws_config::SdkConfig) -> Result<Arc<s3::S3Blobs>, ConfigError> {
+/// The settlement bucket, read-only in a standby region like the table ([`in_home_region`]).
+fn bucket_from_env(config: &aws_config::SdkConfig) -> Result<Arc<dyn crate::ports::BlobStore>, ConfigError> {
     let bucket = std::env::var("SETTLEMENT_BUCKET").map_err(|_| ConfigError::Missing("SETTLEMENT_BUCKET"))?;
-    Ok(Arc::new(s3::S3Blobs::new(s3_client(config), bucket)))
+    let blobs = s3::S3Blobs::new(s3_client(config), bucket);
+    Ok(match standby_here(config) {
+        Some(home) => Arc::new(crate::store::StandbyBlobs::new(blobs, home)),
+        None => Arc::new(blobs),
+    })
 }
 
 /// Settings kept in a Secrets Manager secret (provider credentials do not belong in plain

@@ -13,4 +13,4 @@ pub use blobs::LocalBlobs;
 pub use dynamodb::DynamoTable;
 pub use embedded::{EmbeddedTable, StreamRecord};
 pub use sealed::{DataKey, SealedTable};
-pub use standby::StandbyTable;
+pub use standby::{StandbyBlobs, StandbyTable};
