@@ -8,6 +8,7 @@ teaching the service to retry an emulator bug. Connections stay concurrent (keep
 usage: python moto_server.py PORT
 """
 
+import io
 import sys
 import threading
 
@@ -19,8 +20,13 @@ lock = threading.Lock()
 
 
 def serialized(environ, start_response):
+    # Read the request body before taking the lock: a client that stalls mid-request (a
+    # cancelled task, a slow connection) must not hold every other request behind it.
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
     with lock:
-        # Materialize the body inside the lock: moto builds it lazily from shared state.
+        # Materialize the response inside the lock: moto builds it lazily from shared state.
         return list(app(environ, start_response))
 
 

@@ -91,6 +91,15 @@ pub async fn moto_config() -> aws_config::SdkConfig {
         .endpoint_url(moto_endpoint())
         .region(aws_config::Region::new("ap-northeast-2"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "moto"))
+        // A request moto never answers fails the test (the SDK retries the attempt first)
+        // instead of hanging the whole run: moto serves one request at a time, and a loaded
+        // machine makes it slow but never this slow.
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(std::time::Duration::from_secs(60))
+                .operation_timeout(std::time::Duration::from_secs(200))
+                .build(),
+        )
         .load()
         .await
 }
