@@ -32,9 +32,9 @@ impl Accounts<'_> {
         self.issue_account_with(merchant, idempotency_key, request, &Receipt::none()).await
     }
 
-    /// [`Service::issue_account`], its answer committed with the account (`receipt`).
+    /// [`Accounts::issue_account`], its answer committed with the account (`receipt`).
     pub async fn issue_account_with(
-        &self,
+        self,
         merchant: &MerchantId,
         idempotency_key: Option<&str>,
         request: AccountRequest,
@@ -190,7 +190,7 @@ impl Accounts<'_> {
     }
 
     pub async fn list_accounts(
-        &self,
+        self,
         merchant: &MerchantId,
         order_id: Option<&crate::domain::OrderId>,
         filter: &ListFilter,
@@ -218,10 +218,10 @@ impl Accounts<'_> {
         self.close_account_with(merchant, id, &Receipt::none()).await
     }
 
-    /// [`Service::close_account`], its answer committed with the close (`receipt`): a retry of
+    /// [`Accounts::close_account`], its answer committed with the close (`receipt`): a retry of
     /// a committed close is replayed, where running it again would meet a closed account.
     pub async fn close_account_with(
-        &self,
+        self,
         merchant: &MerchantId,
         id: &VirtualAccountId,
         receipt: &Receipt<'_, VirtualAccount>,

@@ -273,7 +273,7 @@ impl Incidents<'_> {
     }
 
     async fn change_incident(
-        &self,
+        self,
         id: &IncidentId,
         change: impl Fn(&Incident, DateTime<Utc>) -> Result<Incident, IncidentError>,
     ) -> Result<Incident, AppError> {

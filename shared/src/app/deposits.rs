@@ -141,7 +141,7 @@ impl Deposits<'_> {
     }
 
     fn deposit_writes(
-        &self,
+        self,
         before: Option<&VirtualAccount>,
         judgement: &Judgement,
         now: chrono::DateTime<chrono::Utc>,
@@ -280,18 +280,12 @@ impl Deposits<'_> {
         }
     }
 
-    pub async fn list_deposits(
-        &self,
-        merchant: &MerchantId,
-        filter: &DepositFilter,
-        limit: usize,
-        after: Option<Cursor>,
-    ) -> Result<Listing<Deposit>, AppError> {
+    pub async fn list_deposits(self, merchant: &MerchantId, filter: &DepositFilter, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, AppError> {
         Ok(repo::deposits::list(self.service.table.as_ref(), merchant.as_str(), filter, limit, after).await?)
     }
 
     pub async fn account_deposits(
-        &self,
+        self,
         merchant: &MerchantId,
         account: &VirtualAccountId,
         limit: usize,

@@ -47,7 +47,7 @@ pub struct Exceptions<'a> {
 impl Exceptions<'_> {
     /// Deposits with an exception, newest first, optionally only those in `state`.
     pub async fn list_exceptions(
-        &self,
+        self,
         owner: &ExceptionOwner,
         state: Option<ExceptionState>,
         limit: usize,
@@ -114,7 +114,7 @@ impl Exceptions<'_> {
     /// The writes of one step: the deposit, and once a resolution takes effect, the credited
     /// account and the events.
     async fn resolution_writes(
-        &self,
+        self,
         before: &Deposit,
         mut next: Deposit,
         now: DateTime<Utc>,

@@ -20,7 +20,7 @@ pub const MAX_KEY_LEN: usize = 255;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// Run the request: hand a [`Receipt`] over the record to the use case, then, if it
-    /// committed nothing, call [`Service::finish_idempotent`].
+    /// committed nothing, call [`Idempotency::finish_idempotent`].
     Proceed(IdempotencyRecord),
     /// Answer with the stored response.
     Replay { status: u16, body: String },

@@ -4,8 +4,8 @@
 //! refuses it); our side is gathered — the provider's deposits of the day from every owner's
 //! listing, and every deposit and reversal the statement names, read by its notice key (an
 //! index may lag; the notice item is the truth); `domain::reconciliation::compare` judges each
-//! row. A row we lack is recorded through [`Service::record_deposit`] or
-//! [`Service::reverse_deposit`], the only ways money enters, so a recovered deposit is matched,
+//! row. A row we lack is recorded through [`Deposits::record_deposit`](super::deposits::Deposits::record_deposit) or
+//! [`Deposits::reverse_deposit`](super::deposits::Deposits::reverse_deposit), the only ways money enters, so a recovered deposit is matched,
 //! evented and settled like any other and is recorded once however often the day is
 //! reconciled. Then the report file is stored, the differences written, and the report item
 //! with its `reconciliation.mismatch` event written in one transaction. A re-run that reaches

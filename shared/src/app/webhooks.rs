@@ -53,7 +53,7 @@ impl Webhooks<'_> {
     /// webhooks allowed, anything but link-local and metadata); the connect-time guard (`net`)
     /// covers a name that changes its answer later.
     pub async fn create_webhook_endpoint(
-        &self,
+        self,
         merchant: &MerchantId,
         url: &str,
         event_types: Option<Vec<EventType>>,
@@ -62,10 +62,10 @@ impl Webhooks<'_> {
         self.create_webhook_endpoint_with(merchant, url, event_types, resolver, &Receipt::none()).await
     }
 
-    /// [`Service::create_webhook_endpoint`], its answer (the secret included) committed with the
+    /// [`Webhooks::create_webhook_endpoint`], its answer (the secret included) committed with the
     /// endpoint (`receipt`): a retry gets this endpoint and secret, never a second endpoint.
     pub async fn create_webhook_endpoint_with(
-        &self,
+        self,
         merchant: &MerchantId,
         url: &str,
         event_types: Option<Vec<EventType>>,
@@ -130,10 +130,10 @@ impl Webhooks<'_> {
         self.rotate_webhook_secret_with(merchant, id, &Receipt::none()).await
     }
 
-    /// [`Service::rotate_webhook_secret`], its answer committed with the rotation (`receipt`):
+    /// [`Webhooks::rotate_webhook_secret`], its answer committed with the rotation (`receipt`):
     /// a retry is told the same new secret, and the one the merchant still uses keeps signing.
     pub async fn rotate_webhook_secret_with(
-        &self,
+        self,
         merchant: &MerchantId,
         id: &WebhookEndpointId,
         receipt: &Receipt<'_, RotatedSecret>,
@@ -156,7 +156,7 @@ impl Webhooks<'_> {
 
     /// An endpoint's delivery attempts, newest first.
     pub async fn list_webhook_attempts(
-        &self,
+        self,
         merchant: &MerchantId,
         endpoint: &WebhookEndpointId,
         limit: usize,
@@ -173,7 +173,7 @@ impl Webhooks<'_> {
         self.resend_event_with(merchant, event_id, &Receipt::none()).await
     }
 
-    /// [`Service::resend_event`], its answer committed with the request (`receipt`): a retry
+    /// [`Webhooks::resend_event`], its answer committed with the request (`receipt`): a retry
     /// queues no second round.
     pub async fn resend_event_with(self, merchant: &MerchantId, event_id: &EventId, receipt: &Receipt<'_, OutboxEvent>) -> Result<OutboxEvent, AppError> {
         match repo::outbox::get_event(self.service.table.as_ref(), event_id).await? {
@@ -190,7 +190,7 @@ impl Webhooks<'_> {
     /// type `kind` if given. With a type filter a page may be short and still have a cursor:
     /// each request looks at a bounded number of events.
     pub async fn list_events(
-        &self,
+        self,
         merchant: &MerchantId,
         after: Option<EventId>,
         kind: Option<EventType>,
