@@ -240,18 +240,18 @@ async fn an_oversized_body_gets_the_same_413_problem_on_every_route() {
     let dir = tempfile::tempdir().unwrap();
     let alice = create_merchant(dir.path(), "Alice Mall");
     setup(dir.path(), &["provider", "add", "--id", "bank", "--kind", "generic"]);
-    let operator = setup(dir.path(), &["operator", "add", "--name", "ops-kim"]);
-    let token = format!("Bearer {}", operator["token"].as_str().unwrap());
+    let enrolment = support::create_operator(dir.path(), "ops-kim", "admin");
     let server = Server::start(dir.path(), &[]);
+    let kim = support::enrol_and_log_in(&server.url, "ops-kim", &enrolment).await;
     let c = Client::new(&server, &alice);
     let huge = json!({"order_id": "A", "amount": 1, "bank_code": "004", "depositor_name": "x".repeat(70_000)}).to_string();
     let json_type = ("Content-Type".to_owned(), "application/json".to_owned());
-    let as_operator = [json_type.clone(), ("Authorization".to_owned(), token)];
+    let as_operator = [json_type.clone(), ("Cookie".to_owned(), kim.cookie.clone()), ("X-CSRF-Token".to_owned(), kim.csrf.clone())];
     let answers = [
         ("merchant", c.send("POST", "/v1/virtual-accounts", &huge, &[]).await),
         ("provider notice", c.raw("POST", "/v1/providers/bank/notifications", &huge, std::slice::from_ref(&json_type)).await),
-        ("operator exception", c.raw("POST", "/v1/operator/exceptions/exc_01KWFX0000000000000000EX99/resolve", &huge, &as_operator).await),
-        ("operator incident", c.raw("POST", "/v1/operator/incidents/inc_01KWFX0000000000000000IN99/acknowledge", &huge, &as_operator).await),
+        ("operator exception", c.raw("POST", "/admin/v1/exceptions/exc_01KWFX0000000000000000EX99/resolve", &huge, &as_operator).await),
+        ("operator incident", c.raw("POST", "/admin/v1/incidents/inc_01KWFX0000000000000000IN99/acknowledge", &huge, &as_operator).await),
     ];
     let expected = json!({"type": "urn:vaccount:problem:invalid_request", "title": "Body too large", "status": 413,
                           "detail": "request bodies are limited to 64 KiB", "code": "invalid_request"});

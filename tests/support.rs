@@ -182,3 +182,69 @@ impl Client {
         self.send("GET", path, "", &[]).await
     }
 }
+
+/// An operator logged in to a running server's admin API: the session cookie and CSRF token.
+pub struct AdminSession {
+    pub name: String,
+    pub cookie: String,
+    pub csrf: String,
+    pub secret: Vec<u8>,
+}
+
+/// `vaccount admin create-user` on a data dir no server holds: the enrolment token.
+pub fn create_operator(data_dir: &Path, name: &str, role: &str) -> String {
+    let created = setup(data_dir, &["admin", "create-user", "--name", name, "--role", role]);
+    created["enrolment_token"].as_str().expect("enrolment_token").to_owned()
+}
+
+/// The TOTP code of `secret` now (`steps_ahead` 30 s steps later).
+pub fn totp_now(secret: &[u8], steps_ahead: u64) -> String {
+    let step = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() / 30 + steps_ahead;
+    vaccount::domain::operator::totp_code(secret, step)
+}
+
+/// Enrols an operator created with [`create_operator`] through the admin API and logs in.
+pub async fn enrol_and_log_in(url: &str, name: &str, token: &str) -> AdminSession {
+    let http = reqwest::Client::new();
+    let password = vaccount::testing::OPERATOR_PASSWORD;
+    let enrolment: serde_json::Value = http
+        .post(format!("{url}/admin/v1/enrolment"))
+        .json(&serde_json::json!({"token": token, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = base32_decode(enrolment["totp_secret"].as_str().expect("totp_secret"));
+    let code = totp_now(&secret, 0);
+    let confirmed = http.post(format!("{url}/admin/v1/enrolment/confirm")).json(&serde_json::json!({"token": token, "code": code})).send().await.unwrap();
+    assert_eq!(confirmed.status(), 204, "confirm enrolment");
+    let login = http.post(format!("{url}/admin/v1/session")).json(&serde_json::json!({"name": name, "password": password, "code": code})).send().await.unwrap();
+    assert_eq!(login.status(), 200, "log in");
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let body: serde_json::Value = login.json().await.unwrap();
+    AdminSession { name: name.to_owned(), cookie, csrf: body["csrf_token"].as_str().unwrap().to_owned(), secret }
+}
+
+/// RFC 4648 base32 without padding (the TOTP secret's alphabet).
+pub fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut value, mut out) = (0u32, 0u64, Vec::new());
+    for c in text.trim_end_matches('=').bytes() {
+        value = (value << 5) | ALPHABET.iter().position(|a| *a == c).expect("base32") as u64;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((value >> bits) as u8);
+        }
+    }
+    out
+}
+
+impl AdminSession {
+    /// A request to the admin API with the session's cookie and CSRF token.
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, url).header("cookie", &self.cookie).header("x-csrf-token", &self.csrf)
+    }
+}

@@ -148,8 +148,9 @@ async fn a_receiver_that_keeps_failing_gets_every_retry_then_a_dead_letter_and_a
     let dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start(dir.path());
     // Setup commands need the data dir to themselves: before serve starts.
-    let operator = support::setup(dir.path(), &["operator", "add", "--name", "ops-kim"]);
+    let enrolment = support::create_operator(dir.path(), "ops-kim", "viewer");
     let server = Server::start_with_env(dir.path(), &["--demo"], &SERVE_ENV);
+    let kim = support::enrol_and_log_in(&server.url, "ops-kim", &enrolment).await;
     let (creds, _) = demo(dir.path());
     let client = Client::new(&server, &creds);
     let (endpoint, _) = register(&client, &format!("{}/fail/100", receiver.base), Some(&["virtual_account.issued"])).await;
@@ -171,9 +172,7 @@ async fn a_receiver_that_keeps_failing_gets_every_retry_then_a_dead_letter_and_a
     assert_eq!(logged.len(), 4);
     assert!(logged.iter().all(|a| a["status_code"] == 500), "{logged:?}");
 
-    let token = operator["token"].as_str().unwrap();
-    let incidents =
-        reqwest::Client::new().get(format!("{}/v1/operator/incidents", server.url)).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap();
+    let incidents = kim.request(reqwest::Method::GET, &format!("{}/admin/v1/incidents", server.url)).send().await.unwrap().json::<Value>().await.unwrap();
     let incidents = incidents["data"].as_array().unwrap();
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     assert_eq!(incidents[0]["kind"], "webhook.dead_lettered");

@@ -1,5 +1,5 @@
-//! `vaccount operator …` and `vaccount exception …`: operators, and resolving deposit
-//! exceptions from the command line (on a stopped data dir, or a deployed table).
+//! `vaccount exception …`: resolving deposit exceptions from the command line (on a stopped
+//! data dir, or a deployed table), as an operator made with `vaccount admin create-user`.
 
 use crate::{CliError, parse, print_json};
 use clap::{Args, Subcommand};
@@ -7,15 +7,6 @@ use vaccount::app::Service;
 use vaccount::app::exceptions::{ExceptionAction, ExceptionOwner};
 use vaccount::domain::deposit::{ExceptionState, Resolution};
 use vaccount::domain::view::DepositView;
-
-#[derive(Subcommand)]
-pub enum OperatorCommand {
-    /// Add an operator and print their bearer token for the operator routes of `serve`.
-    Add {
-        #[arg(long)]
-        name: String,
-    },
-}
 
 #[derive(Subcommand)]
 pub enum ExceptionCommand {
@@ -84,12 +75,6 @@ impl ResolveArgs {
             Some(note) if !note.trim().is_empty() => Ok(Resolution::WriteOff { note: note.clone() }),
             _ => Err(CliError::Config("give one of --assign, --refund-bank/--refund-account/--refund-holder, --write-off NOTE".into())),
         }
-    }
-}
-
-pub async fn operator(service: &Service, command: OperatorCommand) -> Result<(), CliError> {
-    match command {
-        OperatorCommand::Add { name } => print_json(&service.operators().add_operator(parse("name", &name)?).await?),
     }
 }
 

@@ -6,10 +6,12 @@
 //! - `serve`: the local server and its `--demo` setup.
 //! - `call`: a signed merchant request, signed at send time.
 //! - `simulate`: signed provider notices, as a bank sends them.
-//! - `exceptions`: operators, and resolving deposit exceptions.
+//! - `admin`: operators of the dashboard, and the audit chain's check.
+//! - `exceptions`: resolving deposit exceptions from the command line.
 //! - `settle`: a day's settlement files under the data dir.
 //! - `bench`: load generators whose figures go into docs/performance.md.
 
+mod admin;
 mod bench;
 mod bench_settlement;
 mod bench_webhooks;
@@ -62,9 +64,12 @@ enum Command {
     /// Send signed provider notices to a running server (demos, manual tests).
     #[command(subcommand)]
     Simulate(simulate::SimulateCommand),
-    /// Operators of the service.
+    /// Operators of the admin dashboard.
     #[command(subcommand)]
-    Operator(exceptions::OperatorCommand),
+    Admin(admin::AdminCommand),
+    /// The audit log of operators' actions.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
     /// Deposit exceptions: list and resolve.
     #[command(subcommand)]
     Exception(exceptions::ExceptionCommand),
@@ -205,6 +210,9 @@ pub enum CliError {
     Config(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The command ran and found something wrong (its report is on stdout).
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl CliError {
@@ -241,7 +249,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Simulate(command) => simulate::run(command).await,
         Command::Settle(args) => settle::run(&location, args).await,
         Command::Reconcile(args) => reconcile::run(&location, args).await,
-        Command::Operator(command) => exceptions::operator(&store::service(&location).await?, command).await,
+        Command::Admin(command) => admin::admin(&store::service(&location).await?, command).await,
+        Command::Audit(command) => admin::audit(&store::service(&location).await?, command).await,
         Command::Exception(command) => exceptions::exception(&store::service(&location).await?, command).await,
         Command::Migrate => {
             let (relisted, unsettled) = store::migrate(&location).await?;

@@ -245,6 +245,46 @@ pub fn notice_request(source: Option<std::net::IpAddr>, signature: Option<&str>,
 }
 
 /// The merchant, key and account that the `events/` fixtures name (see `events/generate.py`).
+/// The password every test operator enrols with.
+pub const OPERATOR_PASSWORD: &str = "correct horse battery staple";
+
+/// An operator with a live admin session: what a browser would hold after logging in.
+#[derive(Debug, Clone)]
+pub struct TestOperator {
+    pub name: String,
+    pub cookie: String,
+    pub csrf: String,
+    pub secret: Vec<u8>,
+}
+
+impl TestOperator {
+    /// The `Cookie` header value.
+    pub fn cookie_header(&self) -> String {
+        format!("{}={}", crate::http::admin::COOKIE, self.cookie)
+    }
+
+    /// The TOTP code `steps_ahead` 30-second steps after `now` (a step-up needs a code later
+    /// than the one the login spent; one step ahead is within the allowed drift).
+    pub fn code(&self, now: DateTime<Utc>, steps_ahead: u64) -> String {
+        let step = u64::try_from(now.timestamp()).unwrap_or(0) / crate::domain::operator::TOTP_STEP_SECONDS + steps_ahead;
+        crate::domain::operator::totp_code(&self.secret, step)
+    }
+}
+
+/// Creates, enrols and logs in an operator on `service` at its clock's time.
+pub async fn operator_session(service: &Service, name: &str, role: crate::domain::operator::Role, pii: bool) -> TestOperator {
+    let ops = service.operators();
+    let created = ops.create_user(name.parse().expect("operator name"), role, pii, None).await.expect("create operator");
+    let enrolment = ops.begin_enrolment(&created.enrolment_token, OPERATOR_PASSWORD).await.expect("enrol");
+    let secret = totp_rs::Secret::Encoded(enrolment.totp_secret).to_bytes().expect("base32 secret");
+    let now = service.clock().now();
+    let code = crate::domain::operator::totp_code(&secret, u64::try_from(now.timestamp()).unwrap_or(0) / crate::domain::operator::TOTP_STEP_SECONDS);
+    let origin = crate::app::audit::Origin::default();
+    ops.confirm_enrolment(&created.enrolment_token, &code, &origin).await.expect("confirm enrolment");
+    let opened = ops.login(name, OPERATOR_PASSWORD, &code, &origin).await.expect("log in");
+    TestOperator { name: name.to_owned(), cookie: opened.cookie, csrf: opened.session.csrf_token, secret }
+}
+
 pub mod fixtures {
     use super::*;
     use crate::domain::{AccountRequest, AccountType, Metadata, PoolNumber, VirtualAccount, VirtualAccountId};
@@ -394,8 +434,8 @@ pub mod fixtures {
 pub mod sample_events {
     use crate::domain::deposit::{self, Deposit, DepositNotice, Judgement, Resolution, Reversal};
     use crate::domain::event::{
-        AccountData, DeadLetteredData, DepositData, MismatchData, NoticeFailedData, PoolLowData, ResendData, SettlementData, StatementFault,
-        StatementMissingData,
+        AccountData, DeadLetteredData, DepositData, MismatchData, NoticeFailedData, OperatorLockedData, PoolLowData, ResendData, SettlementData,
+        StatementFault, StatementMissingData,
     };
     use crate::domain::notice::Channel;
     use crate::domain::reconciliation::KindCounts;
@@ -535,6 +575,11 @@ pub mod sample_events {
                 date: t0().date_naive(),
                 fault: StatementFault::Missing,
             }),
+            EventType::OperatorLocked => EventData::OperatorLocked(OperatorLockedData {
+                operator: "kim".parse().expect("operator"),
+                failures: 5,
+                until: t0() + chrono::Duration::minutes(15),
+            }),
         }
     }
 
@@ -542,7 +587,7 @@ pub mod sample_events {
     /// that belong to no merchant), at `at`.
     pub fn event(kind: EventType, at: DateTime<Utc>) -> OutboxEvent {
         let owner = match kind {
-            EventType::PoolLow | EventType::ReconciliationMismatch | EventType::ReconciliationStatementMissing => None,
+            EventType::PoolLow | EventType::ReconciliationMismatch | EventType::ReconciliationStatementMissing | EventType::OperatorLocked => None,
             _ => Some(merchant()),
         };
         OutboxEvent::new(owner, data(kind), at)

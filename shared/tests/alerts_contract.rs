@@ -148,12 +148,12 @@ async fn operators_acknowledge_and_resolve_and_a_new_alert_opens_a_new_incident(
     let w = world(backend).await;
     consume(&w, &dead_letter(&merchant(1), 0)).await;
     let incident = incidents(&w, None).await.remove(0);
-    let token = w.service.operators().add_operator("kim".parse().unwrap()).await.unwrap().token;
+    let kim = vaccount::testing::operator_session(&w.service, "kim", vaccount::domain::operator::Role::Admin, false).await;
     let router = vaccount::http::all_routes(w.service.clone(), None, Arc::new(vaccount::net::SystemResolver));
-    let call = |method: &str, uri: String, token: Option<&str>| {
+    let call = |method: &str, uri: String, operator: Option<&vaccount::testing::TestOperator>| {
         let mut request = Request::builder().method(method).uri(uri);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
+        if let Some(operator) = operator {
+            request = request.header("cookie", operator.cookie_header()).header("x-csrf-token", &operator.csrf);
         }
         let router = router.clone();
         let request = request.body(axum::body::Body::empty()).unwrap();
@@ -164,17 +164,17 @@ async fn operators_acknowledge_and_resolve_and_a_new_alert_opens_a_new_incident(
             (status, serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default())
         }
     };
-    assert_eq!(call("GET", "/v1/operator/incidents".into(), None).await.0, StatusCode::UNAUTHORIZED);
-    let (status, page) = call("GET", "/v1/operator/incidents?status=open".into(), Some(&token)).await;
+    assert_eq!(call("GET", "/admin/v1/incidents".into(), None).await.0, StatusCode::UNAUTHORIZED);
+    let (status, page) = call("GET", "/admin/v1/incidents?status=open".into(), Some(&kim)).await;
     assert_eq!((status, page["data"][0]["id"].as_str()), (StatusCode::OK, Some(incident.id.as_str())));
-    let (status, acked) = call("POST", format!("/v1/operator/incidents/{}/acknowledge", incident.id), Some(&token)).await;
+    let (status, acked) = call("POST", format!("/admin/v1/incidents/{}/acknowledge", incident.id), Some(&kim)).await;
     assert_eq!((status, acked["status"].as_str(), acked["acknowledged_by"].as_str()), (StatusCode::OK, Some("acknowledged"), Some("kim")));
-    let (status, _) = call("POST", format!("/v1/operator/incidents/{}/acknowledge", incident.id), Some(&token)).await;
+    let (status, _) = call("POST", format!("/admin/v1/incidents/{}/acknowledge", incident.id), Some(&kim)).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, resolved) = call("POST", format!("/v1/operator/incidents/{}/resolve", incident.id), Some(&token)).await;
+    let (status, resolved) = call("POST", format!("/admin/v1/incidents/{}/resolve", incident.id), Some(&kim)).await;
     assert_eq!((status, resolved["status"].as_str(), resolved["resolved_by"].as_str()), (StatusCode::OK, Some("resolved"), Some("kim")));
-    assert_eq!(call("GET", "/v1/operator/incidents?status=nope".into(), Some(&token)).await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(call("POST", "/v1/operator/incidents/inc_bad/resolve".into(), Some(&token)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call("GET", "/admin/v1/incidents?status=nope".into(), Some(&kim)).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(call("POST", "/admin/v1/incidents/inc_bad/resolve".into(), Some(&kim)).await.0, StatusCode::NOT_FOUND);
     // The next alert about the same merchant is a new incident.
     consume(&w, &dead_letter(&merchant(1), 5)).await;
     let open = incidents(&w, Some(IncidentStatus::Open)).await;

@@ -104,6 +104,9 @@ fn quote(event: &OutboxEvent) -> Option<(Option<String>, Vec<String>)> {
             quoted.extend([field("provider", &d.provider), field("date", d.date), field("problem", d.fault.as_str())]);
             (Some(d.provider.to_string()), quoted)
         }
+        EventData::OperatorLocked(d) => {
+            (Some(d.operator.to_string()), vec![field("operator", &d.operator), field("failures", d.failures), field("until", d.until.to_rfc3339())])
+        }
         EventData::AccountIssued(_)
         | EventData::AccountClosed(_)
         | EventData::AccountExpired(_)

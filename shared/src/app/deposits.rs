@@ -280,6 +280,11 @@ impl Deposits<'_> {
         }
     }
 
+    /// Any deposit, whoever's it is: for operators.
+    pub async fn deposit_by_id(self, id: &DepositId) -> Result<Deposit, AppError> {
+        repo::deposits::get(self.service.table.as_ref(), id).await?.ok_or(AppError::NotFound)
+    }
+
     pub async fn list_deposits(self, merchant: &MerchantId, filter: &DepositFilter, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, AppError> {
         Ok(repo::deposits::list(self.service.table.as_ref(), merchant.as_str(), filter, limit, after).await?)
     }

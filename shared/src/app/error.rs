@@ -24,6 +24,15 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// An operator locked out after failed logins in a row.
+    #[error("locked until {until}")]
+    Locked { until: chrono::DateTime<chrono::Utc> },
+    /// The action needs a fresh TOTP code from the acting operator (`X-TOTP-Code`).
+    #[error("a fresh TOTP code is required")]
+    StepUpRequired,
+    /// An operator's password is older than 90 days: change it before logging in.
+    #[error("the password has expired")]
+    PasswordExpired,
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("idempotency key in flight")]

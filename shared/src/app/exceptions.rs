@@ -67,7 +67,7 @@ impl Exceptions<'_> {
     /// as it now stands.
     pub async fn act_on_exception(self, operator: &OperatorName, id: &ExceptionId, action: ExceptionAction) -> Result<Deposit, AppError> {
         if !self.service.operators().operator_exists(operator).await? {
-            return Err(AppError::field("operator", format!("no operator {operator}; add one with `vaccount operator add`")));
+            return Err(AppError::field("operator", format!("no operator {operator}; create one with `vaccount admin create-user`")));
         }
         let mut not_before = None;
         let mut retry = Retry::new();

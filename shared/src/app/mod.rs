@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod consumer;
 pub mod deposits;
@@ -52,6 +53,9 @@ pub struct Settings {
     /// than any transaction may take to commit (`repo::outbox::commit_window`), plus clock
     /// skew between servers, so no event can later appear behind a poller (docs/decisions.md, 21).
     pub event_feed_horizon: Duration,
+    /// The addresses operators may use the admin API and dashboard from (every operator, on
+    /// top of each one's own list); empty allows any.
+    pub admin_allowed_ips: Vec<crate::domain::operator::IpRange>,
 }
 
 impl Default for Settings {
@@ -67,6 +71,7 @@ impl Default for Settings {
             alert_escalate_after: 3,
             alert_window: Duration::minutes(10),
             event_feed_horizon: Duration::seconds(5).max(crate::repo::outbox::commit_window() + Duration::seconds(2)),
+            admin_allowed_ips: Vec::new(),
         }
     }
 }
@@ -123,6 +128,10 @@ impl Service {
 
     pub fn operators(&self) -> operators::Operators<'_> {
         operators::Operators { service: self }
+    }
+
+    pub fn audit(&self) -> audit::Audit<'_> {
+        audit::Audit { service: self }
     }
 
     pub fn idempotency(&self) -> idempotency::Idempotency<'_> {
@@ -201,6 +210,16 @@ impl Settings {
                         message: format!("must be longer than the {} ms events may take to commit", crate::repo::outbox::commit_window().num_milliseconds()),
                     });
                 }
+            },
+            admin_allowed_ips: match lookup("VACCOUNT_ADMIN_ALLOWED_IPS") {
+                None => Vec::new(),
+                Some(raw) => raw
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|part| !part.is_empty())
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|message| SettingsError { name: "VACCOUNT_ADMIN_ALLOWED_IPS".into(), message })?,
             },
         })
     }

@@ -186,6 +186,13 @@ impl Webhooks<'_> {
         Ok(request)
     }
 
+    /// An operator's resend: the merchant is the event's own.
+    pub async fn resend_any_event(self, event_id: &EventId) -> Result<OutboxEvent, AppError> {
+        let event = repo::outbox::get_event(self.service.table.as_ref(), event_id).await?.ok_or(AppError::NotFound)?;
+        let merchant = event.merchant_id.ok_or(AppError::NotFound)?;
+        self.resend_event(&merchant, event_id).await
+    }
+
     /// The merchant's events, oldest first, after `after` (or where `cursor` left off), of
     /// type `kind` if given. With a type filter a page may be short and still have a cursor:
     /// each request looks at a bounded number of events.

@@ -10,7 +10,7 @@ use super::deposit::{Deposit, DepositStatus};
 use super::notice::Channel;
 use super::reconciliation::KindCounts;
 use super::view::{AccountView, DepositView, SettlementView};
-use super::{BankCode, EventId, MerchantId, ProviderId, Status, VirtualAccount, VirtualAccountId, WebhookEndpointId};
+use super::{BankCode, EventId, MerchantId, OperatorName, ProviderId, Status, VirtualAccount, VirtualAccountId, WebhookEndpointId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -63,6 +63,9 @@ pub enum EventType {
     /// An operations alert: a provider's statement of a day has not arrived by the time it is due.
     #[serde(rename = "reconciliation.statement_missing")]
     ReconciliationStatementMissing,
+    /// An operations alert: an operator was locked out after failed logins in a row.
+    #[serde(rename = "operator.locked")]
+    OperatorLocked,
 }
 
 /// The queues events fan out to: SQS queues subscribed to the topic in AWS, durable local
@@ -105,7 +108,7 @@ impl std::fmt::Display for QueueName {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 18] = [
+    pub const ALL: [EventType; 19] = [
         EventType::AccountIssued,
         EventType::AccountClosed,
         EventType::AccountExpired,
@@ -124,6 +127,7 @@ impl EventType {
         EventType::NoticeFailed,
         EventType::ReconciliationMismatch,
         EventType::ReconciliationStatementMissing,
+        EventType::OperatorLocked,
     ];
 
     /// The name on the wire (`virtual_account.paid`).
@@ -147,6 +151,7 @@ impl EventType {
             EventType::NoticeFailed => "notice.failed",
             EventType::ReconciliationMismatch => "reconciliation.mismatch",
             EventType::ReconciliationStatementMissing => "reconciliation.statement_missing",
+            EventType::OperatorLocked => "operator.locked",
         }
     }
 
@@ -172,7 +177,8 @@ impl EventType {
             | EventType::WebhookDeadLettered
             | EventType::NoticeFailed
             | EventType::ReconciliationMismatch
-            | EventType::ReconciliationStatementMissing => false,
+            | EventType::ReconciliationStatementMissing
+            | EventType::OperatorLocked => false,
         }
     }
 
@@ -197,7 +203,8 @@ impl EventType {
             | EventType::WebhookDeadLettered
             | EventType::NoticeFailed
             | EventType::ReconciliationMismatch
-            | EventType::ReconciliationStatementMissing => &[OpsAlerts],
+            | EventType::ReconciliationStatementMissing
+            | EventType::OperatorLocked => &[OpsAlerts],
         }
     }
 }
@@ -236,6 +243,7 @@ pub enum EventData {
     NoticeFailed(NoticeFailedData),
     ReconciliationMismatch(MismatchData),
     ReconciliationStatementMissing(StatementMissingData),
+    OperatorLocked(OperatorLockedData),
 }
 
 /// `virtual_account.issued|closed|expired|due_soon`: the account as the merchant sees it.
@@ -346,6 +354,15 @@ pub struct StatementMissingData {
     pub fault: StatementFault,
 }
 
+/// `operator.locked`: an operator's logins failed too often in a row; locked until `until`.
+/// Names the operator only (an operator name is not personal data of a customer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorLockedData {
+    pub operator: OperatorName,
+    pub failures: u32,
+    pub until: DateTime<Utc>,
+}
+
 /// What is wrong with a day's statement (`problem` in the event).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
@@ -387,6 +404,7 @@ impl EventData {
             EventData::NoticeFailed(_) => EventType::NoticeFailed,
             EventData::ReconciliationMismatch(_) => EventType::ReconciliationMismatch,
             EventData::ReconciliationStatementMissing(_) => EventType::ReconciliationStatementMissing,
+            EventData::OperatorLocked(_) => EventType::OperatorLocked,
         }
     }
 
@@ -428,6 +446,7 @@ impl EventData {
             EventData::NoticeFailed(d) => Payload::NoticeFailed(d),
             EventData::ReconciliationMismatch(d) => Payload::Mismatch(d),
             EventData::ReconciliationStatementMissing(d) => Payload::StatementMissing(d),
+            EventData::OperatorLocked(d) => Payload::OperatorLocked(d),
         }
     }
 
@@ -453,6 +472,7 @@ impl EventData {
             EventType::NoticeFailed => EventData::NoticeFailed(read(data)?),
             EventType::ReconciliationMismatch => EventData::ReconciliationMismatch(read(data)?),
             EventType::ReconciliationStatementMissing => EventData::ReconciliationStatementMissing(read(data)?),
+            EventType::OperatorLocked => EventData::OperatorLocked(read(data)?),
         })
     }
 }
@@ -471,6 +491,7 @@ enum Payload<'a> {
     NoticeFailed(&'a NoticeFailedData),
     Mismatch(&'a MismatchData),
     StatementMissing(&'a StatementMissingData),
+    OperatorLocked(&'a OperatorLockedData),
 }
 
 /// `value` as the events' JSON writes it: every object's keys in alphabetical order, at every

@@ -12,6 +12,7 @@ pub mod incident;
 pub mod merchant;
 pub mod money;
 pub mod notice;
+pub mod operator;
 pub mod pool;
 pub mod reconciliation;
 pub mod settlement;

@@ -242,6 +242,18 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// `110-***-***789`: a customer's own bank account (a refund's destination) keeps its first
+/// three and last three digits.
+pub fn mask_bank_account(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 8 {
+        return "*".repeat(digits.len());
+    }
+    let head: String = digits[..3].iter().collect();
+    let tail: String = digits[digits.len() - 3..].iter().collect();
+    format!("{head}-***-***{tail}")
+}
+
 /// `a***@example.com`: the first character of the local part and the domain.
 pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {

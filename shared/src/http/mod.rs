@@ -2,10 +2,9 @@
 //! `lambda_http`) and by `vaccount serve` (which merges them). Request parsing, signature
 //! checks and the problem+json mapping live here; business rules do not.
 
+pub mod admin;
 pub mod auth;
 pub mod dto;
-pub mod incidents;
-pub mod operator;
 pub mod problem;
 pub mod settlements;
 pub mod webhooks;
@@ -63,9 +62,10 @@ pub fn deposit_routes(service: Arc<Service>) -> Router {
     finish(deposit_group(), service)
 }
 
-/// The operator routes (`/v1/operator/...`, bearer token): exceptions and incidents.
-pub fn operator_routes(service: Arc<Service>) -> Router {
-    finish(operator::routes().merge(incidents::routes()), service)
+/// The admin API (`/admin/v1/...`, cookie session + CSRF) and the dashboard (`/admin/`)
+/// (function `admin`).
+pub fn admin_routes(service: Arc<Service>, settlements: Option<Arc<crate::app::settlements::Settlements>>) -> Router {
+    finish_with(admin::routes(), AppState { service, settlements, resolver: None })
 }
 
 /// Every route of the service: what `serve` hosts. Without `settlements`, the settlement
@@ -76,9 +76,8 @@ pub fn all_routes(service: Arc<Service>, settlements: Option<Arc<crate::app::set
         .merge(close_group())
         .merge(notice_group())
         .merge(deposit_group())
-        .merge(operator::routes())
+        .merge(admin::routes())
         .merge(webhooks::group())
-        .merge(incidents::routes())
         .merge(settlements::group());
     finish_with(all, AppState { service, settlements, resolver: Some(resolver) })
 }
@@ -115,7 +114,10 @@ fn finish_with(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
+        // The admin routes' access layer reads the state from here (it is routed per route,
+        // before the state is known).
+        .layer(axum::Extension(state))
         .layer(axum::middleware::from_fn(request_log))
         .layer(axum::middleware::from_fn(client_ip_from_socket))
 }

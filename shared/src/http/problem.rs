@@ -39,6 +39,12 @@ impl Problem {
     }
 }
 
+impl From<crate::fields::Invalid> for Problem {
+    fn from(e: crate::fields::Invalid) -> Problem {
+        AppError::from(e).into()
+    }
+}
+
 impl From<AppError> for Problem {
     fn from(e: AppError) -> Problem {
         match e {
@@ -46,6 +52,21 @@ impl From<AppError> for Problem {
             AppError::Unauthorized(detail) => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail),
             AppError::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
             AppError::NotFound => Problem::not_found(),
+            AppError::Locked { until } => Problem::new(
+                StatusCode::LOCKED,
+                "locked",
+                "Locked",
+                format!("too many failed logins; locked until {}", crate::domain::time::to_kst_string(until)),
+            ),
+            AppError::StepUpRequired => {
+                Problem::new(StatusCode::FORBIDDEN, "step_up_required", "Step-up required", "this action needs a fresh TOTP code in the X-TOTP-Code header")
+            }
+            AppError::PasswordExpired => Problem::new(
+                StatusCode::FORBIDDEN,
+                "password_expired",
+                "Password expired",
+                "the password is older than 90 days; change it with POST /admin/v1/password",
+            ),
             AppError::Conflict(detail) => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail),
             AppError::IdempotencyInFlight => Problem::new(
                 StatusCode::CONFLICT,

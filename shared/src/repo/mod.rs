@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod audit;
 pub mod checkpoints;
 pub mod deposits;
 pub mod idempotency;

@@ -1,0 +1,231 @@
+//! The work queues operators clear: deposit exceptions (resolve, approve, reject), incidents
+//! (acknowledge, resolve), webhook resends; and the audit log. Every action is audited with
+//! its before and after.
+
+use super::{Operator, body_of, mask};
+use crate::app::AppError;
+use crate::app::audit::Change;
+use crate::app::exceptions::{ExceptionAction, ExceptionOwner};
+use crate::domain::deposit::{Deposit, ExceptionState, Resolution};
+use crate::domain::incident::IncidentStatus;
+use crate::domain::operator::AuditAction;
+use crate::domain::view::DepositView;
+use crate::domain::{AccountNumber, BankCode, EventId, ExceptionId, IncidentId, MerchantId, VirtualAccountId};
+use crate::fields::{Fields, object, parsed, string};
+use crate::http::problem::Problem;
+use crate::http::{AppState, ListBody, dto, json};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use bytes::Bytes;
+use http::{StatusCode, Uri};
+use serde::Serialize;
+use serde_json::Value;
+
+type Body = Result<Bytes, BytesRejection>;
+
+/// An answer in JSON, masked unless the operator has `pii`.
+pub(super) fn answer(status: StatusCode, value: &impl Serialize, acting: &Operator) -> Response {
+    match serde_json::to_value(value) {
+        Ok(v) => json(status, &mask::for_operator(v, acting.operator.pii)),
+        Err(e) => json(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({"error": e.to_string()})),
+    }
+}
+
+async fn note(state: &AppState, acting: &Operator, change: Change) {
+    // The audit keeps what the operator saw: personal data masked there too unless they have `pii`.
+    let masked = Change {
+        before: change.before.map(|v| mask::for_operator(v, acting.operator.pii)),
+        after: change.after.map(|v| mask::for_operator(v, acting.operator.pii)),
+        ..change
+    };
+    state.service.audit().note(acting.name().as_str(), Some(acting.operator.role), masked, &acting.origin).await;
+}
+
+/// A deposit with an exception, as operators see it: whose it is, and how it stands.
+#[derive(Serialize)]
+pub(crate) struct ExceptionCase<'a> {
+    pub(crate) merchant_id: Option<&'a MerchantId>,
+    #[serde(flatten)]
+    pub(crate) deposit: DepositView,
+    /// The depositor's name as the provider sent it, when it was cleaned for `depositor_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) depositor_name_raw: Option<&'a str>,
+    pub(crate) proposal: Option<&'a crate::domain::deposit::Proposal>,
+    pub(crate) resolution_detail: Option<&'a Resolution>,
+}
+
+pub(crate) fn case(d: &Deposit) -> ExceptionCase<'_> {
+    let e = d.exception.as_ref();
+    ExceptionCase {
+        merchant_id: d.merchant_id.as_ref(),
+        deposit: DepositView::from(d),
+        depositor_name_raw: d.depositor_name_raw.as_deref(),
+        proposal: e.and_then(|e| e.proposal.as_ref()),
+        resolution_detail: e.and_then(|e| e.resolution.as_ref()),
+    }
+}
+
+pub(super) async fn exceptions(State(state): State<AppState>, acting: Operator, uri: Uri) -> Result<Response, Problem> {
+    let mut owner = None;
+    let mut wanted = None;
+    let (f, paging) = dto::listing_query(uri.query(), |f, name, value| {
+        match name {
+            "merchant_id" if value == "unmatched" => owner = Some(ExceptionOwner::Unmatched),
+            "merchant_id" => owner = value.parse::<MerchantId>().map_err(|e| f.fail("merchant_id", e)).ok().map(ExceptionOwner::Merchant),
+            "state" => wanted = value.parse::<ExceptionState>().map_err(|e| f.fail("state", e)).ok(),
+            _ => return false,
+        }
+        true
+    })?;
+    let paging = f.done(paging)?;
+    let owner = owner.ok_or_else(|| AppError::field("merchant_id", "is required: a merchant id, or `unmatched`"))?;
+    let page = state.service.exceptions().list_exceptions(&owner, wanted, paging.limit, paging.cursor).await?;
+    let body = ListBody { data: page.items.iter().map(case).collect(), next_cursor: page.next.as_ref().map(dto::encode_cursor) };
+    Ok(answer(StatusCode::OK, &body, &acting))
+}
+
+fn exception_id(id: Result<Path<String>, PathRejection>) -> Result<ExceptionId, AppError> {
+    id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)
+}
+
+/// `{"assign": "va_…"}` | `{"write_off": "reason"}` | `{"refund": {"bank_code", "account_number", "holder"}}`.
+fn parse_resolution(body: &[u8]) -> Result<Resolution, AppError> {
+    let map = object(body, &["assign", "write_off", "refund"])?;
+    if map.len() != 1 {
+        return Err(AppError::invalid("give exactly one of assign, write_off, refund", vec![]));
+    }
+    let mut f = Fields::default();
+    let resolution = if map.contains_key("assign") {
+        parsed::<VirtualAccountId>(&mut f, &map, "assign").map(|account| Resolution::Assign { account })
+    } else if map.contains_key("write_off") {
+        match string(&mut f, &map, "write_off").map(str::trim) {
+            Some(note) if !note.is_empty() && note.chars().count() <= 500 => Some(Resolution::WriteOff { note: note.to_owned() }),
+            _ => {
+                f.fail("write_off", "must be a reason of 1-500 characters");
+                None
+            }
+        }
+    } else {
+        match map.get("refund") {
+            Some(Value::Object(refund)) => {
+                crate::fields::only(refund, &["bank_code", "account_number", "holder"])?;
+                let bank_code = parsed::<BankCode>(&mut f, refund, "bank_code");
+                let account_number = parsed::<AccountNumber>(&mut f, refund, "account_number");
+                let holder = parsed::<String>(&mut f, refund, "holder").filter(|h| !h.trim().is_empty() && h.chars().count() <= 50);
+                match (bank_code, account_number, holder) {
+                    (Some(bank_code), Some(account_number), Some(holder)) => Some(Resolution::Refund { bank_code, account_number, holder }),
+                    (_, _, None) => {
+                        f.fail("refund.holder", "must be 1-50 characters");
+                        None
+                    }
+                    _ => None,
+                }
+            }
+            _ => {
+                f.fail("refund", "must be an object with bank_code, account_number and holder");
+                None
+            }
+        }
+    };
+    match resolution {
+        Some(r) if f.errors.is_empty() => Ok(r),
+        _ => Err(f.refused().into()),
+    }
+}
+
+async fn act(state: &AppState, acting: &Operator, id: Result<Path<String>, PathRejection>, action: ExceptionAction) -> Result<Response, Problem> {
+    let id = exception_id(id)?;
+    let audit_action = match action {
+        ExceptionAction::Resolve(_) => AuditAction::ExceptionResolved,
+        ExceptionAction::Approve => AuditAction::ExceptionApproved,
+        ExceptionAction::Reject => AuditAction::ExceptionRejected,
+    };
+    let before = state.service.deposits().deposit_by_id(&id.deposit()).await.ok();
+    let deposit = state.service.exceptions().act_on_exception(acting.name(), &id, action).await?;
+    let change = Change {
+        before: before.as_ref().and_then(|d| serde_json::to_value(&d.exception).ok()),
+        after: serde_json::to_value(&deposit.exception).ok(),
+        ..Change::of(audit_action, id.to_string())
+    };
+    note(state, acting, change).await;
+    Ok(answer(StatusCode::OK, &case(&deposit), acting))
+}
+
+pub(super) async fn resolve(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+    let resolution = parse_resolution(&body_of(body)?)?;
+    act(&state, &acting, id, ExceptionAction::Resolve(resolution)).await
+}
+
+pub(super) async fn approve(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+    dto::parse_empty(&body_of(body)?)?;
+    act(&state, &acting, id, ExceptionAction::Approve).await
+}
+
+pub(super) async fn reject(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+    dto::parse_empty(&body_of(body)?)?;
+    act(&state, &acting, id, ExceptionAction::Reject).await
+}
+
+pub(super) async fn incidents(State(state): State<AppState>, acting: Operator, uri: Uri) -> Result<Response, Problem> {
+    let mut status = None;
+    let (f, paging) = dto::listing_query(uri.query(), |f, name, value| {
+        if name != "status" {
+            return false;
+        }
+        status = value.parse::<IncidentStatus>().map_err(|e| f.fail("status", e)).ok();
+        true
+    })?;
+    let paging = f.done(paging)?;
+    let page = state.service.incidents().list_incidents(status, paging.limit, paging.cursor).await?;
+    Ok(answer(StatusCode::OK, &ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) }, &acting))
+}
+
+fn incident_id(id: Result<Path<String>, PathRejection>) -> Result<IncidentId, AppError> {
+    id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)
+}
+
+pub(super) async fn incident(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+    Ok(answer(StatusCode::OK, &state.service.incidents().get_incident(&incident_id(id)?).await?, &acting))
+}
+
+pub(super) async fn acknowledge(
+    State(state): State<AppState>,
+    acting: Operator,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, Problem> {
+    dto::parse_empty(&body_of(body)?)?;
+    let id = incident_id(id)?;
+    let incident = state.service.incidents().acknowledge_incident(acting.name(), &id).await?;
+    note(&state, &acting, Change::of(AuditAction::IncidentAcknowledged, id.to_string())).await;
+    Ok(answer(StatusCode::OK, &incident, &acting))
+}
+
+pub(super) async fn resolve_incident(
+    State(state): State<AppState>,
+    acting: Operator,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, Problem> {
+    dto::parse_empty(&body_of(body)?)?;
+    let id = incident_id(id)?;
+    let incident = state.service.incidents().resolve_incident(acting.name(), &id).await?;
+    note(&state, &acting, Change::of(AuditAction::IncidentResolved, id.to_string())).await;
+    Ok(answer(StatusCode::OK, &incident, &acting))
+}
+
+/// `POST /admin/v1/events/{id}/resend`: a fresh delivery round of a merchant's event.
+pub(super) async fn resend(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+    dto::parse_empty(&body_of(body)?)?;
+    let id: EventId = id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)?;
+    let request = state.service.webhooks().resend_any_event(&id).await?;
+    note(&state, &acting, Change::of(AuditAction::EventResent, id.to_string())).await;
+    Ok(answer(StatusCode::ACCEPTED, &serde_json::json!({"event_id": id, "resend_request_id": request.id}), &acting))
+}
+
+pub(super) async fn audit(State(state): State<AppState>, acting: Operator, uri: Uri) -> Result<Response, Problem> {
+    let paging = dto::parse_paging(uri.query())?;
+    let page = state.service.audit().newest_first(paging.limit, paging.cursor).await?;
+    Ok(answer(StatusCode::OK, &ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) }, &acting))
+}
