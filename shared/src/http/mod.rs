@@ -3,6 +3,7 @@
 //! checks and the problem+json mapping live here; business rules do not.
 
 pub mod auth;
+pub mod download;
 pub mod dto;
 pub mod incidents;
 pub mod operator;
