@@ -4,6 +4,7 @@
 //! `source()` returns it as a typed value. So a log line writes the error with `%` (the
 //! whole chain, once), and code that must tell causes apart matches or downcasts them.
 
+use super::exports::ExportError;
 use crate::domain::MoneyOverflow;
 use crate::domain::calendar::CalendarError;
 use crate::domain::deposit::ReversalError;
@@ -99,6 +100,9 @@ pub enum Unavailable {
     /// A spawned task (`task`) panicked or was cancelled before it finished.
     #[error("{task} did not finish: {detail}")]
     Aborted { task: &'static str, detail: String },
+    /// A spreadsheet download could not be written.
+    #[error("{0}")]
+    Export(#[source] ExportError),
 }
 
 impl AppError {
@@ -169,6 +173,12 @@ impl From<MoneyOverflow> for AppError {
 impl From<BlobError> for AppError {
     fn from(e: BlobError) -> AppError {
         Unavailable::Blob(e).into()
+    }
+}
+
+impl From<ExportError> for AppError {
+    fn from(e: ExportError) -> AppError {
+        Unavailable::Export(e).into()
     }
 }
 

@@ -10,6 +10,7 @@ pub mod deposits;
 pub mod error;
 pub mod exceptions;
 pub mod expiry;
+pub mod exports;
 pub mod idempotency;
 pub mod notices;
 pub mod operators;

@@ -16,7 +16,8 @@
 //! [`StatementSource`]) and [`Reconciler::run_due`] (the schedule).
 
 use super::error::Unavailable;
-use super::settlement_files::{csv_field, inert};
+use super::exports::inert;
+use super::settlement_files::csv_field;
 use super::{AppError, Service};
 use crate::domain::calendar::{self, kst_day_bounds};
 use crate::domain::event::{MismatchData, StatementFault, StatementMissingData};

@@ -6,20 +6,18 @@
 //! where they were written (no timestamps, fixed XLSX document dates, fixed zip entry times),
 //! so the same entries give the same bytes.
 
+use super::exports::{ROWS_PER_SHEET, StreamedBook, inert};
 use crate::domain::notice::mask_name;
 use crate::domain::settlement::{Row, SettlementFile, Totals};
 use crate::domain::time::kst;
 use crate::domain::{Fee, Krw};
 use chrono::{Datelike, NaiveDate};
-use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write as _};
 use std::path::{Path, PathBuf};
-
-/// Excel's 1,048,576 rows less the header.
-pub const ROWS_PER_SHEET: u32 = 1_048_575;
 
 const SHEET_NAME: &str = "정산내역";
 
@@ -97,16 +95,6 @@ fn cells(row: &Row) -> Cells {
     }
 }
 
-/// Text that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a control
-/// character first) is prefixed with `'`: an order id or a depositor's name comes from
-/// outside and must stay text (CSV injection).
-pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
-        _ => text.into(),
-    }
-}
-
 /// One CSV field, quoted (RFC 4180) when it holds a separator, a quote or a line break.
 pub fn csv_field(out: &mut impl std::io::Write, text: &str) -> std::io::Result<()> {
     if text.contains([',', '"', '\r', '\n']) { write!(out, "\"{}\"", text.replace('"', "\"\"")) } else { out.write_all(text.as_bytes()) }
@@ -117,13 +105,8 @@ pub struct DayWriter {
     csv_path: PathBuf,
     xlsx_path: PathBuf,
     csv: BufWriter<File>,
-    workbook: Workbook,
-    header: Format,
+    book: StreamedBook,
     amount: Format,
-    rows_per_sheet: u32,
-    sheet: usize,
-    /// Data rows on the current sheet.
-    on_sheet: u32,
     totals: Totals,
 }
 
@@ -151,36 +134,9 @@ impl DayWriter {
         // The document's creation date is the day itself, not the moment of writing.
         let created = ExcelDateTime::from_ymd(day.year() as u16, day.month() as u8, day.day() as u8)?;
         workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
-        let header = Format::new().set_bold().set_background_color(Color::RGB(0xDDEBF7)).set_align(FormatAlign::Center);
+        let book = StreamedBook::new(workbook, SHEET_NAME, COLUMNS.to_vec(), rows_per_sheet)?;
         let amount = Format::new().set_num_format("#,##0");
-        let mut writer = DayWriter {
-            csv_path,
-            xlsx_path: dir.join(xlsx_name),
-            csv,
-            workbook,
-            header,
-            amount,
-            rows_per_sheet: rows_per_sheet.max(1),
-            sheet: 0,
-            on_sheet: 0,
-            totals: Totals::default(),
-        };
-        writer.add_sheet()?;
-        Ok(writer)
-    }
-
-    fn add_sheet(&mut self) -> Result<(), FileError> {
-        let name = if self.sheet == 0 { SHEET_NAME.to_owned() } else { format!("{SHEET_NAME} ({})", self.sheet + 1) };
-        let sheet = self.workbook.add_worksheet_with_constant_memory()?;
-        sheet.set_name(name)?;
-        sheet.set_freeze_panes(1, 0)?;
-        for (col, (title, width)) in COLUMNS.iter().enumerate() {
-            let col = col as u16;
-            sheet.set_column_width(col, *width)?;
-            sheet.write_string_with_format(0, col, *title, &self.header)?;
-        }
-        self.on_sheet = 0;
-        Ok(())
+        Ok(DayWriter { csv_path, xlsx_path: dir.join(xlsx_name), csv, book, amount, totals: Totals::default() })
     }
 
     pub fn write(&mut self, row: &Row) -> Result<(), FileError> {
@@ -196,12 +152,7 @@ impl DayWriter {
         }
         self.csv.write_all(b"\r\n")?;
 
-        if self.on_sheet == self.rows_per_sheet {
-            self.sheet += 1;
-            self.add_sheet()?;
-        }
-        let line = self.on_sheet + 1;
-        let sheet = self.workbook.worksheet_from_index(self.sheet)?;
+        let (sheet, line) = self.book.next_row()?;
         for (col, text) in cells.text.iter().enumerate() {
             sheet.write_string(line, col as u16, inert(text).as_ref())?;
         }
@@ -209,7 +160,6 @@ impl DayWriter {
             // Whole won below 2^53 are exact in a double.
             sheet.write_number_with_format(line, (cells.text.len() + i) as u16, *n as f64, &self.amount)?;
         }
-        self.on_sheet += 1;
         self.totals.add(row)?;
         Ok(())
     }
@@ -218,7 +168,7 @@ impl DayWriter {
     pub fn finish(mut self) -> Result<(PathBuf, PathBuf, Totals), FileError> {
         self.csv.flush()?;
         self.csv.get_ref().sync_all()?;
-        self.workbook.save(&self.xlsx_path)?;
+        self.book.into_workbook().save(&self.xlsx_path)?;
         Ok((self.csv_path, self.xlsx_path, self.totals))
     }
 }

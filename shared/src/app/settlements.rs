@@ -14,6 +14,7 @@
 
 use super::AppError;
 use super::error::Unavailable;
+use super::exports;
 use super::settlement_files::{self, DayWriter, Manifest};
 use crate::domain::calendar::{self, CalendarError};
 use crate::domain::event::SettlementData;
@@ -51,7 +52,7 @@ pub struct Settlements {
     blobs: Arc<dyn BlobStore>,
     /// Where files are written before they are stored (a Lambda's `/tmp`, the data dir).
     work_dir: PathBuf,
-    /// Data rows per XLSX sheet; [`settlement_files::ROWS_PER_SHEET`] but in tests.
+    /// Data rows per XLSX sheet; [`exports::ROWS_PER_SHEET`] but in tests.
     pub rows_per_sheet: u32,
 }
 
@@ -147,7 +148,7 @@ fn io_error(e: impl std::fmt::Display) -> AppError {
 
 impl Settlements {
     pub fn new(service: &super::Service, blobs: Arc<dyn BlobStore>, work_dir: PathBuf) -> Settlements {
-        Settlements { table: service.table.clone(), clock: service.clock.clone(), blobs, work_dir, rows_per_sheet: settlement_files::ROWS_PER_SHEET }
+        Settlements { table: service.table.clone(), clock: service.clock.clone(), blobs, work_dir, rows_per_sheet: exports::ROWS_PER_SHEET }
     }
 
     /// The scheduled run (`serve` checks every minute; the exporter function runs at 00:30

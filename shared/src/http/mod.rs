@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod download;
 pub mod dto;
 pub mod problem;
 pub mod settlements;
