@@ -110,7 +110,7 @@ impl Audit<'_> {
             let last = page.len() < PAGE;
             match verify_chain(&page, at.clone()) {
                 Ok(next) => at = next,
-                Err(broken) => return Ok(ChainReport { entries: at.0, ok: false, broken: Some(broken) }),
+                Err(broken) => return Ok(ChainReport { entries: broken.seq.saturating_sub(1), ok: false, broken: Some(broken) }),
             }
             if last {
                 break;

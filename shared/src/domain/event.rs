@@ -360,6 +360,7 @@ pub struct StatementMissingData {
 pub struct OperatorLockedData {
     pub operator: OperatorName,
     pub failures: u32,
+    #[serde(with = "super::time::kst_serde")]
     pub until: DateTime<Utc>,
 }
 

@@ -100,3 +100,10 @@ pub async fn newest_first(table: &dyn Table, limit: usize, after: Option<Cursor>
 }
 
 const SEQ: &str = "seq";
+
+/// Rewrites a stored entry in place: what a tamper test does to prove the verifier notices.
+/// Nothing in the service calls it (entries are never updated).
+#[cfg(feature = "testing")]
+pub fn overwrite(entry: &AuditEntry) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&entry_key(entry.seq), "audit").data(entry)?.put(Condition::Exists))
+}

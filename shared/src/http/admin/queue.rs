@@ -16,7 +16,7 @@ use crate::http::problem::Problem;
 use crate::http::{AppState, ListBody, dto, json};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{StatusCode, Uri};
 use serde::Serialize;
@@ -24,12 +24,22 @@ use serde_json::Value;
 
 type Body = Result<Bytes, BytesRejection>;
 
-/// An answer in JSON, masked unless the operator has `pii`.
-pub(super) fn answer(status: StatusCode, value: &impl Serialize, acting: &Operator) -> Response {
-    match serde_json::to_value(value) {
-        Ok(v) => json(status, &mask::for_operator(v, acting.operator.pii)),
-        Err(e) => json(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({"error": e.to_string()})),
+/// An answer in JSON: masked unless the operator has `pii`; an answer that shows personal
+/// data unmasked is itself an audited action (`pii.unmasked`, naming the request).
+pub(crate) async fn answer(state: &AppState, status: StatusCode, value: &impl Serialize, acting: &Operator, target: &Uri) -> Response {
+    let value = match serde_json::to_value(value) {
+        Ok(v) => v,
+        Err(e) => return AppError::from(crate::app::Unavailable::Encoding(e.to_string())).into_response(),
+    };
+    if acting.operator.pii {
+        let mut masked = value.clone();
+        mask::mask(&mut masked);
+        if masked != value {
+            note(state, acting, Change::of(AuditAction::PiiUnmasked, target.to_string())).await;
+        }
+        return json(status, &value);
     }
+    json(status, &mask::for_operator(value, false))
 }
 
 async fn note(state: &AppState, acting: &Operator, change: Change) {
@@ -82,7 +92,7 @@ pub(super) async fn exceptions(State(state): State<AppState>, acting: Operator, 
     let owner = owner.ok_or_else(|| AppError::field("merchant_id", "is required: a merchant id, or `unmatched`"))?;
     let page = state.service.exceptions().list_exceptions(&owner, wanted, paging.limit, paging.cursor).await?;
     let body = ListBody { data: page.items.iter().map(case).collect(), next_cursor: page.next.as_ref().map(dto::encode_cursor) };
-    Ok(answer(StatusCode::OK, &body, &acting))
+    Ok(answer(&state, StatusCode::OK, &body, &acting, &uri).await)
 }
 
 fn exception_id(id: Result<Path<String>, PathRejection>) -> Result<ExceptionId, AppError> {
@@ -134,7 +144,7 @@ fn parse_resolution(body: &[u8]) -> Result<Resolution, AppError> {
     }
 }
 
-async fn act(state: &AppState, acting: &Operator, id: Result<Path<String>, PathRejection>, action: ExceptionAction) -> Result<Response, Problem> {
+async fn act(state: &AppState, acting: &Operator, uri: &Uri, id: Result<Path<String>, PathRejection>, action: ExceptionAction) -> Result<Response, Problem> {
     let id = exception_id(id)?;
     let audit_action = match action {
         ExceptionAction::Resolve(_) => AuditAction::ExceptionResolved,
@@ -149,22 +159,40 @@ async fn act(state: &AppState, acting: &Operator, id: Result<Path<String>, PathR
         ..Change::of(audit_action, id.to_string())
     };
     note(state, acting, change).await;
-    Ok(answer(StatusCode::OK, &case(&deposit), acting))
+    Ok(answer(state, StatusCode::OK, &case(&deposit), acting, uri).await)
 }
 
-pub(super) async fn resolve(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+pub(super) async fn resolve(
+    State(state): State<AppState>,
+    acting: Operator,
+    uri: Uri,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, Problem> {
     let resolution = parse_resolution(&body_of(body)?)?;
-    act(&state, &acting, id, ExceptionAction::Resolve(resolution)).await
+    act(&state, &acting, &uri, id, ExceptionAction::Resolve(resolution)).await
 }
 
-pub(super) async fn approve(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+pub(super) async fn approve(
+    State(state): State<AppState>,
+    acting: Operator,
+    uri: Uri,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, Problem> {
     dto::parse_empty(&body_of(body)?)?;
-    act(&state, &acting, id, ExceptionAction::Approve).await
+    act(&state, &acting, &uri, id, ExceptionAction::Approve).await
 }
 
-pub(super) async fn reject(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+pub(super) async fn reject(
+    State(state): State<AppState>,
+    acting: Operator,
+    uri: Uri,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, Problem> {
     dto::parse_empty(&body_of(body)?)?;
-    act(&state, &acting, id, ExceptionAction::Reject).await
+    act(&state, &acting, &uri, id, ExceptionAction::Reject).await
 }
 
 pub(super) async fn incidents(State(state): State<AppState>, acting: Operator, uri: Uri) -> Result<Response, Problem> {
@@ -178,20 +206,22 @@ pub(super) async fn incidents(State(state): State<AppState>, acting: Operator, u
     })?;
     let paging = f.done(paging)?;
     let page = state.service.incidents().list_incidents(status, paging.limit, paging.cursor).await?;
-    Ok(answer(StatusCode::OK, &ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) }, &acting))
+    Ok(answer(&state, StatusCode::OK, &ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) }, &acting, &uri).await)
 }
 
 fn incident_id(id: Result<Path<String>, PathRejection>) -> Result<IncidentId, AppError> {
     id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)
 }
 
-pub(super) async fn incident(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
-    Ok(answer(StatusCode::OK, &state.service.incidents().get_incident(&incident_id(id)?).await?, &acting))
+pub(super) async fn incident(State(state): State<AppState>, acting: Operator, uri: Uri, id: Result<Path<String>, PathRejection>) -> Result<Response, Problem> {
+    let incident = state.service.incidents().get_incident(&incident_id(id)?).await?;
+    Ok(answer(&state, StatusCode::OK, &incident, &acting, &uri).await)
 }
 
 pub(super) async fn acknowledge(
     State(state): State<AppState>,
     acting: Operator,
+    uri: Uri,
     id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Problem> {
@@ -199,12 +229,13 @@ pub(super) async fn acknowledge(
     let id = incident_id(id)?;
     let incident = state.service.incidents().acknowledge_incident(acting.name(), &id).await?;
     note(&state, &acting, Change::of(AuditAction::IncidentAcknowledged, id.to_string())).await;
-    Ok(answer(StatusCode::OK, &incident, &acting))
+    Ok(answer(&state, StatusCode::OK, &incident, &acting, &uri).await)
 }
 
 pub(super) async fn resolve_incident(
     State(state): State<AppState>,
     acting: Operator,
+    uri: Uri,
     id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Problem> {
@@ -212,20 +243,26 @@ pub(super) async fn resolve_incident(
     let id = incident_id(id)?;
     let incident = state.service.incidents().resolve_incident(acting.name(), &id).await?;
     note(&state, &acting, Change::of(AuditAction::IncidentResolved, id.to_string())).await;
-    Ok(answer(StatusCode::OK, &incident, &acting))
+    Ok(answer(&state, StatusCode::OK, &incident, &acting, &uri).await)
 }
 
 /// `POST /admin/v1/events/{id}/resend`: a fresh delivery round of a merchant's event.
-pub(super) async fn resend(State(state): State<AppState>, acting: Operator, id: Result<Path<String>, PathRejection>, body: Body) -> Result<Response, Problem> {
+pub(super) async fn resend(
+    State(state): State<AppState>,
+    acting: Operator,
+    uri: Uri,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, Problem> {
     dto::parse_empty(&body_of(body)?)?;
     let id: EventId = id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)?;
     let request = state.service.webhooks().resend_any_event(&id).await?;
     note(&state, &acting, Change::of(AuditAction::EventResent, id.to_string())).await;
-    Ok(answer(StatusCode::ACCEPTED, &serde_json::json!({"event_id": id, "resend_request_id": request.id}), &acting))
+    Ok(answer(&state, StatusCode::ACCEPTED, &serde_json::json!({"event_id": id, "resend_request_id": request.id}), &acting, &uri).await)
 }
 
 pub(super) async fn audit(State(state): State<AppState>, acting: Operator, uri: Uri) -> Result<Response, Problem> {
     let paging = dto::parse_paging(uri.query())?;
     let page = state.service.audit().newest_first(paging.limit, paging.cursor).await?;
-    Ok(answer(StatusCode::OK, &ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) }, &acting))
+    Ok(answer(&state, StatusCode::OK, &ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) }, &acting, &uri).await)
 }
