@@ -304,6 +304,8 @@ async fn the_exceptions_queue_spans_owners_and_filters_by_state(backend: Backend
     assert_eq!(exceptions(&w, ExceptionQuery { reason: Some(ExceptionReason::UnknownAccount), ..Default::default() }).await, ["T-4"]);
     assert_eq!(exceptions(&w, ExceptionQuery { owner: Some(DepositOwner::Unmatched), ..Default::default() }).await, ["T-4"]);
     assert_eq!(exceptions(&w, ExceptionQuery { owner: Some(DepositOwner::Merchant(w.m[2].clone())), ..Default::default() }).await, ["T-5"]);
+    assert_eq!(exceptions(&w, ExceptionQuery { bank: Some(BankCode::Kookmin), ..Default::default() }).await, ["T-2", "T-5", "T-4"]);
+    assert!(exceptions(&w, ExceptionQuery { bank: Some(BankCode::Shinhan), ..Default::default() }).await.is_empty());
     let held = ExceptionQuery { min_amount: Some(Krw::new(5_000)), max_amount: Some(Krw::new(20_000)), ..Default::default() };
     assert_eq!(exceptions(&w, held).await, ["T-2", "T-4"], "on the amount held");
     let window = ExceptionQuery { deposited_from: Some(made[3].deposited_at), deposited_to: Some(open.deposited_at), ..Default::default() };
