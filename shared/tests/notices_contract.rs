@@ -8,6 +8,7 @@ use fake_provider::{Answer, FakeProvider, provider_settings};
 use std::sync::Arc;
 use vaccount::app::consumer::{Consumer, Outcome, Received};
 use vaccount::app::notices::{NOTICE_RETRY, NoticeConsumer};
+use vaccount::app::oversight::{NoticeOutcome, NoticeQuery};
 use vaccount::app::{Service, Settings};
 use vaccount::domain::notice::Channel;
 use vaccount::domain::time::parse_rfc3339;
@@ -95,11 +96,18 @@ async fn ops_events(w: &World, kind: EventType) -> Vec<OutboxEvent> {
 async fn alimtalk_failure_falls_back_to_sms(backend: Backend) {
     let w = world(backend).await;
     w.fake.set("alimtalk", Answer::Decline);
-    let (_, body) = issued(&w, "ORD-1", customer(true, false)).await;
+    let (account, body) = issued(&w, "ORD-1", customer(true, false)).await;
     assert_eq!(w.consumer.consume(&received(&body, 1)).await.unwrap(), Outcome::Done);
     assert_eq!(w.fake.channels(), vec!["alimtalk", "sms"]);
     assert_eq!(w.fake.received()[1].body["recipientList"][0]["recipientNo"], "01012345678");
     assert!(w.fake.received()[1].body["body"].as_str().unwrap().contains("12345600"));
+    // Operators see both records in the merchant's notice log, each naming what it was about.
+    let query = NoticeQuery { merchant: Some(w.merchant.clone()), ..NoticeQuery::default() };
+    let log = w.service.oversight().notices(&query, 10, None).await.unwrap().items;
+    let mut seen: Vec<_> = log.iter().map(|r| (r.channel, r.outcome)).collect();
+    seen.sort_by_key(|(channel, _)| channel.map(Channel::as_str));
+    assert_eq!(seen, [(Some(Channel::Alimtalk), NoticeOutcome::Failed), (Some(Channel::Sms), NoticeOutcome::Sent)]);
+    assert!(log.iter().all(|r| r.virtual_account_id.as_ref() == Some(&account.id) && r.event_type == Some(EventType::AccountIssued)));
 }
 
 async fn failing_channels_retry_on_the_schedule_then_raise_notice_failed_without_personal_data(backend: Backend) {
@@ -123,6 +131,8 @@ async fn failing_channels_retry_on_the_schedule_then_raise_notice_failed_without
     assert!(notice.errors[&Channel::Sms].contains("500"));
     let text = serde_json::to_string(&failed[0]).unwrap();
     assert!(!text.contains("5678") && !text.contains("hong@") && !text.contains("홍길동"), "{text}");
+    let gave_up = NoticeQuery { merchant: Some(w.merchant.clone()), outcome: Some(NoticeOutcome::GaveUp), ..NoticeQuery::default() };
+    assert_eq!(w.service.oversight().notices(&gave_up, 10, None).await.unwrap().items.len(), 1, "the log shows the notice given up");
     // Given up: a later delivery sends nothing and raises nothing more.
     let sent = w.fake.received().len();
     assert_eq!(w.consumer.consume(&received(&body, last + 1)).await.unwrap(), Outcome::Done);

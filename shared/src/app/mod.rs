@@ -14,6 +14,7 @@ pub mod exports;
 pub mod idempotency;
 pub mod notices;
 pub mod operators;
+pub mod oversight;
 pub mod reconcile;
 pub mod reminders;
 pub mod settlement_files;
@@ -153,6 +154,10 @@ impl Service {
 
     pub fn setup(&self) -> setup::Setup<'_> {
         setup::Setup { service: self }
+    }
+
+    pub fn oversight(&self) -> oversight::Oversight<'_> {
+        oversight::Oversight { service: self, budget: oversight::ScanBudget::DEFAULT }
     }
 }
 

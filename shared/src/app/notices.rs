@@ -14,7 +14,7 @@ use super::{AppError, Service};
 use crate::domain::event::NoticeFailedData;
 use crate::domain::notice::{Channel, NoticeFacts, NoticeKind, render_alimtalk, render_email, render_sms};
 use crate::domain::view::AccountView;
-use crate::domain::{Customer, EventData, OutboxEvent};
+use crate::domain::{Customer, EventData, OutboxEvent, VirtualAccountId};
 use crate::ports::{CustomerMessenger, MessagingError, ProviderMessageId};
 use crate::repo::notices::{NoticeOutcome, NoticeRecord};
 use crate::repo::{self, Guard, Transaction, TxError};
@@ -62,6 +62,7 @@ impl NoticeConsumer {
     async fn record(
         &self,
         event: &OutboxEvent,
+        account: &VirtualAccountId,
         channel: Channel,
         previous: &[NoticeRecord],
         sent: Result<ProviderMessageId, MessagingError>,
@@ -72,7 +73,18 @@ impl NoticeConsumer {
             Err(MessagingError::NotConfigured(what)) => (NoticeOutcome::Skipped, None, Some(format!("not configured: {what}"))),
             Err(e) => (NoticeOutcome::Failed, None, Some(e.to_string())),
         };
-        let record = NoticeRecord { event_id: event.id.clone(), channel: Some(channel), outcome, message_id, error, at: self.service.clock.now(), attempts };
+        let record = NoticeRecord {
+            event_id: event.id.clone(),
+            channel: Some(channel),
+            outcome,
+            message_id,
+            error,
+            at: self.service.clock.now(),
+            attempts,
+            merchant_id: event.merchant_id.clone(),
+            virtual_account_id: Some(account.clone()),
+            event_type: Some(event.kind()),
+        };
         self.service.table.transact(vec![repo::notices::put_record(&record)?]).await?;
         tracing::info!(event = %event.id, %channel, outcome = ?record.outcome, attempts, "customer notice");
         Ok(match outcome {
@@ -83,7 +95,14 @@ impl NoticeConsumer {
 
     /// Records the notice as settled without sending (`Skipped`) or as given up (`GaveUp`,
     /// together with `notice.failed`). Written once: a concurrent twin's write wins harmlessly.
-    async fn finish(&self, event: &OutboxEvent, outcome: NoticeOutcome, reason: String, alert: Option<OutboxEvent>) -> Result<Outcome, AppError> {
+    async fn finish(
+        &self,
+        event: &OutboxEvent,
+        account: &VirtualAccountId,
+        outcome: NoticeOutcome,
+        reason: String,
+        alert: Option<OutboxEvent>,
+    ) -> Result<Outcome, AppError> {
         let record = NoticeRecord {
             event_id: event.id.clone(),
             channel: None,
@@ -92,6 +111,9 @@ impl NoticeConsumer {
             error: Some(reason),
             at: self.service.clock.now(),
             attempts: 0,
+            merchant_id: event.merchant_id.clone(),
+            virtual_account_id: Some(account.clone()),
+            event_type: Some(event.kind()),
         };
         let mut tx = Transaction::new();
         tx.push(Guard::AlreadyDone, repo::notices::put_record(&record)?);
@@ -113,16 +135,16 @@ impl NoticeConsumer {
         }
         let Some(stored) = repo::accounts::get(self.service.table.as_ref(), &account.id).await? else {
             tracing::error!(event = %event.id, account = %account.id, "customer notice of an account that is not stored");
-            return self.finish(event, NoticeOutcome::Skipped, "account not found".into(), None).await;
+            return self.finish(event, &account.id, NoticeOutcome::Skipped, "account not found".into(), None).await;
         };
         let contact = Contact::of(stored.customer.as_ref());
         if contact.phone.is_none() && contact.email.is_none() {
-            return self.finish(event, NoticeOutcome::Skipped, "no customer contact".into(), None).await;
+            return self.finish(event, &account.id, NoticeOutcome::Skipped, "no customer contact".into(), None).await;
         }
         // A reminder only makes sense while the account still waits for money; the event may
         // have waited in the queue while the customer paid.
         if kind == NoticeKind::DueSoon && !stored.status.is_open() {
-            return self.finish(event, NoticeOutcome::Skipped, "account no longer open".into(), None).await;
+            return self.finish(event, &account.id, NoticeOutcome::Skipped, "account no longer open".into(), None).await;
         }
         let done = |channels: &[Channel]| previous.iter().any(|r| r.outcome == NoticeOutcome::Sent && r.channel.is_some_and(|c| channels.contains(&c)));
         let facts = NoticeFacts::of(account);
@@ -133,13 +155,13 @@ impl NoticeConsumer {
         {
             let talk = self.messenger.send_alimtalk(phone, &render_alimtalk(kind, &facts)).await;
             let talk_ok = talk.is_ok();
-            if let Some(e) = self.record(event, Channel::Alimtalk, &previous, talk).await? {
+            if let Some(e) = self.record(event, &account.id, Channel::Alimtalk, &previous, talk).await? {
                 errors.insert(Channel::Alimtalk, e);
             }
             if !talk_ok {
                 let sms = self.messenger.send_sms(phone, &render_sms(kind, &facts)).await;
                 let sms_configured = !matches!(sms, Err(MessagingError::NotConfigured(_)));
-                match self.record(event, Channel::Sms, &previous, sms).await? {
+                match self.record(event, &account.id, Channel::Sms, &previous, sms).await? {
                     Some(e) => {
                         errors.insert(Channel::Sms, e);
                         failing = true;
@@ -154,7 +176,7 @@ impl NoticeConsumer {
             && !done(&[Channel::Email])
         {
             let mail = self.messenger.send_email(address, &render_email(kind, &facts)).await;
-            if let Some(e) = self.record(event, Channel::Email, &previous, mail).await? {
+            if let Some(e) = self.record(event, &account.id, Channel::Email, &previous, mail).await? {
                 errors.insert(Channel::Email, e);
                 failing = true;
             }
@@ -176,7 +198,7 @@ impl NoticeConsumer {
             errors,
         };
         let alert = OutboxEvent::new(event.merchant_id.clone(), EventData::NoticeFailed(failed), now);
-        self.finish(event, NoticeOutcome::GaveUp, "every try failed".into(), Some(alert)).await
+        self.finish(event, &account.id, NoticeOutcome::GaveUp, "every try failed".into(), Some(alert)).await
     }
 }
 

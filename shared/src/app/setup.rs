@@ -1,10 +1,11 @@
 //! Operator setup: merchants, keys, providers, pool ranges (the `vaccount` setup commands).
 
-use super::{AppError, Service};
+use super::{AppError, Service, Unavailable};
 use crate::domain::merchant::new_secret;
+use crate::domain::pool::{NumberRange, merge_ranges};
 use crate::domain::{AccountNumber, ApiKey, ApiKeyId, BankCode, DepositPolicy, Fee, Krw, Merchant, MerchantId, PoolNumber, Provider, ProviderId, ProviderKind};
 use crate::ports::{Condition, MAX_TRANSACTION_WRITES, StoreError};
-use crate::repo;
+use crate::repo::{self, Guard, Retry, Transaction};
 use serde::Serialize;
 
 /// The most numbers one `pool add` imports.
@@ -168,6 +169,32 @@ impl Setup<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
+        self.record_range(provider, bank, first, count).await?;
         Ok(result)
+    }
+
+    /// Adds an imported range to its pool's record (what the stock page counts a pool's
+    /// numbers by). After the numbers, so a failed import records nothing and its re-run
+    /// records the range; a range recorded before changes nothing.
+    async fn record_range(self, provider: &ProviderId, bank: BankCode, first: &AccountNumber, count: u64) -> Result<(), AppError> {
+        let added = NumberRange { first: first.clone(), count };
+        let mut retry = Retry::new();
+        while retry.next().await {
+            let read = repo::pool::ranges(self.service.table.as_ref(), bank, provider).await?;
+            let previous = read.as_ref().map(|(_, version)| *version);
+            let known = read.map_or_else(Vec::new, |(pool, _)| pool.ranges);
+            let ranges = merge_ranges(&known, &added);
+            if previous.is_some() && ranges == known {
+                return Ok(());
+            }
+            let pool = repo::pool::PoolRanges { provider: provider.clone(), bank_code: bank, ranges };
+            match Transaction::of(Guard::Moved, [repo::pool::put_ranges(&pool, previous)?]).commit(self.service.table.as_ref()).await {
+                Ok(()) => return Ok(()),
+                // Another import into the same pool wrote first: merge into what it wrote.
+                Err(e) if e.is_race() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Unavailable::Contention { what: format!("the ranges of pool {provider} at bank {bank} kept changing") }.into())
     }
 }

@@ -7,6 +7,7 @@ pub mod bank;
 pub mod calendar;
 pub mod deposit;
 pub mod event;
+pub mod figures;
 pub mod ids;
 pub mod incident;
 pub mod merchant;

@@ -90,6 +90,49 @@ impl PoolNumber {
     }
 }
 
+/// Consecutive numbers of one width imported into a pool: `first` and the `count - 1` after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberRange {
+    pub first: AccountNumber,
+    pub count: u64,
+}
+
+impl NumberRange {
+    /// Width, first and one-past-last value: numbers of different widths are different
+    /// numbers (`0012345` is not `12345`), so ranges only meet within a width.
+    fn span(&self) -> Option<(usize, u128, u128)> {
+        let start: u128 = self.first.as_str().parse().ok()?;
+        Some((self.first.as_str().len(), start, start.checked_add(u128::from(self.count))?))
+    }
+}
+
+/// The union of `ranges` and `added` as the fewest ranges that cover it, ordered by width and
+/// first number. Ranges that overlap or touch are joined, so importing a range again (a re-run
+/// of `pool add`) changes nothing.
+pub fn merge_ranges(ranges: &[NumberRange], added: &NumberRange) -> Vec<NumberRange> {
+    let mut spans: Vec<(usize, u128, u128)> = ranges.iter().chain([added]).filter_map(NumberRange::span).filter(|(_, s, e)| s < e).collect();
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, u128, u128)> = Vec::with_capacity(spans.len());
+    for (width, start, end) in spans {
+        match merged.last_mut() {
+            Some((w, _, e)) if *w == width && start <= *e => *e = (*e).max(end),
+            _ => merged.push((width, start, end)),
+        }
+    }
+    merged
+        .into_iter()
+        .filter_map(|(width, start, end)| {
+            let first = format!("{start:0>width$}").parse().ok()?;
+            Some(NumberRange { first, count: u64::try_from(end - start).ok()? })
+        })
+        .collect()
+}
+
+/// How many numbers `ranges` hold (ranges as [`merge_ranges`] leaves them: disjoint).
+pub fn numbers_in(ranges: &[NumberRange]) -> u64 {
+    ranges.iter().map(|r| r.count).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +154,30 @@ mod tests {
         let free = cooling.thaw(now + Duration::days(30)).unwrap();
         assert_eq!(free.state, NumberState::Free);
         assert_eq!(free.version, 4);
+    }
+
+    fn range(first: &str, count: u64) -> NumberRange {
+        NumberRange { first: first.parse().unwrap(), count }
+    }
+
+    #[test]
+    fn ranges_imported_again_overlapping_or_touching_are_counted_once() {
+        let once = merge_ranges(&[], &range("12345600000000", 20));
+        assert_eq!(merge_ranges(&once, &range("12345600000000", 20)), once);
+        let overlapping = merge_ranges(&once, &range("12345600000010", 20));
+        assert_eq!(overlapping, vec![range("12345600000000", 30)]);
+        let touching = merge_ranges(&overlapping, &range("12345600000030", 5));
+        assert_eq!(touching, vec![range("12345600000000", 35)]);
+        let apart = merge_ranges(&touching, &range("12345600000100", 1));
+        assert_eq!(numbers_in(&apart), 36);
+        assert_eq!(apart.len(), 2);
+    }
+
+    #[test]
+    fn ranges_of_other_widths_never_join() {
+        let merged = merge_ranges(&[range("00123456", 10)], &range("123456", 10));
+        assert_eq!(merged, vec![range("123456", 10), range("00123456", 10)]);
+        assert_eq!(numbers_in(&merged), 20);
     }
 
     #[test]

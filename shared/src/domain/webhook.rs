@@ -295,7 +295,7 @@ impl AttemptResult {
 
     /// Any 2xx answer is a delivery.
     pub fn succeeded(&self) -> bool {
-        self.status.is_some_and(|s| (200..300).contains(&s))
+        delivered(self.status)
     }
 }
 
@@ -381,6 +381,18 @@ pub struct WebhookAttempt {
     pub latency_ms: u64,
     pub error: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+impl WebhookAttempt {
+    /// The receiver answered 2xx: the attempt delivered the event.
+    pub fn succeeded(&self) -> bool {
+        delivered(self.status_code)
+    }
+}
+
+/// Any 2xx answer is a delivery.
+fn delivered(status: Option<u16>) -> bool {
+    status.is_some_and(|s| (200..300).contains(&s))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! (ids sort by time, so the newest is last). A small `VA#id` reference item resolves ids,
 //! and an `ORD#merchant#order` item makes order ids unique per merchant.
 
+use super::scan::Part;
 use super::{Guard, ItemBuilder, Listing, Transaction, data_of};
 use crate::domain::{AccountNumber, BankCode, MerchantId, OrderId, Status, VirtualAccount, VirtualAccountId};
 use crate::ports::{Condition, Cursor, Index, Key, Query, SortRange, StoreError, Table, Write};
@@ -132,11 +133,64 @@ pub async fn list(
     after: Option<Cursor>,
 ) -> Result<Listing<VirtualAccount>, StoreError> {
     let shards: Vec<(Index, String)> = (0..super::LISTING_SHARDS).map(|s| merchant_listing(merchant, filter.status, s)).collect();
-    // Ids begin with their creation time, so a time window is a key range.
-    let lo = filter.created_from.map(|t| VirtualAccountId::bounds_at(t).0).unwrap_or_else(|| VirtualAccountId::PREFIX.into());
-    let hi = filter.created_to.map(|t| VirtualAccountId::bounds_at(t).1).unwrap_or_else(|| format!("{}~", VirtualAccountId::PREFIX));
+    let (lo, hi) = id_bounds(filter.created_from, filter.created_to);
     let partitions: Vec<String> = shards.iter().map(|(_, pk)| pk.clone()).collect();
     super::merged_page(table, shards[0].0, &partitions, lo, hi, limit, after).await
+}
+
+/// The account ids that may have been created in a window: ids begin with their creation
+/// time, so a time window is a key range.
+fn id_bounds(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> (String, String) {
+    let lo = from.map(|t| VirtualAccountId::bounds_at(t).0).unwrap_or_else(|| VirtualAccountId::PREFIX.into());
+    let hi = to.map(|t| VirtualAccountId::bounds_at(t).1).unwrap_or_else(|| format!("{}~", VirtualAccountId::PREFIX));
+    (lo, hi)
+}
+
+/// The shards of a merchant's account listing (of one status) over a creation window, as
+/// parts of a walk.
+pub(crate) fn listing_parts(merchant: &MerchantId, filter: &ListFilter) -> Vec<Part> {
+    let (lo, hi) = id_bounds(filter.created_from, filter.created_to);
+    (0..super::LISTING_SHARDS)
+        .map(|s| {
+            let (index, pk) = merchant_listing(merchant, filter.status, s);
+            Part::index(index, pk, lo.clone(), hi.clone())
+        })
+        .collect()
+}
+
+/// The accounts ever issued on a number (created in a window), as a part of a walk.
+pub(crate) fn number_part(bank: BankCode, number: &AccountNumber, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Part {
+    let (lo, hi) = id_bounds(from, to);
+    Part::table(number_partition(bank, number), format!("VA#{lo}"), format!("VA#{hi}"))
+}
+
+/// The account that holds a merchant's order, as a part of a walk: the order claim and the
+/// account reference read (2 Get), `None` when the order has no account.
+pub(crate) async fn order_part(table: &dyn Table, merchant: &MerchantId, order: &OrderId) -> Result<Option<Part>, StoreError> {
+    let Some(claim) = order_claim(table, merchant, order).await? else { return Ok(None) };
+    let Some(item) = table.get(&ref_key(&claim.account)).await? else { return Ok(None) };
+    let reference: AccountRef = data_of(&item)?;
+    let key = account_key(reference.bank_code, &reference.account_number, &claim.account);
+    Ok(Some(Part::table(key.pk, key.sk.clone(), key.sk)))
+}
+
+/// The ids of every account ever issued on a number, newest first, and the store calls spent.
+pub(crate) async fn ids_on_number(table: &dyn Table, bank: BankCode, number: &AccountNumber) -> Result<(Vec<VirtualAccountId>, usize), StoreError> {
+    let mut ids = Vec::new();
+    let mut calls = 0;
+    let mut after = None;
+    loop {
+        let query = Query::table(number_partition(bank, number)).range(SortRange::BeginsWith("VA#".into())).descending().limit(100).after(after);
+        let page = table.query(&query).await?;
+        calls += 1;
+        for item in &page.items {
+            ids.push(data_of::<VirtualAccount>(item)?.id);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok((ids, calls)),
+        }
+    }
 }
 
 /// One page of the accounts of a due-index partition whose due time is at or before `now`,

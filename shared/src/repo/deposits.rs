@@ -10,6 +10,7 @@
 //! merchant's (gsi1, write-sharded), the merchant's by status (gsi2, write-sharded), and the
 //! account's (gsi3), each sorted by deposit time then id.
 
+use super::scan::Part;
 use super::{Guard, ItemBuilder, LISTING_SHARDS, Listing, Transaction, data_of, merged_page, shard_of, time_key};
 use crate::domain::deposit::{Deposit, DepositStatus};
 use crate::domain::{DepositId, ProviderId, TransactionId, VirtualAccountId};
@@ -67,19 +68,15 @@ fn owner_of(deposit: &Deposit) -> String {
     deposit.merchant_id.as_ref().map_or_else(|| UNMATCHED.to_owned(), ToString::to_string)
 }
 
+/// An account's deposits (gsi3), including those assigned to it by an operator.
+fn account_listing(account: &VirtualAccountId) -> String {
+    format!("VADEP#{account}")
+}
+
 fn listing(owner: &str, status: Option<DepositStatus>, shard: u8) -> String {
     match status {
         None => format!("MDEP#{owner}#{shard}"),
         Some(s) => format!("MDEP#{owner}#{}#{shard}", s.as_str()),
-    }
-}
-
-fn time_bound(at: Option<DateTime<Utc>>, upper: bool) -> String {
-    match (at, upper) {
-        (Some(t), false) => time_key(t, ""),
-        (Some(t), true) => format!("{}~", time_key(t, "")),
-        (None, false) => "0".into(),
-        (None, true) => "~".into(),
     }
 }
 
@@ -96,7 +93,7 @@ pub fn put_deposit(deposit: &Deposit, condition: Condition) -> Result<Write, Sto
         .index(Index::Gsi2, listing(&owner, Some(deposit.status), shard), sk.clone());
     // An unknown number's deposit, once assigned, is listed with the account that took it.
     if let Some(account) = deposit.virtual_account_id.as_ref().or(deposit.assigned_to()) {
-        builder = builder.index(Index::Gsi3, format!("VADEP#{account}"), sk);
+        builder = builder.index(Index::Gsi3, account_listing(account), sk);
     }
     Ok(builder.put(condition))
 }
@@ -191,13 +188,36 @@ pub struct DepositFilter {
 pub async fn list(table: &dyn Table, owner: &str, filter: &DepositFilter, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, StoreError> {
     let index = if filter.status.is_some() { Index::Gsi2 } else { Index::Gsi1 };
     let partitions: Vec<String> = (0..LISTING_SHARDS).map(|s| listing(owner, filter.status, s)).collect();
-    let page = merged_page::<NoticeRecord>(table, index, &partitions, time_bound(filter.from, false), time_bound(filter.to, true), limit, after).await?;
+    let (lo, hi) = super::time_bounds(filter.from, filter.to);
+    let page = merged_page::<NoticeRecord>(table, index, &partitions, lo, hi, limit, after).await?;
     Ok(Listing { items: deposits_of(page.items), next: page.next })
+}
+
+/// The shards of an owner's deposit listing (of one status) over a deposit-time window, as
+/// parts of a walk.
+pub(crate) fn owner_parts(owner: &str, status: Option<DepositStatus>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Vec<Part> {
+    let index = if status.is_some() { Index::Gsi2 } else { Index::Gsi1 };
+    let (lo, hi) = super::time_bounds(from, to);
+    (0..LISTING_SHARDS).map(|s| Part::index(index, listing(owner, status, s), lo.clone(), hi.clone())).collect()
+}
+
+/// An account's deposit listing over a deposit-time window, as a part of a walk.
+pub(crate) fn account_part(account: &VirtualAccountId, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Part {
+    let (lo, hi) = super::time_bounds(from, to);
+    Part::index(Index::Gsi3, account_listing(account), lo, hi)
+}
+
+/// The record a deposit listing's item holds, when it is a deposit.
+pub(crate) fn deposit_of(item: &crate::ports::Item) -> Result<Option<Deposit>, StoreError> {
+    Ok(match data_of::<NoticeRecord>(item)? {
+        NoticeRecord::Deposit(d) => Some(d),
+        NoticeRecord::Reversal(_) => None,
+    })
 }
 
 /// The deposits of one account, newest first.
 pub async fn for_account(table: &dyn Table, account: &VirtualAccountId, limit: usize, after: Option<Cursor>) -> Result<Listing<Deposit>, StoreError> {
-    let page = merged_page::<NoticeRecord>(table, Index::Gsi3, &[format!("VADEP#{account}")], "0".into(), "~".into(), limit, after).await?;
+    let page = merged_page::<NoticeRecord>(table, Index::Gsi3, &[account_listing(account)], "0".into(), "~".into(), limit, after).await?;
     Ok(Listing { items: deposits_of(page.items), next: page.next })
 }
 

@@ -51,6 +51,17 @@ pub async fn list(table: &dyn Table, status: Option<IncidentStatus>, limit: usiz
     Ok(Listing { items: page.items.iter().map(data_of).collect::<Result<_, _>>()?, next: page.next })
 }
 
+/// Incidents (all, or of one status) opened in a window, as a part of a walk: ids begin with
+/// their creation time, so the window is a key range.
+pub(crate) fn listing_part(status: Option<IncidentStatus>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> super::scan::Part {
+    let lo = from.map_or_else(|| IncidentId::PREFIX.to_owned(), |t| IncidentId::bounds_at(t).0);
+    let hi = to.map_or_else(|| format!("{}~", IncidentId::PREFIX), |t| IncidentId::bounds_at(t).1);
+    match status {
+        Some(s) => super::scan::Part::index(Index::Gsi1, status_partition(s), lo, hi),
+        None => super::scan::Part::index(Index::Gsi2, ALL_PARTITION, lo, hi),
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pointer {
     incident: IncidentId,

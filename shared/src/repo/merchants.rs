@@ -2,7 +2,7 @@
 
 use super::{ItemBuilder, data_of};
 use crate::domain::{ApiKey, ApiKeyId, Merchant, MerchantId, Provider, ProviderId};
-use crate::ports::{Condition, Index, Key, Query, StoreError, Table, Write};
+use crate::ports::{Condition, Index, Key, Query, SortRange, StoreError, Table, Write};
 
 /// Every merchant profile is in this gsi1 partition (few items, rarely written): the nightly
 /// jobs walk it.
@@ -76,6 +76,25 @@ pub async fn get_provider(table: &dyn Table, id: &ProviderId) -> Result<Option<P
 /// Every merchant, in id order (creation order: ids are ULIDs).
 pub async fn list_merchants(table: &dyn Table) -> Result<Vec<Merchant>, StoreError> {
     all_of(table, ALL_MERCHANTS).await
+}
+
+/// The merchant whose id follows `after` (the first merchant without it): one Query of two
+/// items, so a walk over merchants reads them one at a time wherever it resumes.
+pub async fn next_merchant(table: &dyn Table, after: Option<&str>) -> Result<Option<MerchantId>, StoreError> {
+    let range = after.map_or(SortRange::All, |a| SortRange::Between(a.to_owned(), "~".into()));
+    let query = Query::index(Index::Gsi1, ALL_MERCHANTS).range(range).limit(2);
+    for item in super::query_up_to_limit(table, &query).await?.items {
+        let merchant: Merchant = data_of(&item)?;
+        if after != Some(merchant.id.as_str()) {
+            return Ok(Some(merchant.id));
+        }
+    }
+    Ok(None)
+}
+
+/// The merchants listing (gsi1 `MERCHANTS`) as a part of a walk: every merchant, by id.
+pub(crate) fn all_merchants_part() -> super::scan::Part {
+    super::scan::Part::index(Index::Gsi1, ALL_MERCHANTS, "0", "~")
 }
 
 /// Every provider, in id order. Providers registered before the index existed are not listed

@@ -21,8 +21,10 @@ pub mod merchants;
 pub mod notices;
 pub mod operators;
 pub mod outbox;
+pub mod oversight;
 pub mod pool;
 pub mod reconciliation;
+mod scan;
 pub mod settlements;
 pub mod transaction;
 pub mod webhooks;
@@ -142,6 +144,14 @@ pub fn shard_of(id: &str, shards: u8) -> u8 {
 /// time window is a key range (`time_key(from, "")` ..= `time_key(to, "~")`).
 pub(crate) fn time_key(at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
     format!("{:013}#{id}", at.timestamp_millis().max(0))
+}
+
+/// The sort-key range of a time window over keys built by [`time_key`] (inclusive at both
+/// ends; an open end reaches every key).
+pub(crate) fn time_bounds(from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>) -> (String, String) {
+    let lo = from.map_or_else(|| "0".to_owned(), |t| time_key(t, ""));
+    let hi = to.map_or_else(|| "~".to_owned(), |t| format!("{}~", time_key(t, "")));
+    (lo, hi)
 }
 
 /// Up to `query.limit` items, following the store's cursor across short pages: a DynamoDB

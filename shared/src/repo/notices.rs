@@ -3,6 +3,10 @@
 //! - Notice records live in the partition of the event they answer (`NOTICE#{event}`): one
 //!   item per channel tried (`CH#{channel}`) and, once the notice is settled without success,
 //!   one `FINAL` item. A redelivered event reads the partition and sends only what is missing.
+//!   Records that name their merchant are listed for operators, newest first, by merchant
+//!   (gsi1 `NOTICES#{merchant}#{shard}`) and by merchant and outcome (gsi2
+//!   `NOTICES#{merchant}#{outcome}#{shard}`), write-sharded like the other per-merchant
+//!   listings; records written before they named their merchant are in neither.
 //! - A reminder marker (`REMIND#{va}`) makes the due-soon reminder at-most-once per account;
 //!   the sweep's checkpoint ([`super::checkpoints::DueSoonSweep`]) remembers up to which due
 //!   time reminders were handed out.
@@ -10,7 +14,7 @@
 use super::{ItemBuilder, data_of};
 use crate::domain::notice::Channel;
 use crate::domain::time::kst_serde;
-use crate::domain::{EventId, VirtualAccount, VirtualAccountId};
+use crate::domain::{EventId, EventType, MerchantId, VirtualAccount, VirtualAccountId};
 use crate::ports::{Condition, Cursor, Index, Key, Query, SortRange, StoreError, Table, Write};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -43,6 +47,65 @@ pub struct NoticeRecord {
     pub at: DateTime<Utc>,
     /// Sends tried on this channel so far.
     pub attempts: u32,
+    /// Whose customer was told, about which account, on which event: what operators list
+    /// notices by. Absent on records written before they were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_id: Option<MerchantId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_account_id: Option<VirtualAccountId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<EventType>,
+}
+
+impl NoticeOutcome {
+    pub const ALL: [NoticeOutcome; 4] = [NoticeOutcome::Sent, NoticeOutcome::Failed, NoticeOutcome::Skipped, NoticeOutcome::GaveUp];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeOutcome::Sent => "sent",
+            NoticeOutcome::Failed => "failed",
+            NoticeOutcome::Skipped => "skipped",
+            NoticeOutcome::GaveUp => "gave_up",
+        }
+    }
+}
+
+impl std::str::FromStr for NoticeOutcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<NoticeOutcome, String> {
+        NoticeOutcome::ALL.into_iter().find(|o| o.as_str() == s).ok_or_else(|| "must be sent, failed, skipped or gave_up".to_owned())
+    }
+}
+
+/// The operators' listing of a merchant's notice records, all or of one outcome, one write shard.
+fn listing(merchant: &MerchantId, outcome: Option<NoticeOutcome>, shard: u8) -> (Index, String) {
+    match outcome {
+        None => (Index::Gsi1, format!("NOTICES#{merchant}#{shard}")),
+        Some(o) => (Index::Gsi2, format!("NOTICES#{merchant}#{}#{shard}", o.as_str())),
+    }
+}
+
+/// A record's place in the listings: its time, then its event and channel (unique per record).
+fn listing_key(record: &NoticeRecord) -> String {
+    let channel = record.channel.map_or("final", Channel::as_str);
+    super::time_key(record.at, &format!("{}#{channel}", record.event_id))
+}
+
+/// The shards of a merchant's notice listing (of one outcome) over a time window, as parts of
+/// a walk.
+pub(crate) fn listing_parts(
+    merchant: &MerchantId,
+    outcome: Option<NoticeOutcome>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Vec<super::scan::Part> {
+    let (lo, hi) = super::time_bounds(from, to);
+    (0..super::LISTING_SHARDS)
+        .map(|s| {
+            let (index, pk) = listing(merchant, outcome, s);
+            super::scan::Part::index(index, pk, lo.clone(), hi.clone())
+        })
+        .collect()
 }
 
 fn notice_partition(event: &EventId) -> String {
@@ -61,7 +124,15 @@ fn record_key(record: &NoticeRecord) -> Key {
 /// once (a second consumer giving up at the same time fails on it and raises nothing).
 pub fn put_record(record: &NoticeRecord) -> Result<Write, StoreError> {
     let condition = if record.channel.is_some() { Condition::Always } else { Condition::NotExists };
-    Ok(ItemBuilder::new(&record_key(record), "notice_record").data(record)?.expires_at((record.at + Duration::days(RECORD_DAYS)).timestamp()).put(condition))
+    let mut builder = ItemBuilder::new(&record_key(record), "notice_record").data(record)?.expires_at((record.at + Duration::days(RECORD_DAYS)).timestamp());
+    if let Some(merchant) = &record.merchant_id {
+        // Sharded by event: a merchant's notices are written at its issuing and paying rate.
+        let shard = super::shard_of(record.event_id.as_str(), super::LISTING_SHARDS);
+        let (all_index, all_pk) = listing(merchant, None, shard);
+        let (outcome_index, outcome_pk) = listing(merchant, Some(record.outcome), shard);
+        builder = builder.index(all_index, all_pk, listing_key(record)).index(outcome_index, outcome_pk, listing_key(record));
+    }
+    Ok(builder.put(condition))
 }
 
 /// Every record of an event's notice: one Query of a small partition (at most four items).

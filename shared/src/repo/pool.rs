@@ -3,12 +3,19 @@
 //! Free numbers carry `gsi3` = (`FREE#bank#shard`, `spread#number`) and cooling numbers carry
 //! `gsi3` = (`COOL#bank`, `until#number`): sparse work indexes that the allocation reads and
 //! that every state change rewrites in the same transaction.
+//!
+//! Each pool (a provider's numbers at one bank) has a record of the ranges imported into it
+//! (`POOLS` / `{bank}#{provider}`), written only by `pool add`: the one partition lists every
+//! pool, and the ranges tell how many numbers it holds, which the stock page compares with
+//! what the free and cooling indexes show.
 
-use super::{ItemBuilder, accounts::number_partition, data_of};
-use crate::domain::pool::SHARDS;
-use crate::domain::{AccountNumber, BankCode, NumberState, PoolNumber};
+use super::{ItemBuilder, accounts::number_partition, data_of, version_of};
+use crate::domain::pool::{NumberRange, SHARDS};
+use crate::domain::{AccountNumber, BankCode, NumberState, PoolNumber, ProviderId};
 use crate::ports::{Condition, Index, Key, Query, SortRange, StoreError, Table, Write};
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub fn number_key(bank: BankCode, number: &AccountNumber) -> Key {
     Key::new(number_partition(bank, number), "POOL")
@@ -86,4 +93,98 @@ pub async fn count_free(table: &dyn Table, bank: BankCode, at_least: usize) -> R
         }
     }
     Ok(seen)
+}
+
+/// The ranges imported into one pool: a provider's numbers at one bank.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolRanges {
+    pub provider: ProviderId,
+    pub bank_code: BankCode,
+    /// Disjoint, as `domain::pool::merge_ranges` leaves them.
+    pub ranges: Vec<NumberRange>,
+}
+
+/// Every pool's record in one partition: pools are few, and written only by imports.
+const POOLS: &str = "POOLS";
+
+fn ranges_key(bank: BankCode, provider: &ProviderId) -> Key {
+    Key::new(POOLS, format!("{bank}#{provider}"))
+}
+
+/// A pool's ranges and their item's version, if it has a record.
+pub async fn ranges(table: &dyn Table, bank: BankCode, provider: &ProviderId) -> Result<Option<(PoolRanges, u64)>, StoreError> {
+    let Some(item) = table.get(&ranges_key(bank, provider)).await? else { return Ok(None) };
+    Ok(Some((data_of(&item)?, version_of(&item).unwrap_or(0))))
+}
+
+/// The pool's ranges as they will be: created (`previous` is `None`) or moved on from the
+/// version read, so two imports into one pool at once cannot lose a range.
+pub fn put_ranges(ranges: &PoolRanges, previous: Option<u64>) -> Result<Write, StoreError> {
+    Ok(ItemBuilder::new(&ranges_key(ranges.bank_code, &ranges.provider), "pool_ranges")
+        .version(previous.map_or(1, |v| v + 1))
+        .data(ranges)?
+        .put(previous.map_or(Condition::NotExists, Condition::VersionIs)))
+}
+
+/// Every pool with a record, by bank then provider.
+pub async fn all_ranges(table: &dyn Table) -> Result<Vec<PoolRanges>, StoreError> {
+    let mut pools = Vec::new();
+    let mut after = None;
+    loop {
+        let page = table.query(&Query::table(POOLS).limit(100).after(after)).await?;
+        for item in &page.items {
+            pools.push(data_of(item)?);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(pools),
+        }
+    }
+}
+
+/// The numbers of a bank in one state, by provider, read from that state's index up to
+/// `cap` numbers: `complete` is false when the read stopped there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateCounts {
+    pub by_provider: BTreeMap<ProviderId, u64>,
+    pub complete: bool,
+}
+
+/// Numbers read per store call while counting.
+const COUNT_PAGE: usize = 500;
+
+async fn count_partitions(table: &dyn Table, partitions: Vec<String>, cap: usize) -> Result<StateCounts, StoreError> {
+    let mut counts = StateCounts { by_provider: BTreeMap::new(), complete: true };
+    let mut seen = 0;
+    for partition in partitions {
+        let mut after = None;
+        loop {
+            if seen >= cap {
+                counts.complete = false;
+                return Ok(counts);
+            }
+            let query = Query::index(Index::Gsi3, partition.clone()).limit(COUNT_PAGE.min(cap - seen)).after(after);
+            let page = table.query(&query).await?;
+            for item in &page.items {
+                let number: PoolNumber = data_of(item)?;
+                *counts.by_provider.entry(number.provider).or_default() += 1;
+                seen += 1;
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// A bank's free numbers by provider: its 16 free-index shards, read up to `cap` numbers.
+pub async fn free_by_provider(table: &dyn Table, bank: BankCode, cap: usize) -> Result<StateCounts, StoreError> {
+    count_partitions(table, (0..SHARDS).map(|shard| free_partition(bank, shard)).collect(), cap).await
+}
+
+/// A bank's cooling numbers by provider: its cooling index, read up to `cap` numbers.
+pub async fn cooling_by_provider(table: &dyn Table, bank: BankCode, cap: usize) -> Result<StateCounts, StoreError> {
+    count_partitions(table, vec![cooling_partition(bank)], cap).await
 }

@@ -125,10 +125,15 @@ pub async fn get_settlement(table: &dyn Table, merchant: &MerchantId, day: Naive
 }
 
 /// A stored settlement, its version the item's.
-fn settlement_of(item: &crate::ports::Item) -> Result<Settlement, StoreError> {
+pub(crate) fn settlement_of(item: &crate::ports::Item) -> Result<Settlement, StoreError> {
     let mut settlement: Settlement = data_of(item)?;
     settlement.version = version_of(item).unwrap_or(settlement.version);
     Ok(settlement)
+}
+
+/// A merchant's settlements from `from` to `to` (inclusive), as a part of a walk.
+pub(crate) fn settlements_part(merchant: &MerchantId, from: NaiveDate, to: NaiveDate) -> super::scan::Part {
+    super::scan::Part::table(format!("MCH#{merchant}"), format!("STL#{from}"), format!("STL#{to}"))
 }
 
 /// A page of a merchant's settlements from `from` to `to` (inclusive), oldest first.

@@ -11,6 +11,7 @@
 //!
 //! Deliveries and attempts expire ([`KEEP_DAYS`]); the queue holds a message far less long.
 
+use super::scan::Part;
 use super::{ItemBuilder, Listing, data_of, merged_page, shard_of, time_key};
 use crate::domain::webhook::{Delivery, WebhookAttempt, WebhookEndpoint};
 use crate::domain::{EventId, MerchantId, WebhookEndpointId};
@@ -134,6 +135,12 @@ pub fn put_attempt(attempt: &WebhookAttempt) -> Result<Write, StoreError> {
         .index(Index::Gsi1, attempt_partition(&attempt.endpoint_id, shard), time_key(attempt.at, &id))
         .expires_at(expiry(attempt.at))
         .put(Condition::NotExists))
+}
+
+/// The shards of an endpoint's attempt log over a time window, as parts of a walk.
+pub(crate) fn attempt_parts(endpoint: &WebhookEndpointId, from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>) -> Vec<Part> {
+    let (lo, hi) = super::time_bounds(from, to);
+    (0..ATTEMPT_SHARDS).map(|s| Part::index(Index::Gsi1, attempt_partition(endpoint, s), lo.clone(), hi.clone())).collect()
 }
 
 /// An endpoint's attempts, newest first, merged over its shards.
