@@ -545,7 +545,7 @@ pub mod sample_events {
                 EventData::ExceptionResolved(DepositData::of(&written_off, None))
             }
             EventType::SettlementExported => EventData::SettlementExported(SettlementData { settlement: settlement() }),
-            EventType::WebhookResendRequested => EventData::WebhookResendRequested(ResendData { event_id }),
+            EventType::WebhookResendRequested => EventData::WebhookResendRequested(ResendData { event_id, endpoint_id: None }),
             EventType::PoolLow => EventData::PoolLow(PoolLowData::of(BankCode::Kookmin, 12, 100)),
             EventType::WebhookDeadLettered => EventData::WebhookDeadLettered(DeadLetteredData {
                 endpoint_id: "whe_01KWFX0000000000000000WH01".parse().expect("endpoint id"),
