@@ -408,7 +408,11 @@ async fn undeliverable_messages_are_dropped(backend: Backend) {
     assert_eq!(w.consumer.consume(&garbage).await.unwrap(), Outcome::Done);
     let ops = OutboxEvent::new(None, sample_events::data(EventType::PoolLow), t0());
     assert_eq!(w.consumer.consume(&message(&ops)).await.unwrap(), Outcome::Done);
-    let dangling = OutboxEvent::new(Some(w.merchant.clone()), EventData::WebhookResendRequested(ResendData { event_id: EventId::generate(t0()), endpoint_id: None }), t0());
+    let dangling = OutboxEvent::new(
+        Some(w.merchant.clone()),
+        EventData::WebhookResendRequested(ResendData { event_id: EventId::generate(t0()), endpoint_id: None }),
+        t0(),
+    );
     assert_eq!(w.consumer.consume(&message(&dangling)).await.unwrap(), Outcome::Done);
     assert!(receiver.hits().is_empty());
 

@@ -89,6 +89,20 @@ impl Merchants<'_> {
         Ok(keys)
     }
 
+    /// Revokes one of the merchant's active keys, answering the merchant before and after. The
+    /// last active key stays: revoking it would cut the merchant off, which is not a rotation.
+    pub async fn revoke_key(self, id: &MerchantId, key: &ApiKeyId) -> Result<(Merchant, Merchant), AppError> {
+        let before = self.get(id).await?;
+        if !before.active_keys.contains(key) {
+            return Err(AppError::NotFound);
+        }
+        if before.active_keys.len() == 1 {
+            return Err(AppError::Conflict("this is the merchant's only active key; add its replacement first".into()));
+        }
+        self.service.setup().revoke_api_key(id, key).await?;
+        Ok((before, self.get(id).await?))
+    }
+
     /// Applies `change` to the merchant as it is when written, and answers it before and after.
     /// A change of its fee terms is refused unless `fee_confirmed` (the operator's step-up
     /// code was checked): the terms read when deciding to ask for it may have moved since.

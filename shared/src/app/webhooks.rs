@@ -23,9 +23,9 @@ use crate::domain::{EventData, EventId, EventType, MerchantId, OutboxEvent, Webh
 use crate::ports::{Condition, Cursor, HostResolver, HttpRequest, HttpSender, StoreError};
 use crate::repo::webhooks::Roster;
 use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError};
-use serde::Serialize;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -237,7 +237,10 @@ impl Webhooks<'_> {
                 }
                 let now = self.service.clock.now();
                 let request = resend_request(&dead.merchant_id, &dead.event_id, Some(endpoint), now);
-                let mut tx = Transaction::of(Guard::AlreadyDone, [repo::webhooks::put_delivery(&dead.resent(request.id.clone()), Condition::VersionIs(dead.version), now)?]);
+                let mut tx = Transaction::of(
+                    Guard::AlreadyDone,
+                    [repo::webhooks::put_delivery(&dead.resent(request.id.clone()), Condition::VersionIs(dead.version), now)?],
+                );
                 tx.extend(Guard::NewItem, repo::outbox::put_event(&request)?);
                 match tx.commit(table).await {
                     Ok(()) => answer.resent.push(ResentDeadLetter { event_id: dead.event_id.clone(), round: request.id }),
