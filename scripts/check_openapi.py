@@ -370,11 +370,11 @@ def check_notices(call, demo, setup, ops):
     call("POST", f"/admin/v1/exceptions/{UNKNOWN_EXCEPTION}/reject", **lee.auth(), expect=404)
 
 
-def log_in(call, op, expect=200):
+def log_in(call, op):
     """`POST /admin/v1/session` with the operator's password and a fresh code; keeps the session."""
-    answer = call("POST", "/admin/v1/session", {"name": op.name, "password": op.password, "code": op.code()}, signer=unsigned, expect=expect)
-    if expect == 200:
-        op.cookie, op.csrf = answer.cookies.get("vaccount_admin") or answer.headers["Set-Cookie"].split(";")[0].split("=", 1)[1], answer.json()["csrf_token"]
+    answer = call("POST", "/admin/v1/session", {"name": op.name, "password": op.password, "code": op.code()}, signer=unsigned, expect=200)
+    op.cookie = answer.headers["Set-Cookie"].split(";")[0].removeprefix("vaccount_admin=")
+    op.csrf = answer.json()["csrf_token"]
     return answer
 
 
