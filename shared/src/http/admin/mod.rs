@@ -112,10 +112,13 @@ pub fn route_table() -> Vec<AdminRoute> {
 
 /// The admin API's router: each route behind [`enforce`] with its own [`Access`].
 pub(super) fn routes() -> Router<AppState> {
-    table().into_iter().fold(Router::new(), |router, (route, handler)| {
-        let access = route.access;
-        router.route(route.path, handler.route_layer(axum::middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next))))
-    })
+    table()
+        .into_iter()
+        .fold(Router::new(), |router, (route, handler)| {
+            let access = route.access;
+            router.route(route.path, handler.route_layer(axum::middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next))))
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(super::auth::MAX_BODY_BYTES))
 }
 
 /// Where the request came from: the client address (`ClientIp`) and its user agent.
