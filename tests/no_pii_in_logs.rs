@@ -27,7 +27,7 @@ struct Operator {
 }
 
 impl Operator {
-    /// Adds an operator on the stopped data dir; `url` is where the server will listen.
+    /// Adds an operator on the data dir of a stopped server; their bearer token.
     fn add(dir: &Path, name: &str) -> String {
         setup(dir, &["operator", "add", "--name", name])["token"].as_str().expect("operator token").to_owned()
     }
@@ -200,7 +200,7 @@ async fn every_personal_data_path_leaves_the_trace_log_clean() {
     assert!(maker.open_exceptions("unmatched").await.iter().any(|c| c["id"] == answer["deposit_id"]));
 
     // Left unpaid until it expires: the expiry notice.
-    let expiring = issue("PII-EXPIRES", Some(1)).await;
+    let expiring = issue("PII-EXPIRES", Some(2)).await;
     let path = format!("/v1/virtual-accounts/{}", expiring["id"].as_str().unwrap());
     eventually("the account expires", Duration::from_secs(15), async || client.get(&path).await.json, |a| a["status"] == "expired").await;
 
