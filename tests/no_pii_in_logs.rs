@@ -18,26 +18,25 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use vaccount::testing::{repo_root as root, venv_python as python};
 
-/// The operator's side, on the routes operators have today (`/v1/operator/…` with a bearer
-/// token from `vaccount operator add`): the one place to change when they move to the admin API.
+/// The operator's side, on the admin API (cookie session + CSRF). Both operators have `pii`:
+/// they see the names they act on, and the log must still show none.
 struct Operator {
-    http: reqwest::Client,
+    session: support::AdminSession,
     url: String,
-    token: String,
 }
 
 impl Operator {
-    /// Adds an operator on the data dir of a stopped server; their bearer token.
+    /// Creates an operator on the data dir of a stopped server; their enrolment token.
     fn add(dir: &Path, name: &str) -> String {
-        setup(dir, &["operator", "add", "--name", name])["token"].as_str().expect("operator token").to_owned()
+        setup(dir, &["admin", "create-user", "--name", name, "--role", "admin", "--pii"])["enrolment_token"].as_str().expect("enrolment token").to_owned()
     }
 
-    fn at(server: &Server, token: &str) -> Operator {
-        Operator { http: reqwest::Client::new(), url: server.url.clone(), token: token.to_owned() }
+    async fn at(server: &Server, name: &str, token: &str) -> Operator {
+        Operator { session: support::enrol_and_log_in(&server.url, name, token).await, url: server.url.clone() }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(&self.token);
+        let mut request = self.session.request(method, &format!("{}{path}", self.url));
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -46,20 +45,20 @@ impl Operator {
     }
 
     async fn open_exceptions(&self, owner: &str) -> Vec<Value> {
-        let (status, page) = self.call(reqwest::Method::GET, &format!("/v1/operator/exceptions?merchant_id={owner}&state=open"), None).await;
+        let (status, page) = self.call(reqwest::Method::GET, &format!("/admin/v1/exceptions?merchant_id={owner}&state=open"), None).await;
         assert_eq!(status, 200, "{page}");
         page["data"].as_array().expect("a list").clone()
     }
 
     async fn refund(&self, exception: &str, bank: &str, account: &str, holder: &str) -> Value {
-        let body = json!({"action": "refund", "bank_code": bank, "account_number": account, "holder": holder});
-        let (status, case) = self.call(reqwest::Method::POST, &format!("/v1/operator/exceptions/{exception}/resolve"), Some(body)).await;
+        let body = json!({"refund": {"bank_code": bank, "account_number": account, "holder": holder}});
+        let (status, case) = self.call(reqwest::Method::POST, &format!("/admin/v1/exceptions/{exception}/resolve"), Some(body)).await;
         assert_eq!(status, 200, "{case}");
         case
     }
 
     async fn approve(&self, exception: &str) -> Value {
-        let (status, case) = self.call(reqwest::Method::POST, &format!("/v1/operator/exceptions/{exception}/approve"), Some(json!({}))).await;
+        let (status, case) = self.call(reqwest::Method::POST, &format!("/admin/v1/exceptions/{exception}/approve"), Some(json!({}))).await;
         assert_eq!(status, 200, "{case}");
         case
     }
@@ -161,7 +160,7 @@ async fn every_personal_data_path_leaves_the_trace_log_clean() {
     let env = [("VACCOUNT_LOG", "trace"), ("VACCOUNT_ALLOW_PRIVATE_WEBHOOKS", "true"), ("VACCOUNT_EXPIRY_SWEEP_INTERVAL", "300ms")];
     let mut server = Server::start_with_env(dir.path(), &[], &env);
     let client = Client::new(&server, &merchant);
-    let (maker, checker) = (Operator::at(&server, &maker), Operator::at(&server, &checker));
+    let (maker, checker) = (Operator::at(&server, "ops-maker", &maker).await, Operator::at(&server, "ops-checker", &checker).await);
 
     let hooks = client.post("/v1/webhook-endpoints", &json!({"url": receiver().await})).await;
     assert_eq!(hooks.status, 201, "{}", hooks.json);
