@@ -628,7 +628,9 @@ mod tests {
             let expected: &[QueueName] = match kind.as_str() {
                 "virtual_account.issued" | "virtual_account.paid" | "virtual_account.expired" => &[MerchantWebhooks, CustomerNotices],
                 "virtual_account.due_soon" => &[CustomerNotices],
-                "pool.low" | "webhook.dead_lettered" | "notice.failed" | "reconciliation.mismatch" | "reconciliation.statement_missing" => &[OpsAlerts],
+                "pool.low" | "webhook.dead_lettered" | "notice.failed" | "reconciliation.mismatch" | "reconciliation.statement_missing" | "operator.locked" => {
+                    &[OpsAlerts]
+                }
                 _ => &[MerchantWebhooks],
             };
             assert_eq!(kind.queues(), expected, "{kind}");
