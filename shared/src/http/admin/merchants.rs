@@ -11,7 +11,7 @@ use crate::app::audit::Change;
 use crate::app::merchants::{KeyInfo, SettingsChange};
 use crate::domain::operator::AuditAction;
 use crate::domain::{ApiKeyId, DepositPolicy, Fee, Krw, Merchant, MerchantId, NameMismatchPolicy};
-use crate::fields::{Fields, object};
+use crate::fields::{Fields, flag, object};
 use crate::http::problem::Problem;
 use crate::http::{AppState, dto, json};
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -60,17 +60,6 @@ fn secret_answer(status: StatusCode, value: &impl Serialize) -> Response {
     let mut response = json(status, value);
     response.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-fn flag(f: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<bool> {
-    match map.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => {
-            f.fail(name, "must be true or false");
-            None
-        }
-    }
 }
 
 fn whole(f: &mut Fields, map: &Map<String, Value>, name: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {

@@ -185,30 +185,42 @@ pub(super) async fn incident(State(state): State<AppState>, acting: Operator, ur
 }
 
 pub(super) async fn acknowledge(
-    State(state): State<AppState>,
+    state: State<AppState>,
     acting: Operator,
     uri: Uri,
     id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Problem> {
-    dto::parse_empty(&body_of(body)?)?;
-    let id = incident_id(id)?;
-    let incident = state.service.incidents().acknowledge_incident(acting.name(), &id).await?;
-    note(&state, &acting, Change::of(AuditAction::IncidentAcknowledged, id.to_string())).await;
-    Ok(answer(&state, StatusCode::OK, &incident, &acting, &uri).await)
+    change_incident(state, acting, uri, id, body, AuditAction::IncidentAcknowledged).await
 }
 
 pub(super) async fn resolve_incident(
-    State(state): State<AppState>,
+    state: State<AppState>,
     acting: Operator,
     uri: Uri,
     id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Problem> {
+    change_incident(state, acting, uri, id, body, AuditAction::IncidentResolved).await
+}
+
+/// Acknowledges or resolves an incident in the acting operator's name, audited.
+async fn change_incident(
+    State(state): State<AppState>,
+    acting: Operator,
+    uri: Uri,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+    action: AuditAction,
+) -> Result<Response, Problem> {
     dto::parse_empty(&body_of(body)?)?;
     let id = incident_id(id)?;
-    let incident = state.service.incidents().resolve_incident(acting.name(), &id).await?;
-    note(&state, &acting, Change::of(AuditAction::IncidentResolved, id.to_string())).await;
+    let incidents = state.service.incidents();
+    let incident = match action {
+        AuditAction::IncidentAcknowledged => incidents.acknowledge_incident(acting.name(), &id).await?,
+        _ => incidents.resolve_incident(acting.name(), &id).await?,
+    };
+    note(&state, &acting, Change::of(action, id.to_string())).await;
     Ok(answer(&state, StatusCode::OK, &incident, &acting, &uri).await)
 }
 
