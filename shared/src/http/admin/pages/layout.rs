@@ -44,6 +44,8 @@ fn head(title: &str, csrf: Option<&str>) -> Markup {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             meta name="robots" content="noindex";
+            // No favicon request: the dashboard has none.
+            link rel="icon" href="data:,";
             @if let Some(token) = csrf {
                 meta name="csrf-token" content=(token);
             }
