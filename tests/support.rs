@@ -50,6 +50,8 @@ pub fn demo(data_dir: &Path) -> (Credentials, String) {
 pub struct Server {
     child: Child,
     pub url: String,
+    /// What serve printed before its address (`--demo`'s banner).
+    pub banner: String,
 }
 
 impl Server {
@@ -71,15 +73,18 @@ impl Server {
             .expect("spawn vaccount serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut banner = String::new();
         let url = loop {
             let line = lines.next().expect("serve printed its address").expect("stdout line");
             if let Some(rest) = line.strip_prefix("vaccount listening on ") {
                 break rest.split_whitespace().next().expect("url").to_owned();
             }
+            banner.push_str(&line);
+            banner.push('\n');
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, url }
+        Server { child, url, banner }
     }
 }
 
