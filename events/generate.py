@@ -125,6 +125,33 @@ write("settlements-api", "file", event("GET", "/v1/settlements/2026-11-25/files/
 write("settlements-api", "file-unknown", event("GET", "/v1/settlements/2026-11-24/files/settlement-20261124.csv",
                                                route="GET /v1/settlements/{date}/files/{name}"))
 
+# The admin function: one route for everything under /admin/ (template.yaml). A browser's cookies
+# arrive in payload 2.0's `cookies`, not in the headers. The tests store a session under this
+# cookie value and CSRF token for the fixture operator `kim`.
+ADMIN_COOKIE = "fixture-admin-session-do-not-use-in-production"
+ADMIN_CSRF = "fixture-admin-csrf-do-not-use-in-production"
+ADMIN_ROUTE = "ANY /admin/{proxy+}"
+UNKNOWN_EXCEPTION = "exc_01KWFX0000000000000000EX99"
+
+
+def admin_event(method, path, query="", body="", csrf=False, session=True):
+    request = event(method, path, query=query, body=body, route=ADMIN_ROUTE, merchant=False,
+                    headers={"x-csrf-token": ADMIN_CSRF} if csrf else None)
+    request["pathParameters"] = {"proxy": path.removeprefix("/admin/")}
+    if session:
+        request["cookies"] = [f"vaccount_admin={ADMIN_COOKIE}"]
+    return request
+
+
+login_body = json.dumps({"name": "kim", "password": "not the password", "code": "000000"}, separators=(",", ":"))
+write("admin", "login-wrong", admin_event("POST", "/admin/v1/session", body=login_body, session=False))
+write("admin", "exceptions", admin_event("GET", "/admin/v1/exceptions", query="merchant_id=unmatched&limit=5"))
+write("admin", "exceptions-no-session", admin_event("GET", "/admin/v1/exceptions", query="merchant_id=unmatched", session=False))
+resolve_path = f"/admin/v1/exceptions/{UNKNOWN_EXCEPTION}/resolve"
+write_off_body = json.dumps({"write_off": "test deposit by the bank"}, separators=(",", ":"))
+write("admin", "resolve", admin_event("POST", resolve_path, body=write_off_body, csrf=True))
+write("admin", "resolve-no-csrf", admin_event("POST", resolve_path, body=write_off_body))
+
 
 # ---------------------------------------------------------------- event-publisher (Streams)
 

@@ -2,16 +2,19 @@
 the running server"). Prepares a temporary data dir with the setup commands (operators, a
 maker-checker merchant, more providers), starts `vaccount serve --demo` on it, sends real
 requests that exercise every documented route and error (merchant-signed, provider-signed and
-operator requests), and validates each response (status, headers, body) against the spec
-with openapi-core. Requests expected to succeed are validated against the spec too.
+admin requests: operators enrol, log in with a TOTP code computed here, and act with the
+session cookie and CSRF token), and validates each response (status, headers, body) against the
+spec with openapi-core. Requests expected to succeed are validated against the spec too.
 
 usage: python check_openapi.py PATH_TO_VACCOUNT_BINARY
 """
 
+import base64
 import hashlib
 import hmac
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,8 +35,13 @@ UNKNOWN_DEPOSIT = "dep_01KWFX0000000000000000DE99"
 UNKNOWN_EXCEPTION = "exc_01KWFX0000000000000000EX99"
 UNKNOWN_ENDPOINT = "whe_01KWFX0000000000000000WH99"
 UNKNOWN_EVENT = "evt_01KWFX0000000000000000EV99"
+UNKNOWN_INCIDENT = "inc_01KWFX0000000000000000IN99"
 # A number in no pool: deposits to it are `unknown_account` exceptions.
 NOBODYS_NUMBER = "11112222333344"
+# The operators the checker makes with `vaccount admin create-user` (name, role, pii), and the
+# password each chooses at enrolment (at least 12 characters, docs/admin.md).
+OPERATORS = [("kim", "admin", False), ("lee", "admin", True), ("viewer", "viewer", False), ("choi", "super_admin", False)]
+PASSWORD = "correct horse battery staple"
 
 
 def main(binary):
@@ -79,12 +87,13 @@ def setup_command(binary, data_dir, *args):
 def prepare(binary, data_dir):
     """What only the CLI can create, made before `serve` opens the data dir. (`serve --demo`
     still sets up its demo merchant, provider and pools: it only looks for demo.json.)"""
-    tokens = {}
-    for name in ("kim", "lee"):
-        created = setup_command(binary, data_dir, "operator", "add", "--name", name)
-        if created.get("operator") != name or not str(created.get("token", "")).startswith(f"{name}."):
-            sys.exit(f"setup: `vaccount operator add --name {name}` printed {created}, not {{\"operator\", \"token\": \"{name}.…\"}}")
-        tokens[name] = created["token"]
+    enrolments = {}
+    for name, role, pii in OPERATORS:
+        created = setup_command(binary, data_dir, "admin", "create-user", "--name", name, "--role", role, *(["--pii"] if pii else []))
+        if {k: created.get(k) for k in ("operator", "role", "pii")} != {"operator": name, "role": role, "pii": pii} or not created.get("enrolment_token"):
+            sys.exit(f"setup: `vaccount admin create-user --name {name} --role {role}` printed {created}, "
+                     f"not {{\"operator\", \"role\", \"pii\", \"enrolment_token\"}}")
+        enrolments[name] = created["enrolment_token"]
     approval = setup_command(binary, data_dir, "merchant", "create", "--name", "Approval Mall", "--require-approval")
     setup_command(binary, data_dir, "provider", "add", "--id", "toss", "--kind", "tosspayments")
     # Loopback is not on this provider's allowlist, so every notice the checker sends it is refused.
@@ -93,7 +102,7 @@ def prepare(binary, data_dir):
     settled = setup_command(binary, data_dir, "settle", "--date", "2026-11-24")
     if [s.get("date") for s in settled] != ["2026-11-24"] or settled[0].get("net") != 0:
         sys.exit(f"setup: `vaccount settle --date 2026-11-24` printed {settled}, not one empty settlement")
-    return {"tokens": tokens, "approval": approval, "walled_secret": walled["secret"]}
+    return {"enrolments": enrolments, "approval": approval, "walled_secret": walled["secret"]}
 
 
 def merchant_signer(key_id, secret):
@@ -111,10 +120,41 @@ def provider_signer(secret):
     return sign
 
 
-def operator_signer(token):
-    def sign(method, target, raw):
-        return {"Authorization": f"Bearer {token}"}
-    return sign
+def totp(secret, step):
+    """RFC 6238 (HMAC-SHA-1, 6 digits) for a 30 s step, from the base32 secret of the enrolment."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+class Operator:
+    """An operator of the admin API as a browser holds them: credentials, then a session cookie
+    and its CSRF token. The server takes each TOTP step once and accepts one step of drift, so
+    `code` hands out the current step, or the next one when the current one is spent."""
+
+    def __init__(self, name, password=PASSWORD):
+        self.name, self.password = name, password
+        self.secret, self.last_step, self.cookie, self.csrf = None, None, None, None
+
+    def code(self):
+        while True:
+            now = int(time.time()) // 30
+            step = now if self.last_step is None or self.last_step < now else self.last_step + 1
+            if step <= now + 1:
+                self.last_step = step
+                return totp(self.secret, step)
+            time.sleep(30 - time.time() % 30 + 0.1)
+
+    def current(self):
+        """The current step's code, left unspent: for requests refused before it counts."""
+        return totp(self.secret, int(time.time()) // 30)
+
+    def auth(self, csrf=True, cookie=True):
+        """`call`'s arguments for a request in this operator's session: the cookie, and on a
+        request that changes something the `X-CSRF-Token` header."""
+        headers = {"X-CSRF-Token": self.csrf} if csrf else {}
+        return {"signer": lambda method, target, raw: dict(headers), "cookies": {"vaccount_admin": self.cookie} if cookie else None}
 
 
 def unsigned(method, target, raw):
@@ -131,7 +171,7 @@ def run_checks(spec, url, demo, setup):
     checked = []
     merchant = merchant_signer(demo["key_id"], demo["secret"])
 
-    def call(method, target, body=None, headers=None, expect=None, signer=merchant):
+    def call(method, target, body=None, headers=None, expect=None, signer=merchant, cookies=None):
         raw = "" if body is None else (body if isinstance(body, str) else json.dumps(body, ensure_ascii=False))
         all_headers = signer(method, target, raw)
         if raw:
@@ -141,7 +181,10 @@ def run_checks(spec, url, demo, setup):
             # server closing the connection, without saying so; do not reuse it.
             all_headers["Connection"] = "close"
         all_headers.update(headers or {})
-        request = requests.Request(method, url + target, data=raw.encode() if raw else None, headers=all_headers).prepare()
+        # Cookies go through requests' jar, where openapi-core looks for the cookie scheme. The
+        # session cookie is `Secure`, so the jar would not send it back to http://127.0.0.1 by
+        # itself: each admin call names it.
+        request = requests.Request(method, url + target, data=raw.encode() if raw else None, headers=all_headers, cookies=cookies).prepare()
         response = session.send(request)
         if expect is not None and response.status_code != expect:
             sys.exit(f"{method} {target}: expected {expect}, got {response.status_code}: {response.text}")
@@ -176,17 +219,19 @@ def run_checks(spec, url, demo, setup):
     call("GET", "/v1/virtual-accounts", signer=merchant_signer(demo["key_id"], "wrong"), expect=401)
     call("POST", "/v1/virtual-accounts", issue | {"order_id": "BIG", "depositor_name": "x" * 70000}, expect=413)
 
-    check_notices(call, demo, setup)
-    check_webhooks(call, demo)
+    ops = check_admin_identity(call, setup)
+    check_notices(call, demo, setup, ops)
+    events = check_webhooks(call, demo)
     check_settlements(call, demo, setup)
+    check_admin_work(call, ops, events)
     for line in checked:
         print("ok", line)
     print(f"openapi: {len(checked)} responses match docs/openapi.yaml")
 
 
-def check_notices(call, demo, setup):
-    """Provider notifications, the deposits they record, and the operator routes that
-    resolve the exceptions among them."""
+def check_notices(call, demo, setup, ops):
+    """Provider notifications, the deposits they record, and the admin routes that resolve
+    the exceptions among them."""
     bank = provider_signer(demo["provider_secret"])
     notices = f"/v1/providers/{demo['provider_id']}/notifications"
     now = datetime.now(KST).replace(microsecond=0)
@@ -253,26 +298,35 @@ def check_notices(call, demo, setup):
     call("GET", f"/v1/deposits/{UNKNOWN_DEPOSIT}", expect=404)
     call("GET", f"/v1/virtual-accounts/{UNKNOWN_ACCOUNT}/deposits", expect=404)
 
-    # Operators resolve exceptions.
-    kim = operator_signer(setup["tokens"]["kim"])
-    lee = operator_signer(setup["tokens"]["lee"])
-    cases = call("GET", "/v1/operator/exceptions?merchant_id=unmatched", signer=kim, expect=200).json()
+    # Operators resolve exceptions in the admin API: kim (admin, no `pii`) sees personal data
+    # masked, lee (admin with `pii`) sees it whole, the viewer only reads.
+    kim, lee, viewer = ops["kim"], ops["lee"], ops["viewer"]
+    cases = call("GET", "/admin/v1/exceptions?merchant_id=unmatched", **kim.auth(csrf=False), expect=200).json()
     by_tx = {c["transaction_id"]: c for c in cases["data"]}
     require({"SPEC-U1", "SPEC-U2"} <= set(by_tx), f"the unknown number's deposits are listed: {cases}")
     require(by_tx["SPEC-U1"]["exception"]["reason"] == "unknown_account" and by_tx["SPEC-U1"]["merchant_id"] is None, f"an unmatched case: {by_tx['SPEC-U1']}")
-    call("GET", "/v1/operator/exceptions?merchant_id=unmatched&state=open&limit=10", signer=kim, expect=200)
-    call("GET", "/v1/operator/exceptions?merchant_id=unmatched", signer=unsigned, expect=401)
-    call("GET", "/v1/operator/exceptions?merchant_id=unmatched", signer=operator_signer("kim.0000"), expect=401)
-    call("GET", "/v1/operator/exceptions?state=open", signer=kim, expect=400)
-    written_off = f"/v1/operator/exceptions/{by_tx['SPEC-U1']['exception']['id']}/resolve"
-    call("POST", written_off, {"action": "burn"}, signer=kim, expect=400)
-    call("POST", written_off, {"action": "write_off", "note": "x"}, signer=unsigned, expect=401)
-    done = call("POST", written_off, {"action": "write_off", "note": "test deposit by the bank"}, signer=kim, expect=200).json()
+    require(by_tx["SPEC-U1"]["depositor_name"] == "김*수", f"a depositor's name is masked without `pii`: {by_tx['SPEC-U1']}")
+    whole = call("GET", "/admin/v1/exceptions?merchant_id=unmatched&limit=10", **lee.auth(csrf=False), expect=200).json()
+    require({c["depositor_name"] for c in whole["data"]} == {"김철수"}, f"and whole with `pii`: {whole}")
+    call("GET", "/admin/v1/exceptions?merchant_id=unmatched&state=open&limit=10", **viewer.auth(csrf=False), expect=200)
+    call("GET", "/admin/v1/exceptions?merchant_id=unmatched", **kim.auth(csrf=False, cookie=False), expect=401)
+    call("GET", "/admin/v1/exceptions?merchant_id=unmatched", signer=unsigned, cookies={"vaccount_admin": "not-a-session"}, expect=401)
+    call("GET", "/admin/v1/exceptions?state=open", **kim.auth(csrf=False), expect=400)
+    # Downloads need the `export` permission: a viewer is refused before the list is read.
+    call("GET", "/admin/v1/exceptions?merchant_id=unmatched&format=xlsx", **viewer.auth(csrf=False), expect=403)
+    written_off = f"/admin/v1/exceptions/{by_tx['SPEC-U1']['exception']['id']}/resolve"
+    call("POST", written_off, {"burn": "x"}, **kim.auth(), expect=400)
+    call("POST", written_off, {"write_off": "x", "assign": UNKNOWN_ACCOUNT}, **kim.auth(), expect=400)
+    call("POST", written_off, {"write_off": "x"}, **kim.auth(cookie=False), expect=401)
+    call("POST", written_off, {"write_off": "x"}, **kim.auth(csrf=False), expect=403)
+    call("POST", written_off, {"write_off": "x"}, **kim.auth(), headers={"X-CSRF-Token": "0" * 64}, expect=403)
+    call("POST", written_off, {"write_off": "x"}, **viewer.auth(), expect=403)
+    done = call("POST", written_off, {"write_off": "test deposit by the bank"}, **kim.auth(), expect=200).json()
     require(done["exception"]["state"] == "resolved" and done["resolution_detail"] == {"action": "write_off", "note": "test deposit by the bank"}, f"written off: {done}")
-    call("POST", written_off, {"action": "write_off", "note": "again"}, signer=kim, expect=409)
-    call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/resolve", {"action": "write_off", "note": "x"}, signer=kim, expect=404)
+    call("POST", written_off, {"write_off": "again"}, **kim.auth(), expect=409)
+    call("POST", f"/admin/v1/exceptions/{UNKNOWN_EXCEPTION}/resolve", {"write_off": "x"}, **kim.auth(), expect=404)
     target = call("POST", "/v1/virtual-accounts", {"order_id": "SPEC-D3", "amount": 35000, "bank_code": "020"}, expect=201).json()
-    assigned = call("POST", f"/v1/operator/exceptions/{by_tx['SPEC-U2']['exception']['id']}/resolve", {"action": "assign", "account_id": target["id"]}, signer=lee, expect=200).json()
+    assigned = call("POST", f"/admin/v1/exceptions/{by_tx['SPEC-U2']['exception']['id']}/resolve", {"assign": target["id"]}, **lee.auth(), expect=200).json()
     require(assigned["resolution_detail"] == {"action": "assign", "account": target["id"]} and assigned["merchant_id"] == demo["merchant_id"], f"assigned: {assigned}")
     require(call("GET", f"/v1/virtual-accounts/{target['id']}", expect=200).json()["status"] == "paid", "the assigned money pays the account")
     require(stray["deposit_id"] == assigned["id"], "the case is the deposit")
@@ -287,27 +341,190 @@ def check_notices(call, demo, setup):
     call("POST", notices, deposit("SPEC-M1B", short["account_number"], 10000, bank_code="090"), signer=bank, expect=200)
     theirs = call("GET", "/v1/deposits?status=exception", signer=strict, expect=200).json()
     require(len(theirs["data"]) == 2, f"the approval merchant's underpayments: {theirs}")
-    open_cases = call("GET", f"/v1/operator/exceptions?merchant_id={approval['merchant_id']}&state=open", signer=kim, expect=200).json()
+    open_cases = call("GET", f"/admin/v1/exceptions?merchant_id={approval['merchant_id']}&state=open", **kim.auth(csrf=False), expect=200).json()
     ids = {c["transaction_id"]: c["exception"]["id"] for c in open_cases["data"]}
     require(set(ids) == {"SPEC-M1A", "SPEC-M1B"}, f"open underpayments: {open_cases}")
-    refund = {"action": "refund", "bank_code": "088", "account_number": "110123456789", "holder": "홍길동"}
-    pending = call("POST", f"/v1/operator/exceptions/{ids['SPEC-M1A']}/resolve", refund, signer=kim, expect=200).json()
+    refund = {"bank_code": "088", "account_number": "110123456789", "holder": "홍길동"}
+    pending = call("POST", f"/admin/v1/exceptions/{ids['SPEC-M1A']}/resolve", {"refund": refund}, **kim.auth(), expect=200).json()
     require(pending["exception"]["state"] == "pending_approval" and pending["proposal"]["by"] == "kim", f"a proposal waits: {pending}")
-    approve = f"/v1/operator/exceptions/{ids['SPEC-M1A']}/approve"
-    call("POST", approve, signer=kim, expect=409)
-    call("POST", approve, {"note": "x"}, signer=lee, expect=400)
-    call("POST", approve, signer=unsigned, expect=401)
-    approved = call("POST", approve, signer=lee, expect=200).json()
-    require(approved["exception"]["state"] == "resolved" and approved["resolution_detail"] == refund and approved["proposal"] is None, f"approved: {approved}")
-    call("POST", f"/v1/operator/exceptions/{ids['SPEC-M1A']}/reject", signer=lee, expect=409)
-    call("POST", f"/v1/operator/exceptions/{ids['SPEC-M1B']}/resolve", {"action": "write_off", "note": "customer paid twice"}, signer=kim, expect=200)
-    reject = f"/v1/operator/exceptions/{ids['SPEC-M1B']}/reject"
-    call("POST", reject, {"note": "x"}, signer=lee, expect=400)
-    call("POST", reject, signer=unsigned, expect=401)
-    rejected = call("POST", reject, {}, signer=lee, expect=200).json()
+    require(pending["proposal"]["resolution"] == {"action": "refund", "bank_code": "088", "account_number": "110-***-***789", "holder": "홍*동"},
+            f"the refund's holder and account are masked for kim, who has no `pii`: {pending['proposal']}")
+    approve = f"/admin/v1/exceptions/{ids['SPEC-M1A']}/approve"
+    call("POST", approve, **kim.auth(), expect=409)
+    call("POST", approve, {"note": "x"}, **lee.auth(), expect=400)
+    call("POST", approve, **lee.auth(cookie=False), expect=401)
+    call("POST", approve, **lee.auth(csrf=False), expect=403)
+    call("POST", approve, **viewer.auth(), expect=403)
+    approved = call("POST", approve, **lee.auth(), expect=200).json()
+    require(approved["exception"]["state"] == "resolved" and approved["resolution_detail"] == {"action": "refund", **refund} and approved["proposal"] is None,
+            f"approved, and shown whole to lee, who has `pii`: {approved}")
+    call("POST", f"/admin/v1/exceptions/{ids['SPEC-M1A']}/reject", **lee.auth(), expect=409)
+    call("POST", f"/admin/v1/exceptions/{ids['SPEC-M1B']}/resolve", {"write_off": "customer paid twice"}, **kim.auth(), expect=200)
+    reject = f"/admin/v1/exceptions/{ids['SPEC-M1B']}/reject"
+    call("POST", reject, {"note": "x"}, **lee.auth(), expect=400)
+    call("POST", reject, **lee.auth(cookie=False), expect=401)
+    call("POST", reject, **kim.auth(), expect=409)
+    rejected = call("POST", reject, {}, **lee.auth(), expect=200).json()
     require(rejected["exception"]["state"] == "open" and rejected["proposal"] is None, f"rejected: {rejected}")
-    call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/approve", signer=lee, expect=404)
-    call("POST", f"/v1/operator/exceptions/{UNKNOWN_EXCEPTION}/reject", signer=lee, expect=404)
+    call("POST", f"/admin/v1/exceptions/{UNKNOWN_EXCEPTION}/approve", **lee.auth(), expect=404)
+    call("POST", f"/admin/v1/exceptions/{UNKNOWN_EXCEPTION}/reject", **lee.auth(), expect=404)
+
+
+def log_in(call, op):
+    """`POST /admin/v1/session` with the operator's password and a fresh code; keeps the session."""
+    answer = call("POST", "/admin/v1/session", {"name": op.name, "password": op.password, "code": op.code()}, signer=unsigned, expect=200)
+    op.cookie = answer.headers["Set-Cookie"].split(";")[0].removeprefix("vaccount_admin=")
+    op.csrf = answer.json()["csrf_token"]
+    return answer
+
+
+def enrol(call, op, token):
+    """The enrolment an operator finishes on the dashboard: a password, then a first code."""
+    started = call("POST", "/admin/v1/enrolment", {"token": token, "password": op.password}, signer=unsigned, expect=200).json()
+    require(set(started) == {"totp_secret", "otpauth_uri"} and started["otpauth_uri"].startswith("otpauth://totp/"), f"an enrolment answers the TOTP secret: {started}")
+    op.secret = started["totp_secret"]
+    call("POST", "/admin/v1/enrolment/confirm", {"token": token, "code": op.current()}, signer=unsigned, expect=204)
+
+
+def check_admin_identity(call, setup):
+    """Operators made by `vaccount admin create-user` enrol and log in; the session's cookie and
+    CSRF token carry every later admin request."""
+    ops = {name: Operator(name) for name, _, _ in OPERATORS}
+    tokens = setup["enrolments"]
+    kim = ops["kim"]
+    call("POST", "/admin/v1/enrolment", {"token": tokens["kim"], "password": "too short"}, signer=unsigned, expect=400)
+    call("POST", "/admin/v1/enrolment", {"token": "no-such-token", "password": PASSWORD}, signer=unsigned, expect=401)
+    call("POST", "/admin/v1/enrolment", {"token": tokens["kim"]}, signer=unsigned, expect=400)
+    started = call("POST", "/admin/v1/enrolment", {"token": tokens["kim"], "password": PASSWORD}, signer=unsigned, expect=200).json()
+    kim.secret = started["totp_secret"]
+    call("POST", "/admin/v1/enrolment/confirm", {"token": tokens["kim"], "code": "12345"}, signer=unsigned, expect=400)
+    # Not active before the first code: the right password and code are refused like wrong ones.
+    call("POST", "/admin/v1/session", {"name": "kim", "password": PASSWORD, "code": kim.current()}, signer=unsigned, expect=401)
+    # The first code is not spent: the operator may log in with it at once.
+    call("POST", "/admin/v1/enrolment/confirm", {"token": tokens["kim"], "code": kim.current()}, signer=unsigned, expect=204)
+    call("POST", "/admin/v1/enrolment/confirm", {"token": tokens["kim"], "code": kim.current()}, signer=unsigned, expect=401)
+    for name in ("lee", "viewer", "choi"):
+        enrol(call, ops[name], tokens[name])
+
+    # One answer for a wrong name, password or code.
+    call("POST", "/admin/v1/session", {"name": "kim", "password": "wrong password!", "code": kim.current()}, signer=unsigned, expect=401)
+    call("POST", "/admin/v1/session", {"name": "nobody", "password": PASSWORD, "code": "000000"}, signer=unsigned, expect=401)
+    call("POST", "/admin/v1/session", {"name": "kim", "password": PASSWORD}, signer=unsigned, expect=400)
+    answer = log_in(call, kim)
+    body = answer.json()
+    require(set(body) == {"csrf_token", "operator", "expires_at"} and body["operator"] == {"name": "kim", "role": "admin", "pii": False},
+            f"a login answers the CSRF token, the operator and the expiry: {body}")
+    cookie = answer.headers["Set-Cookie"]
+    flags = [part.strip() for part in cookie.split(";")[1:]]
+    require(cookie.startswith("vaccount_admin=") and {"HttpOnly", "Secure", "SameSite=Strict", "Path=/admin"} <= set(flags),
+            f"the session cookie is HttpOnly, Secure, SameSite=Strict, Path=/admin: {cookie}")
+    require(answer.headers.get("Cache-Control") == "no-store", "a login answer is not cached")
+    for name in ("lee", "viewer", "choi"):
+        log_in(call, ops[name])
+    me = call("GET", "/admin/v1/session", **kim.auth(csrf=False), expect=200).json()
+    require(me["csrf_token"] == kim.csrf and me["operator"]["name"] == "kim", f"the session names its operator: {me}")
+    call("GET", "/admin/v1/session", signer=unsigned, expect=401)
+    return ops
+
+
+def check_admin_work(call, ops, events):
+    """Resends, incidents, operators managed by a super_admin (step-up codes, allowlists, a
+    lockout and the incident it raises, an unlock, a password change), the audit log, logout."""
+    kim, lee, viewer, choi = ops["kim"], ops["lee"], ops["viewer"], ops["choi"]
+    resent = call("POST", f"/admin/v1/events/{events[0]}/resend", **kim.auth(), expect=202).json()
+    require(resent["event_id"] == events[0] and resent["resend_request_id"].startswith("evt_"), f"an operator's resend is queued: {resent}")
+    call("POST", f"/admin/v1/events/{events[0]}/resend", {"again": True}, **kim.auth(), expect=400)
+    call("POST", f"/admin/v1/events/{events[0]}/resend", **viewer.auth(), expect=403)
+    call("POST", f"/admin/v1/events/{UNKNOWN_EVENT}/resend", **kim.auth(), expect=404)
+
+    # Operators: a super_admin's business.
+    listed = call("GET", "/admin/v1/operators", **choi.auth(csrf=False), expect=200).json()
+    require({o["name"] for o in listed["data"]} == {"kim", "lee", "viewer", "choi"} and all(o["status"] == "active" for o in listed["data"]), f"the operators: {listed}")
+    call("GET", "/admin/v1/operators?limit=2", **choi.auth(csrf=False), expect=200)
+    call("GET", "/admin/v1/operators", **kim.auth(csrf=False), expect=403)
+    call("GET", "/admin/v1/operators/lee", **choi.auth(csrf=False), expect=200)
+    call("GET", "/admin/v1/operators/nobody", **choi.auth(csrf=False), expect=404)
+    park = Operator("park")
+    call("POST", "/admin/v1/operators", {"name": "park", "role": "viewer"}, **choi.auth(), expect=403)
+    call("POST", "/admin/v1/operators", {"name": "park", "role": "boss"}, **choi.auth(), expect=400)
+    call("POST", "/admin/v1/operators", {"name": "park", "role": "viewer"}, **kim.auth(), headers={"X-TOTP-Code": kim.current()}, expect=403)
+    created = call("POST", "/admin/v1/operators", {"name": "park", "role": "viewer"}, **choi.auth(), headers={"X-TOTP-Code": choi.code()}, expect=201).json()
+    require({k: created[k] for k in ("operator", "role", "pii")} == {"operator": "park", "role": "viewer", "pii": False}, f"an operator made by a super_admin: {created}")
+    call("PATCH", "/admin/v1/operators/viewer", {"role": "admin"}, **choi.auth(), expect=403)
+    call("PATCH", "/admin/v1/operators/viewer", {"allowed_ips": ["no address"]}, **choi.auth(), expect=400)
+    call("PATCH", "/admin/v1/operators/choi", {"allowed_ips": []}, **choi.auth(), expect=409)
+    call("PATCH", "/admin/v1/operators/nobody", {"allowed_ips": []}, **choi.auth(), expect=404)
+    fenced = call("PATCH", "/admin/v1/operators/viewer", {"allowed_ips": ["192.0.2.0/24"]}, **choi.auth(), expect=200).json()
+    require(fenced["allowed_ips"] == ["192.0.2.0/24"], f"the viewer's own allowlist: {fenced}")
+    call("GET", "/admin/v1/session", **viewer.auth(csrf=False), expect=403)
+    opened = call("PATCH", "/admin/v1/operators/viewer", {"allowed_ips": ["127.0.0.1", "::1"]}, **choi.auth(), expect=200).json()
+    require(opened["allowed_ips"] == ["127.0.0.1/32", "::1/128"], f"addresses are kept as CIDR blocks: {opened}")
+    call("GET", "/admin/v1/session", **viewer.auth(csrf=False), expect=200)
+
+    # Five failures in a row lock an operator for 15 minutes, even against the right password,
+    # and raise an ops incident.
+    enrol(call, park, created["enrolment_token"])
+    for _ in range(4):
+        call("POST", "/admin/v1/session", {"name": "park", "password": "wrong password!", "code": "000000"}, signer=unsigned, expect=401)
+    call("POST", "/admin/v1/session", {"name": "park", "password": "wrong password!", "code": "000000"}, signer=unsigned, expect=423)
+    call("POST", "/admin/v1/session", {"name": "park", "password": PASSWORD, "code": park.current()}, signer=unsigned, expect=423)
+    call("POST", "/admin/v1/password", {"name": "park", "password": PASSWORD, "code": "000000", "new_password": "x" * 12}, signer=unsigned, expect=423)
+    locked = call("GET", "/admin/v1/operators/park", **choi.auth(csrf=False), expect=200).json()
+    require(locked["locked_until"] is not None and locked["failures"] == 5, f"park is locked: {locked}")
+    incident = None
+    for _ in range(100):
+        page = call("GET", "/admin/v1/incidents?status=open", **viewer.auth(csrf=False), expect=200).json()
+        incident = next((i for i in page["data"] if i["kind"] == "operator.locked" and i["subject"] == "park"), None)
+        if incident:
+            break
+        time.sleep(0.2)
+    require(incident is not None, "the lock raised an operator.locked incident")
+    call("GET", "/admin/v1/incidents?limit=5", **viewer.auth(csrf=False), expect=200)
+    call("GET", "/admin/v1/incidents?status=asleep", **viewer.auth(csrf=False), expect=400)
+    call("GET", f"/admin/v1/incidents/{incident['id']}", **viewer.auth(csrf=False), expect=200)
+    call("GET", f"/admin/v1/incidents/{UNKNOWN_INCIDENT}", **viewer.auth(csrf=False), expect=404)
+    acknowledge = f"/admin/v1/incidents/{incident['id']}/acknowledge"
+    call("POST", acknowledge, **viewer.auth(), expect=403)
+    call("POST", acknowledge, {"note": "x"}, **kim.auth(), expect=400)
+    taken = call("POST", acknowledge, **kim.auth(), expect=200).json()
+    require(taken["status"] == "acknowledged" and taken["acknowledged_by"] == "kim", f"acknowledged: {taken}")
+    call("POST", acknowledge, **kim.auth(), expect=409)
+    call("POST", f"/admin/v1/incidents/{UNKNOWN_INCIDENT}/acknowledge", **kim.auth(), expect=404)
+    closed = call("POST", f"/admin/v1/incidents/{incident['id']}/resolve", {}, **kim.auth(), expect=200).json()
+    require(closed["status"] == "resolved" and closed["resolved_by"] == "kim", f"resolved: {closed}")
+    call("POST", f"/admin/v1/incidents/{incident['id']}/resolve", **kim.auth(), expect=409)
+    call("POST", f"/admin/v1/incidents/{UNKNOWN_INCIDENT}/resolve", **kim.auth(), expect=404)
+    call("POST", "/admin/v1/operators/park/unlock", **kim.auth(), expect=403)
+    unlocked = call("POST", "/admin/v1/operators/park/unlock", **choi.auth(), expect=200).json()
+    require(unlocked["locked_until"] is None and unlocked["failures"] == 0, f"unlocked: {unlocked}")
+    call("POST", "/admin/v1/operators/nobody/unlock", **choi.auth(), expect=404)
+
+    # A password change: at least 12 characters, none of the last five, with a code.
+    call("POST", "/admin/v1/password", {"name": "park", "password": PASSWORD, "code": "000000", "new_password": "short"}, signer=unsigned, expect=400)
+    # Refused after the code is checked, before it is spent.
+    call("POST", "/admin/v1/password", {"name": "park", "password": PASSWORD, "code": park.current(), "new_password": PASSWORD}, signer=unsigned, expect=400)
+    call("POST", "/admin/v1/password", {"name": "park", "password": PASSWORD, "code": park.code(), "new_password": "a brand new passphrase"}, signer=unsigned, expect=204)
+    call("POST", "/admin/v1/session", {"name": "park", "password": PASSWORD, "code": "000000"}, signer=unsigned, expect=401)
+
+    # The audit log: a super_admin's to read.
+    entries = call("GET", "/admin/v1/audit?limit=100", **choi.auth(csrf=False), expect=200).json()["data"]
+    actions = {e["action"] for e in entries}
+    expected = {"login.succeeded", "login.failed", "login.locked", "operator.created", "operator.enrolled", "operator.updated",
+                "operator.unlocked", "password.changed", "exception.resolved", "exception.approved", "exception.rejected",
+                "event.resent", "incident.acknowledged", "incident.resolved", "pii.unmasked"}
+    require(expected <= actions, f"the audit log holds every kind of action done here; missing {expected - actions}")
+    require([e["seq"] for e in entries] == sorted((e["seq"] for e in entries), reverse=True), "newest first")
+    require(all(e["prev_hash"] == older["hash"] for e, older in zip(entries, entries[1:])), "each entry carries the hash of the one before")
+    call("GET", "/admin/v1/audit?limit=2", **choi.auth(csrf=False), expect=200)
+    call("GET", "/admin/v1/audit", **kim.auth(csrf=False), expect=403)
+    call("GET", "/admin/v1/audit?limit=0", **choi.auth(csrf=False), expect=400)
+
+    # Logging out ends the session: its cookie is refused from then on.
+    call("DELETE", "/admin/v1/session", **lee.auth(csrf=False), expect=403)
+    bye = call("DELETE", "/admin/v1/session", **lee.auth(), expect=204)
+    require("Max-Age=0" in bye.headers.get("Set-Cookie", ""), f"logout clears the cookie: {bye.headers.get('Set-Cookie')}")
+    call("GET", "/admin/v1/session", **lee.auth(csrf=False), expect=401)
+    call("GET", "/admin/v1/exceptions?merchant_id=unmatched", **lee.auth(csrf=False), expect=401)
 
 
 def check_settlements(call, demo, setup):
@@ -400,6 +617,7 @@ def check_webhooks(call, demo):
     call("POST", f"/v1/events/{UNKNOWN_EVENT}/resend", expect=404)
     after_resend = call("GET", f"/v1/events?after={ids[-1]}", expect=200).json()["data"]
     require(all(e["type"] != "webhook.resend_requested" for e in after_resend), "resend requests are not merchant events")
+    return ids
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 use crate::{CliError, parse, print_json};
 use clap::{Args, Subcommand};
 use vaccount::app::Service;
+use vaccount::app::audit::{Change, Origin};
 use vaccount::app::exceptions::{ExceptionAction, ExceptionOwner};
 use vaccount::domain::deposit::{ExceptionState, Resolution};
+use vaccount::domain::operator::AuditAction;
 use vaccount::domain::view::DepositView;
 
 #[derive(Subcommand)]
@@ -91,6 +93,16 @@ pub async fn exception(service: &Service, command: ExceptionCommand) -> Result<(
         ExceptionCommand::Approve { id, operator } => (operator, id, ExceptionAction::Approve),
         ExceptionCommand::Reject { id, operator } => (operator, id, ExceptionAction::Reject),
     };
-    let deposit = service.exceptions().act_on_exception(&parse("operator", &operator)?, &parse("id", &id)?, action).await?;
+    let (operator, id): (vaccount::domain::OperatorName, vaccount::domain::ExceptionId) = (parse("operator", &operator)?, parse("id", &id)?);
+    let audited = match action {
+        ExceptionAction::Resolve(_) => AuditAction::ExceptionResolved,
+        ExceptionAction::Approve => AuditAction::ExceptionApproved,
+        ExceptionAction::Reject => AuditAction::ExceptionRejected,
+    };
+    let deposit = service.exceptions().act_on_exception(&operator, &id, action).await?;
+    // The command line is an admin action like the dashboard's: the same audit log, from no address.
+    let change = Change { after: serde_json::to_value(&deposit.exception).ok(), ..Change::of(audited, id.to_string()) };
+    let role = service.operators().get(&operator).await.ok().map(|op| op.role);
+    service.audit().note(operator.as_str(), role, change, &Origin { ip: None, user_agent: Some("vaccount cli".into()) }).await;
     print_json(&DepositView::from(&deposit))
 }

@@ -16,8 +16,10 @@
 //!   race is retried by one rule (`repo::Retry`).
 //! - [`app`]: use cases in small holders by area over one shared context, `Service` (store,
 //!   clock, settings): `service.accounts()`, `deposits()`, `exceptions()`, `webhooks()` (with
-//!   the events feed), `access()`, `operators()`, `idempotency()`, `incidents()`, `expiry()`,
-//!   `reminders()`, `setup()`; settlement runs and their files (`Settlements`), reconciliation
+//!   the events feed), `access()`, `operators()` (the back office's identity: enrolment, login,
+//!   sessions, step-up), `audit()` (the hash-chained audit log), `oversight()` (operators' reads
+//!   across merchants and the dashboard's figures), `idempotency()`, `incidents()`, `expiry()`,
+//!   `reminders()`, `setup()`; `exports` writes any list as a streamed XLSX; settlement runs and their files (`Settlements`), reconciliation
 //!   (`Reconciler`) and the queue consumers (`consumer`: the contract; `webhooks`, `notices`,
 //!   `alerts`), each built over the same `Service`.
 //! - [`store`]: `Table` on DynamoDB and on an embedded `redb` file; `BlobStore` on a directory;
@@ -26,7 +28,8 @@
 //!   (`stream`: table stream → outbox events, `sns`: the `Publisher` port, `sqs`: consumer batches,
 //!   `alarms`: CloudWatch alarms and SNS envelopes on the ops-alerts queue → domain alarms);
 //!   `s3`: the `BlobStore` port.
-//! - [`http`]: routers per endpoint group, auth extractor, problem+json, request parsing.
+//! - [`http`]: routers per endpoint group, auth extractor, problem+json, request parsing;
+//!   `http::admin`: the admin API and dashboard behind one route table and one RBAC layer.
 //! - [`providers`]: upstream notice formats, one `NoticeReader` per provider kind (`generic`,
 //!   `tosspayments`, chosen by `reader_for`), verified and read into domain notices with their
 //!   own `ProviderError`; daily statements (`read_statement`) for reconciliation; outbound

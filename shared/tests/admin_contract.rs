@@ -21,6 +21,7 @@ on_both_backends!(
     a_step_up_needs_a_fresh_code_and_a_wrong_one_counts_as_a_failure,
     enrolment_needs_a_long_password_and_a_first_code_and_the_token_is_single_use,
     the_verifier_finds_a_tampered_audit_entry,
+    parallel_wrong_guesses_are_all_counted_and_lock_once,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -205,4 +206,23 @@ async fn the_verifier_finds_a_tampered_audit_entry(backend: Backend) {
     assert!(!report.ok);
     assert_eq!(report.broken.unwrap().seq, victim.seq, "the first broken link is the edited entry");
     assert_eq!(report.entries, victim.seq - 1, "entries verified before it");
+}
+
+async fn parallel_wrong_guesses_are_all_counted_and_lock_once(backend: Backend) {
+    let w = world(backend).await;
+    operator_session(&w.service, "kim", Role::Admin, false).await;
+    let guesses = (0..10).map(|n| {
+        let service = w.service.clone();
+        async move { service.operators().login("kim", &format!("guess number {n:04}"), "123456", &here()).await }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let wrong = answers.iter().filter(|a| matches!(a, Err(AppError::Unauthorized(_)))).count() as u32;
+    assert_eq!(wrong + answers.iter().filter(|a| matches!(a, Err(AppError::Locked { .. }))).count() as u32, 10);
+    let kim = w.service.operators().get(&"kim".parse().unwrap()).await.unwrap();
+    // Every guess that was judged was counted: the wrong ones and the one that locked (guesses
+    // that arrived after the lock were refused unjudged).
+    assert_eq!(kim.failures, wrong + 1, "no judged guess slipped past the count");
+    assert!(kim.locked_until.is_some());
+    let alerts = repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap();
+    assert_eq!(alerts.iter().filter(|e| e.kind() == EventType::OperatorLocked).count(), 1, "one lock, one alert");
 }

@@ -1,6 +1,7 @@
 //! template.yaml against the rules it must hold exactly: the events topic's subscriptions filter
-//! as `QueueName::filter_policy` says, and the queues redrive and time out as `app::consumer`
-//! says. CloudFormation's short tags (`!Ref`, `!GetAtt`, `!Sub`) parse as tagged YAML values.
+//! as `QueueName::filter_policy` says, the queues redrive and time out as `app::consumer`
+//! says, and the admin function takes every admin route. CloudFormation's short tags (`!Ref`,
+//! `!GetAtt`, `!Sub`) parse as tagged YAML values.
 
 use serde_yaml::Value;
 use std::collections::BTreeMap;
@@ -87,4 +88,43 @@ fn the_publisher_reads_only_inserted_event_items() {
     });
     assert_eq!(pattern, expected);
     assert_eq!(source["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
+}
+
+/// Whether an HTTP API route (`ANY /admin/{proxy+}`, `GET /admin`) takes a request for `path`
+/// (a route of the router, `{…}` its parameters) with `method`. A greedy variable takes one
+/// segment or more; a route path cannot end in `/`, and its route takes the path with the slash.
+fn takes(event_method: &str, event_path: &str, method: &str, path: &str) -> bool {
+    let method_ok = event_method == "ANY" || event_method == method;
+    let path_ok = match event_path.strip_suffix("{proxy+}") {
+        Some(prefix) => path.starts_with(prefix) && path.len() > prefix.len(),
+        None => event_path == path.strip_suffix('/').unwrap_or(path),
+    };
+    method_ok && path_ok
+}
+
+#[test]
+fn the_admin_function_takes_every_admin_route_and_the_dashboard() {
+    let resources = resources();
+    let functions = of_type(&resources, "AWS::Serverless::Function");
+    let admin = &functions["AdminFunction"];
+    assert_eq!(tagged(&admin["FunctionName"], "Sub"), Some("vaccount-${Environment}-admin"));
+    let events: Vec<(String, String)> = admin["Events"]
+        .as_mapping()
+        .expect("Events")
+        .values()
+        .filter(|e| e["Type"].as_str() == Some("HttpApi"))
+        .map(|e| (e["Properties"]["Method"].as_str().unwrap().to_owned(), e["Properties"]["Path"].as_str().unwrap().to_owned()))
+        .collect();
+    let routes = vaccount::http::admin::route_table();
+    let wanted = routes.iter().map(|r| (r.method.as_str(), r.path)).chain([("GET", "/admin"), ("GET", "/admin/")]);
+    for (method, path) in wanted {
+        assert!(events.iter().any(|(m, p)| takes(m, p, method, path)), "no HttpApi event of AdminFunction takes {method} {path}: {events:?}");
+    }
+    // No other function answers under /admin.
+    for (id, function) in functions.iter().filter(|(id, _)| id.as_str() != "AdminFunction") {
+        for event in function["Events"].as_mapping().into_iter().flat_map(|m| m.values()) {
+            let path = event["Properties"]["Path"].as_str().unwrap_or_default();
+            assert!(!path.starts_with("/admin"), "{id} routes {path}");
+        }
+    }
 }

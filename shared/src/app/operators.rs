@@ -266,7 +266,7 @@ impl Operators<'_> {
             Ok(n) => self.load(&n).await?,
             Err(_) => None,
         };
-        let Some((mut op, version)) = found else {
+        let Some((op, version)) = found else {
             matches_any(password.to_owned(), vec![DECOY_HASH.to_owned()]).await;
             self.audit(name, None, Change::of(AuditAction::LoginFailed, None), origin).await;
             return Err(WRONG);
@@ -293,23 +293,38 @@ impl Operators<'_> {
         match (password_ok, step) {
             (true, Some(step)) => Ok((op, version, step)),
             _ => {
-                let locked = op.fail_login(now);
-                let mut more = Transaction::new();
-                if locked {
-                    let data = OperatorLockedData { operator: op.name.clone(), failures: op.failures, until: op.locked_until.unwrap_or(now) };
-                    more.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(None, EventData::OperatorLocked(data), now))?);
-                }
-                // A lost race only means another failure was counted at the same time.
-                if let Err(e) = self.save(&op, version, more).await {
-                    tracing::warn!(error = %e, "failed login not counted");
-                }
+                let (op, locked) = self.count_failure(op, version).await?;
                 self.audit(name, Some(op.role), Change::of(AuditAction::LoginFailed, None), origin).await;
-                if locked {
-                    let after = serde_json::json!({"locked_until": op.locked_until, "failures": op.failures});
+                if let Some(until) = locked {
+                    let after = serde_json::json!({"locked_until": until, "failures": op.failures});
                     self.audit(name, Some(op.role), Change { after: Some(after), ..Change::of(AuditAction::LoginLocked, op.name.to_string()) }, origin).await;
-                    return Err(AppError::Locked { until: op.locked_until.unwrap_or(now) });
+                    return Err(AppError::Locked { until });
                 }
                 Err(WRONG)
+            }
+        }
+    }
+
+    /// Counts one failed attempt on the operator as stored, again on a fresh read when another
+    /// attempt was counted at the same moment (parallel guesses must not slip past the count).
+    /// Answers the operator as saved and, when this failure locked them, until when; the lock
+    /// and its `operator.locked` alert are one transaction.
+    async fn count_failure(self, mut op: Operator, mut version: u64) -> Result<(Operator, Option<DateTime<Utc>>), AppError> {
+        let mut retry = repo::Retry::hot();
+        loop {
+            let now = self.now();
+            let locked = op.fail_login(now);
+            let mut more = Transaction::new();
+            if locked {
+                let data = OperatorLockedData { operator: op.name.clone(), failures: op.failures, until: op.locked_until.unwrap_or(now) };
+                more.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(None, EventData::OperatorLocked(data), now))?);
+            }
+            match self.save(&op, version, more).await {
+                Ok(()) => return Ok((op.clone(), locked.then(|| op.locked_until.unwrap_or(now)))),
+                Err(e) if e.is_race() && retry.next().await => {
+                    (op, version) = self.load(&op.name).await?.ok_or(AppError::NotFound)?;
+                }
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -406,14 +421,8 @@ impl Operators<'_> {
                 Ok(self.save(&op, version, Transaction::new()).await?)
             }
             None => {
-                let locked = op.fail_login(now);
-                let mut more = Transaction::new();
-                if locked {
-                    let data = OperatorLockedData { operator: op.name.clone(), failures: op.failures, until: op.locked_until.unwrap_or(now) };
-                    more.extend(Guard::NewItem, repo::outbox::put_event(&OutboxEvent::new(None, EventData::OperatorLocked(data), now))?);
-                }
-                self.save(&op, version, more).await?;
-                if locked {
+                let (op, locked) = self.count_failure(op, version).await?;
+                if locked.is_some() {
                     self.audit(op.name.as_str(), Some(op.role), Change::of(AuditAction::LoginLocked, op.name.to_string()), &acting.origin).await;
                 }
                 Err(STEP_UP)

@@ -92,14 +92,18 @@ pub fn route_table() -> Vec<AdminRoute> {
 /// The admin API and the dashboard: each route behind [`enforce`] with its own [`Access`]; a
 /// page's refusals shown as pages ([`pages::as_page`]).
 pub(super) fn routes() -> Router<AppState> {
-    pages::table().into_iter().fold(api_routes(), |router, (route, handler)| {
+    let pages = pages::table().into_iter().fold(Router::new(), |router, (route, handler)| {
         router.route(route.path, guarded(route.access, handler).route_layer(axum::middleware::from_fn(pages::as_page)))
-    })
+    });
+    api_routes().merge(pages.layer(axum::extract::DefaultBodyLimit::max(super::auth::MAX_BODY_BYTES)))
 }
 
 /// The admin API alone (`/admin/v1`): what the dashboard's pages ask in-process.
 fn api_routes() -> Router<AppState> {
-    table().into_iter().fold(Router::new(), |router, (route, handler)| router.route(route.path, guarded(route.access, handler)))
+    table()
+        .into_iter()
+        .fold(Router::new(), |router, (route, handler)| router.route(route.path, guarded(route.access, handler)))
+        .layer(axum::extract::DefaultBodyLimit::max(super::auth::MAX_BODY_BYTES))
 }
 
 fn guarded(access: Access, handler: MethodRouter<AppState>) -> MethodRouter<AppState> {
