@@ -35,6 +35,7 @@ pub(super) const LISTING: Listing = Listing {
         col("대상", "target", Show::Mono),
         col("IP", "ip", Show::Mono),
     ],
+    key: Some("seq"),
     xlsx: true,
 };
 
@@ -57,7 +58,7 @@ pub(super) async fn page(Extension(acting): Extension<Acting>, api: Api, uri: Ur
     };
     let body = html! {
         (LISTING.filter_form(&query))
-        (LISTING.region(&viewer, &query, &answer, Some(Extra { label: "변경 내용", cell: &change })))
+        (LISTING.region(&viewer, &query, &answer, Some(Extra { below: false, label: "변경 내용", cell: &change })))
     };
     frame(&viewer, LISTING.page, "감사 로그", body)
 }

@@ -42,6 +42,7 @@ pub(super) const LISTING: Listing = Listing {
         col("예외 금액", "exception.amount", Show::Won),
         col("상태", "exception.state", Show::Label),
     ],
+    key: Some("exception.id"),
     xlsx: true,
 };
 
@@ -137,7 +138,7 @@ pub(super) async fn page(Extension(acting): Extension<Acting>, api: Api, uri: Ur
     let act = |row: &Value| actions(&viewer, row);
     let body = html! {
         (LISTING.filter_form(&query))
-        (LISTING.region(&viewer, &query, &answer, Some(Extra { label: "처리", cell: &act })))
+        (LISTING.region(&viewer, &query, &answer, Some(Extra { below: true, label: "처리", cell: &act })))
     };
     frame(&viewer, LISTING.page, "입금 예외", body)
 }

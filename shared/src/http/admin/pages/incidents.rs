@@ -29,6 +29,7 @@ pub(super) const LISTING: Listing = Listing {
         col("확인자", "acknowledged_by", Show::Text),
         col("해결자", "resolved_by", Show::Text),
     ],
+    key: Some("id"),
     xlsx: true,
 };
 
@@ -70,7 +71,7 @@ pub(super) async fn page(Extension(acting): Extension<Acting>, api: Api, uri: Ur
     };
     let body = html! {
         (LISTING.filter_form(&query))
-        (LISTING.region(&viewer, &query, &answer, Some(Extra { label: "", cell: &act })))
+        (LISTING.region(&viewer, &query, &answer, Some(Extra { below: false, label: "", cell: &act })))
     };
     frame(&viewer, LISTING.page, "장애", body)
 }

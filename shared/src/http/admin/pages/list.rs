@@ -23,6 +23,8 @@ pub(super) struct Listing {
     pub api: &'static str,
     pub filters: &'static [Filter],
     pub columns: &'static [Column],
+    /// The field naming a row (`data-row` of its table rows), if any.
+    pub key: Option<&'static str>,
     /// Whether the API offers the listing as XLSX (`format=xlsx`).
     pub xlsx: bool,
 }
@@ -62,9 +64,11 @@ pub(super) enum Show {
     Bool,
 }
 
-/// A last column of a list: its heading and what each row shows there (its actions).
+/// What a list shows of each row besides its columns (its actions): in a last column under
+/// `label`, or, when `below`, in a full-width row under it.
 pub(super) struct Extra<'a> {
     pub label: &'a str,
+    pub below: bool,
     pub cell: &'a dyn Fn(&Value) -> Markup,
 }
 
@@ -180,25 +184,29 @@ impl Listing {
                     }
                 }
                 @if let Err(refusal) = answer { (refusal_box(refusal)) }
-                table.list {
+                div.scroll { table.list {
                     thead { tr {
                         @for c in self.columns { th class=[numeric(&c.show).then_some("num")] { (c.label) } }
-                        @if let Some(e) = &extra { th { (e.label) } }
+                        @if let Some(e) = extra.as_ref().filter(|e| !e.below) { th { (e.label) } }
                     } }
                     tbody {
                         @for row in rows {
-                            tr {
+                            @let key = self.key.map(|k| show::plain(show::at(row, k)));
+                            tr.row data-row=[key.as_deref()] {
                                 @for c in self.columns { (cell(row, c)) }
-                                @if let Some(e) = &extra { td.wrap { ((e.cell)(row)) } }
+                                @if let Some(e) = extra.as_ref().filter(|e| !e.below) { td.wrap { ((e.cell)(row)) } }
+                            }
+                            @if let Some(e) = extra.as_ref().filter(|e| e.below) {
+                                tr.detail data-row=[key.as_deref()] { td colspan=(self.columns.len()) { ((e.cell)(row)) } }
                             }
                         }
                         @if rows.is_empty() && answer.is_ok() {
-                            tr { td.muted colspan=(self.columns.len() + usize::from(extra.is_some())) {
+                            tr { td.muted colspan=(self.columns.len() + usize::from(extra.as_ref().is_some_and(|e| !e.below))) {
                                 @if next.is_some() { "이 페이지에는 조건에 맞는 항목이 없습니다. 다음 페이지에서 계속 찾습니다." } @else { "조건에 맞는 항목이 없습니다." }
                             } }
                         }
                     }
-                }
+                } }
                 div.toolbar {
                     @if query.cursor.is_some() { a href=(self.page_href(query, None)) { "처음으로" } } @else { span {} }
                     @if let Some(cursor) = next {
@@ -263,6 +271,7 @@ mod tests {
         api: "/admin/v1/deposits",
         filters: &[filter("status", "상태", Input::Choice(&["matched"])), filter("from", "부터", Input::DayFrom), filter("to", "까지", Input::DayTo)],
         columns: &[],
+        key: None,
         xlsx: true,
     };
 

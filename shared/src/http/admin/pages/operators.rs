@@ -29,6 +29,7 @@ pub(super) const LISTING: Listing = Listing {
         col("만든 시각", "created_at", Show::Time),
         col("만든 사람", "created_by", Show::Text),
     ],
+    key: Some("name"),
     xlsx: false,
 };
 
@@ -102,7 +103,7 @@ pub(super) async fn page(Extension(acting): Extension<Acting>, api: Api, uri: Ur
     let act = |row: &Value| actions(&viewer, row);
     let body = html! {
         (create_form())
-        (LISTING.region(&viewer, &query, &answer, Some(Extra { label: "", cell: &act })))
+        (LISTING.region(&viewer, &query, &answer, Some(Extra { below: false, label: "", cell: &act })))
     };
     frame(&viewer, LISTING.page, "운영자", body)
 }
