@@ -21,7 +21,7 @@ pub(super) const LISTING: Listing = Listing {
     page: "/admin/audit",
     api: "/admin/v1/audit",
     filters: &[
-        filter("actor", "운영자", Input::Text("이름")),
+        filter("operator", "운영자", Input::Text("이름")),
         filter("action", "작업", Input::Codes(actions)),
         filter("from", "부터", Input::DayFrom),
         filter("to", "까지", Input::DayTo),

@@ -38,15 +38,16 @@ fn count_of(v: &Value) -> u64 {
 fn figures(today: &Value) -> Markup {
     let failures = count_of(at(today, "webhook_failures"));
     let attempts = count_of(at(today, "webhook_attempts"));
-    let rate = if attempts == 0 { "-".to_owned() } else { format!("{:.1}%", failures as f64 * 100.0 / attempts as f64) };
-    let pool_low = at(today, "pool_low").as_array().cloned().unwrap_or_default();
-    let low_banks: Vec<String> = pool_low
+    let rate = match at(today, "webhook_failure_rate_bps").as_u64() {
+        Some(bps) => format!("{}.{:02}%", bps / 100, bps % 100),
+        None => "-".to_owned(),
+    };
+    let low_banks: Vec<String> = at(today, "pool_low_banks")
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
         .iter()
-        .map(|p| {
-            let code = show::text(p, "bank");
-            let name = code.parse::<crate::domain::BankCode>().map(|b| b.name()).unwrap_or(code);
-            format!("{name} {}개", show::plain(at(p, "free")))
-        })
+        .map(|p| format!("{} {}개", show::text(p, "bank_name"), show::plain(at(p, "free"))))
         .collect();
     let exceptions_open = count_of(at(today, "exceptions_open"));
     let pending = at(today, "exceptions_pending_approval");
@@ -57,7 +58,7 @@ fn figures(today: &Value) -> Markup {
             (figure("오늘 입금 건수", tally(at(today, "deposits")), None, false, Some("/admin/deposits")))
             (figure("오늘 입금액", show::won(at(today, "deposits.amount")), (!at(today, "deposits.complete").as_bool().unwrap_or(true)).then(|| "일부만 집계됨".to_owned()), false, None))
             (figure("미처리 예외", tally(at(today, "exceptions_open")), Some(format!("승인 대기 {}", tally(pending))), exceptions_open > 0, Some("/admin/exceptions?state=open")))
-            (figure("웹훅 실패율", rate, Some(format!("{} / {}건 실패", show::count(failures), show::count(attempts))), failures > 0, Some("/admin/webhooks")))
+            (figure("웹훅 실패율", rate, Some(format!("{} / {}건 실패", show::count(failures), show::count(attempts))), failures > 0, Some("/admin/webhooks?outcome=failed")))
             (figure("번호 부족 은행", format!("{}곳", low_banks.len()), (!low_banks.is_empty()).then(|| low_banks.join(", ")), !low_banks.is_empty(), Some("/admin/pool")))
             (figure("미처리 장애", tally(at(today, "incidents_open")), Some(format!("확인 중 {}", tally(at(today, "incidents_acknowledged")))), incidents_open > 0, Some("/admin/incidents?status=open")))
         }

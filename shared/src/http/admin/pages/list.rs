@@ -42,6 +42,8 @@ pub(super) enum Input {
     Bank,
     /// One of the codes this gives (labelled by [`show::label`]), or any.
     Codes(fn() -> Vec<&'static str>),
+    /// A KST day, as the API takes it (`2026-11-24`).
+    Day,
     /// A KST day; the API gets its first instant.
     DayFrom,
     /// A KST day; the API gets its last instant.
@@ -59,9 +61,15 @@ pub(super) enum Show {
     Text,
     Mono,
     Won,
+    /// A count, right-aligned.
+    Count,
     Time,
     Label,
     Bool,
+    /// The value, linking to this path followed by the row's field of that name (its id).
+    Link(&'static str, &'static str),
+    /// Whatever this makes of the row.
+    Custom(fn(&Value) -> Markup),
 }
 
 /// What a list shows of each row besides its columns (its actions): in a last column under
@@ -223,7 +231,7 @@ fn encode(pairs: &[(&str, String)]) -> String {
 }
 
 fn numeric(show: &Show) -> bool {
-    matches!(show, Show::Won)
+    matches!(show, Show::Won | Show::Count)
 }
 
 fn input(f: &Filter, value: Option<&str>) -> Markup {
@@ -231,7 +239,7 @@ fn input(f: &Filter, value: Option<&str>) -> Markup {
         @match &f.input {
             Input::Text(placeholder) => input type="text" name=(f.name) value=[value] placeholder=(placeholder);
             Input::Won => input type="number" name=(f.name) value=[value] min="0" step="1" placeholder="원";
-            Input::DayFrom | Input::DayTo => input type="date" name=(f.name) value=[value];
+            Input::Day | Input::DayFrom | Input::DayTo => input type="date" name=(f.name) value=[value];
             Input::Choice(codes) => select name=(f.name) {
                 option value="" { "전체" }
                 @for code in *codes { option value=(code) selected[value == Some(*code)] { (show::label(code)) } }
@@ -256,8 +264,11 @@ fn cell(row: &Value, column: &Column) -> Markup {
             Show::Mono => td.mono { (show::plain(value)) },
             Show::Won => td.num { (show::won(value)) },
             Show::Time => td { (show::kst_time(value)) },
-            Show::Label => td { span.tag { (show::label(value.as_str().unwrap_or(""))) } },
+            Show::Label => td { @if let Some(code) = value.as_str() { span.tag { (show::label(code)) } } },
+            Show::Count => td.num { (show::plain(value)) },
             Show::Bool => td { (show::plain(value)) },
+            Show::Link(prefix, id) => td { a href=(format!("{prefix}{}", show::text(row, id))) { (show::plain(value)) } },
+            Show::Custom(make) => td { (make(row)) },
         }
     }
 }

@@ -11,10 +11,12 @@
 //! the CSRF token of the page (`assets/admin.js`); the pages only decide which buttons an
 //! operator sees.
 
+mod accounts;
 mod api;
 mod assets;
 mod audit;
 mod chart;
+mod deposits;
 mod enrol;
 mod exceptions;
 mod home;
@@ -22,8 +24,14 @@ mod incidents;
 mod layout;
 mod list;
 mod login;
+mod merchants;
+mod notices;
 mod operators;
+mod pool;
+mod reconciliation;
+mod settlements;
 mod show;
+mod webhooks;
 
 use super::{Access, AdminRoute, route};
 use crate::domain::operator::Permission;
@@ -55,6 +63,16 @@ pub(super) fn table() -> Vec<(AdminRoute, MethodRouter<AppState>)> {
         (route(Method::GET, "/admin/exceptions", Needs(Read)), get(exceptions::page)),
         (route(Method::GET, "/admin/incidents", Needs(Read)), get(incidents::page)),
         (route(Method::GET, "/admin/incidents/{id}", Needs(Read)), get(incidents::detail)),
+        (route(Method::GET, "/admin/webhooks", Needs(Read)), get(webhooks::page)),
+        (route(Method::GET, "/admin/notices", Needs(Read)), get(notices::page)),
+        (route(Method::GET, "/admin/merchants", Needs(Read)), get(merchants::page)),
+        (route(Method::GET, "/admin/merchants/{id}", Needs(Read)), get(merchants::detail)),
+        (route(Method::GET, "/admin/virtual-accounts", Needs(Read)), get(accounts::page)),
+        (route(Method::GET, "/admin/virtual-accounts/{id}", Needs(Read)), get(accounts::detail)),
+        (route(Method::GET, "/admin/deposits", Needs(Read)), get(deposits::page)),
+        (route(Method::GET, "/admin/settlements", Needs(Read)), get(settlements::page)),
+        (route(Method::GET, "/admin/reconciliation", Needs(Read)), get(reconciliation::page)),
+        (route(Method::GET, "/admin/pool", Needs(Read)), get(pool::page)),
         (route(Method::GET, "/admin/operators", Needs(Manage)), get(operators::page)),
         (route(Method::GET, "/admin/audit", Needs(Audit)), get(audit::page)),
     ]

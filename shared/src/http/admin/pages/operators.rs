@@ -34,9 +34,9 @@ pub(super) const LISTING: Listing = Listing {
 };
 
 /// The fresh TOTP code a step-up action sends (`X-TOTP-Code`), never part of the body.
-pub(super) fn step_up_field() -> Markup {
+pub(super) fn step_up_field(required: bool) -> Markup {
     html! {
-        input type="text" name="step_up" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" placeholder="내 OTP 코드" required title="이 작업은 지금 인증 앱의 새 코드가 필요합니다";
+        input type="text" name="step_up" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" placeholder="내 OTP 코드" required[required] title="이 작업은 지금 인증 앱의 새 코드가 필요합니다";
     }
 }
 
@@ -52,7 +52,7 @@ fn create_form() -> Markup {
                 label { "이름" input type="text" name="name" required pattern="[a-z0-9._-]+" placeholder="영문 소문자, 숫자"; }
                 label { "역할" select name="role" { (role_options(Some("viewer"))) } }
                 label { "개인정보 열람" input type="checkbox" name="pii"; }
-                label { "내 OTP 코드" (step_up_field()) }
+                label { "내 OTP 코드" (step_up_field(true)) }
                 button type="submit" data-testid="create-operator" { "운영자 만들기" }
                 div.flash {}
                 output.result data-show="enrolment_token" data-prefix="/admin/enrol?token=" data-testid="enrolment-link" {}
@@ -75,7 +75,7 @@ fn actions(viewer: &Viewer, row: &Value) -> Markup {
                     data-confirm=(format!("{name}의 역할과 개인정보 열람 권한을 바꿉니다. 그 운영자는 다시 로그인해야 합니다. 계속할까요?")) {
                     select name="role" { (role_options(Some(text(row, "role")))) }
                     label.small { input type="checkbox" name="pii" checked[at(row, "pii").as_bool().unwrap_or(false)]; " 개인정보 열람" }
-                    (step_up_field())
+                    (step_up_field(true))
                     button type="submit" { "역할 변경" }
                     div.flash {}
                 }
