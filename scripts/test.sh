@@ -3,11 +3,14 @@
 # clippy's lints (warnings fail), runs cfn-lint, checks
 # docs/openapi.yaml against a running `vaccount serve`, starts its own moto_server on a free
 # 127.0.0.1 port, runs the whole workspace under cargo-nextest, and stops the server by PID
-# on the way out, pass or fail.
+# on the way out, pass or fail. Then the browser suite (tests/browser, headless Chromium), and
+# a search of every `serve` log of the run for the personal data the tests sent (tests/pii.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 venv="$root/.venv"
+# Cargo's target dir, absolute (CARGO_TARGET_DIR may be relative to the repository).
+target=$(mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-target}" && pwd)
 logs="$root/target/test-logs"
 mkdir -p "$logs"
 
@@ -23,6 +26,9 @@ if ! "$venv/bin/python" -c 'import moto.server, cfnlint, openapi_core, openpyxl'
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
     cp scripts/requirements-test.txt "$venv/.requirements"
 fi
+
+step "chromium and playwright-core (tests/browser)"
+bash scripts/install_browser_tools.sh
 
 step "cargo-nextest"
 if ! cargo nextest --version >/dev/null 2>&1; then
@@ -67,5 +73,15 @@ export VACCOUNT_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 # (docs/decisions.md, 21). The tests that wait out the feed's horizon take this much longer.
 export VACCOUNT_EVENT_COMMIT_WINDOW=60s
 
+# The black-box suites and the browser suite write every `serve` log here (tests/support.rs,
+# tests/browser/lib/server.mjs); the last step reads this run's.
+rm -rf "$target/test-logs/serve"
+
 step "cargo nextest run --workspace"
 cargo nextest run --workspace --no-fail-fast
+
+step "browser suite (tests/browser: node --test, headless Chromium)"
+(cd tests/browser && VACCOUNT_BIN="$target/debug/vaccount" npm test --silent)
+
+step "no personal data in the serve logs of this run (tests/pii.txt)"
+"$venv/bin/python" scripts/check_logs_pii.py "$target/test-logs/serve"

@@ -6,7 +6,7 @@ mod support;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
-use support::{Client, Server, demo, vaccount_bin};
+use support::{Client, Server, demo, pii, vaccount_bin};
 
 /// `vaccount simulate …` against the server: exit success and the printed JSON answer.
 fn simulate(server: &Server, secret: &str, args: &[&str]) -> (bool, Value) {
@@ -31,12 +31,13 @@ async fn a_new_user_sees_every_documented_deposit_outcome() {
     let server = Server::start_with_env(dir.path(), &["--demo"], &[("VACCOUNT_EXPIRY_SWEEP_INTERVAL", "300ms")]);
     let (creds, provider_secret) = demo(dir.path());
     let client = Client::new(&server, &creds);
-    let exact = issue(&client, json!({"order_id": "EXACT", "amount": 35000, "bank_code": "004", "depositor_name": "홍길동"})).await;
+    let name = pii().depositor_name;
+    let exact = issue(&client, json!({"order_id": "EXACT", "amount": 35000, "bank_code": "004", "depositor_name": name})).await;
     let partial = issue(&client, json!({"order_id": "PARTIAL", "amount": 35000, "bank_code": "004", "allow_partial": true})).await;
     let over = issue(&client, json!({"order_id": "OVER", "amount": 35000, "bank_code": "004"})).await;
     let number = |a: &Value| a["account_number"].as_str().unwrap().to_owned();
     let send = |account: &str, amount: &str, tx: &str| {
-        simulate(&server, &provider_secret, &["deposit", "--bank", "004", "--account", account, "--amount", amount, "--name", "홍길동", "--tx", tx])
+        simulate(&server, &provider_secret, &["deposit", "--bank", "004", "--account", account, "--amount", amount, "--name", name, "--tx", tx])
     };
 
     let (ok, first) = send(&number(&exact), "35000", "T-EXACT");

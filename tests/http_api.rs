@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Client, Credentials, Server, create_merchant, now, setup};
+use support::{Client, Credentials, Server, create_merchant, now, pii, setup};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -29,8 +29,9 @@ fn world(pool: u32) -> World {
 }
 
 fn issue_body(order: &str) -> Value {
-    json!({"order_id": order, "amount": 35000, "bank_code": "004", "depositor_name": "홍길동",
-           "customer": {"name": "홍길동", "phone": "01012345678", "email": "hong@example.com"},
+    let pii = pii();
+    json!({"order_id": order, "amount": 35000, "bank_code": "004", "depositor_name": pii.depositor_name,
+           "customer": {"name": pii.customer_name, "phone": pii.customer_phone, "email": pii.customer_email},
            "metadata": {"mall": "cafe24"}})
 }
 
@@ -153,7 +154,7 @@ async fn an_issued_account_is_shown_exactly_as_the_contract_says() {
     assert_eq!((a["bank_code"].as_str(), a["bank_name"].as_str()), (Some("004"), Some("KB국민은행")));
     assert!(a["created_at"].as_str().unwrap().ends_with("+09:00"));
     assert!(a["due_at"].as_str().unwrap().ends_with("+09:00"));
-    assert_eq!(a["customer"]["phone"], "01012345678");
+    assert_eq!(a["customer"]["phone"], pii().customer_phone);
     assert_eq!(a["metadata"]["mall"], "cafe24");
 
     let fixed = client.post("/v1/virtual-accounts", &json!({"order_id": "CUST-9", "type": "fixed", "bank_code": "004"})).await;

@@ -6,7 +6,7 @@ mod support;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
-use support::{Client, Server, demo, vaccount_bin};
+use support::{Client, Server, demo, pii, vaccount_bin};
 
 fn settle(dir: &Path, date: &str) -> std::process::Output {
     Command::new(vaccount_bin()).arg("--data-dir").arg(dir).args(["settle", "--date", date]).output().expect("run vaccount settle")
@@ -51,7 +51,7 @@ async fn record_a_past_day(dir: &Path, merchant: &str) {
         bank_code: BankCode::Kookmin,
         account_number: number.clone(),
         amount: Krw::new(amount),
-        depositor_name: Some("홍길동".into()),
+        depositor_name: Some(pii().depositor_name.into()),
         deposited_at: at,
     };
     clock.set(at("10:00"));

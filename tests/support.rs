@@ -1,11 +1,15 @@
 //! Black-box support: run the real `vaccount` binary on a temporary data dir, on a free port,
-//! and talk to it over HTTP with signed requests.
+//! and talk to it over HTTP with signed requests. Every `serve` writes its log (stderr) to a
+//! file under `target/test-logs/serve/`, which scripts/check_logs_pii.py searches for the
+//! personal data of tests/pii.txt after the run.
 
 #![allow(dead_code)]
 
+use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn vaccount_bin() -> PathBuf {
@@ -34,7 +38,55 @@ pub fn create_merchant(data_dir: &Path, name: &str) -> Credentials {
     }
 }
 
-/// A running `vaccount serve`, stopped (SIGTERM, then kill) on drop.
+/// The personal data the suites send, from tests/pii.txt: the one list that scripts/check_logs_pii.py
+/// also reads, so a value used here is a value the log check looks for.
+pub struct Pii {
+    pub customer_name: &'static str,
+    pub customer_phone: &'static str,
+    pub customer_email: &'static str,
+    pub depositor_name: &'static str,
+    pub other_depositor_name: &'static str,
+    pub refund_account: &'static str,
+}
+
+pub const PII_LIST: &str = include_str!("pii.txt");
+
+pub fn pii() -> Pii {
+    let value = |key: &str| {
+        PII_LIST
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .find_map(|line| line.split_once(char::is_whitespace).filter(|(k, _)| *k == key).map(|(_, v)| v.trim()))
+            .unwrap_or_else(|| panic!("tests/pii.txt has no `{key}`"))
+    };
+    Pii {
+        customer_name: value("customer_name"),
+        customer_phone: value("customer_phone"),
+        customer_email: value("customer_email"),
+        depositor_name: value("depositor_name"),
+        other_depositor_name: value("other_depositor_name"),
+        refund_account: value("refund_account"),
+    }
+}
+
+/// `target/test-logs/serve/`: where every `serve` of the black-box suites writes its log.
+pub fn serve_log_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("the target dir holds tmp/").join("test-logs").join("serve")
+}
+
+/// A new log file for one `serve`: `<suite>.<test>.<pid>-<n>.log`, unique within the run (nextest
+/// runs each test in its own process, `cargo test` runs them on threads named after them).
+fn new_serve_log() -> PathBuf {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let dir = serve_log_dir();
+    std::fs::create_dir_all(&dir).expect("create target/test-logs/serve");
+    let thread = std::thread::current();
+    let test: String = thread.name().unwrap_or("unnamed").chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!("{}.{test}.{}-{n}.log", env!("CARGO_CRATE_NAME"), std::process::id()))
+}
+
 /// The demo merchant's credentials and the demo provider's secret, from the `demo.json` that
 /// `serve --demo` writes into its data dir.
 pub fn demo(data_dir: &Path) -> (Credentials, String) {
@@ -47,9 +99,13 @@ pub fn demo(data_dir: &Path) -> (Credentials, String) {
     (creds, demo["provider_secret"].as_str().unwrap().into())
 }
 
+/// A running `vaccount serve`, stopped (SIGTERM, then kill) on drop.
 pub struct Server {
     child: Child,
     pub url: String,
+    /// Its log: every line it wrote to stderr. (Its stdout holds the address and the demo's
+    /// banner with sample requests, not log lines.)
+    pub log: PathBuf,
     /// What serve printed before its address (`--demo`'s banner).
     pub banner: String,
 }
@@ -59,23 +115,29 @@ impl Server {
         Server::start_with_env(data_dir, extra, &[])
     }
 
+    /// Logs at `info`, what `serve` does by default; `env` may set another `VACCOUNT_LOG`.
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let log = new_serve_log();
         let mut child = Command::new(vaccount_bin())
             .arg("--data-dir")
             .arg(data_dir)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(extra)
-            .env("VACCOUNT_LOG", "warn")
+            .env("VACCOUNT_LOG", "info")
+            // Plain text in the file, no terminal colours.
+            .env("NO_COLOR", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(File::create(&log).expect("create the serve log"))
             .spawn()
             .expect("spawn vaccount serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let mut banner = String::new();
         let url = loop {
-            let line = lines.next().expect("serve printed its address").expect("stdout line");
+            let Some(line) = lines.next().and_then(Result::ok) else {
+                panic!("serve exited before printing its address:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+            };
             if let Some(rest) = line.strip_prefix("vaccount listening on ") {
                 break rest.split_whitespace().next().expect("url").to_owned();
             }
@@ -84,7 +146,7 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, url, banner }
+        Server { child, url, log, banner }
     }
 }
 
@@ -112,6 +174,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("vaccount serve log: {}", self.log.display());
+        }
         // Already stopped (`terminate`): there is nobody left to signal.
         if let Ok(Some(_)) = self.child.try_wait() {
             return;

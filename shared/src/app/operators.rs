@@ -79,10 +79,13 @@ pub struct OperatorView {
     pub role: Role,
     pub pii: bool,
     pub status: OperatorStatus,
+    #[serde(with = "crate::domain::time::kst_serde::option")]
     pub locked_until: Option<DateTime<Utc>>,
     pub failures: u32,
+    #[serde(with = "crate::domain::time::kst_serde::option")]
     pub password_set_at: Option<DateTime<Utc>>,
     pub allowed_ips: Vec<IpRange>,
+    #[serde(with = "crate::domain::time::kst_serde")]
     pub created_at: DateTime<Utc>,
     pub created_by: Option<OperatorName>,
 }

@@ -490,6 +490,8 @@ pub struct AuditRecord {
     pub after: Option<serde_json::Value>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// In KST like every time the service writes; the hash covers this text.
+    #[serde(with = "super::time::kst_serde")]
     pub at: DateTime<Utc>,
 }
 

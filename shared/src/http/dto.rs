@@ -2,9 +2,8 @@
 //! every problem reported by field. Unknown fields are refused so typos do not pass silently.
 
 use crate::app::{AppError, FieldError};
-use crate::domain::deposit::Resolution;
+use crate::domain::DepositStatus;
 use crate::domain::time::parse_rfc3339;
-use crate::domain::{AccountNumber, DepositStatus, VirtualAccountId};
 use crate::domain::{AccountRequest, AccountTerms, AccountType, BankCode, Customer, DepositPolicy, Metadata, OrderId, Status};
 use crate::fields::{Fields, amount, object, parsed, string};
 use crate::ports::Cursor;
@@ -273,38 +272,6 @@ pub fn parse_deposit_query(query: Option<&str>) -> Result<(DepositFilter, Paging
 pub fn parse_paging(query: Option<&str>) -> Result<Paging, AppError> {
     let (f, paging) = listing_query(query, |_, _, _| false)?;
     Ok(f.done(paging)?)
-}
-
-/// `POST /v1/operator/exceptions/{id}/resolve`: how the exception's money leaves it.
-pub fn parse_resolution(body: &[u8]) -> Result<Resolution, AppError> {
-    let map = object(body, &["action", "account_id", "bank_code", "account_number", "holder", "note"])?;
-    let mut f = Fields::default();
-    let allowed: &[&str] = match map.get("action").and_then(Value::as_str) {
-        Some("assign") => &["action", "account_id"],
-        Some("refund") => &["action", "bank_code", "account_number", "holder"],
-        Some("write_off") => &["action", "note"],
-        _ => return Err(AppError::field("action", "must be assign, refund or write_off")),
-    };
-    for key in map.keys().filter(|k| !allowed.contains(&k.as_str())) {
-        f.fail(key, "does not apply to this action");
-    }
-    let resolution = match map.get("action").and_then(Value::as_str) {
-        Some("assign") => parsed::<VirtualAccountId>(&mut f, &map, "account_id").map(|account| Resolution::Assign { account }),
-        Some("refund") => {
-            let bank_code = parsed::<BankCode>(&mut f, &map, "bank_code");
-            let account_number = parsed::<AccountNumber>(&mut f, &map, "account_number");
-            let holder = parsed::<String>(&mut f, &map, "holder").and_then(|h| bounded_text(&mut f, "holder", &h, MAX_CUSTOMER_NAME_CHARS));
-            match (bank_code, account_number, holder) {
-                (Some(bank_code), Some(account_number), Some(holder)) => Some(Resolution::Refund { bank_code, account_number, holder }),
-                _ => None,
-            }
-        }
-        _ => parsed::<String>(&mut f, &map, "note").and_then(|n| bounded_text(&mut f, "note", &n, 500)).map(|note| Resolution::WriteOff { note }),
-    };
-    match resolution {
-        Some(r) if f.errors.is_empty() => Ok(r),
-        _ => Err(f.refused().into()),
-    }
 }
 
 fn query_time(f: &mut Fields, field: &str, value: &str) -> Option<DateTime<Utc>> {

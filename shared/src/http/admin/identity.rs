@@ -48,7 +48,10 @@ pub(super) async fn enrol(State(state): State<AppState>, body: Body) -> Result<R
     let (token, password) = (text(&mut f, &map, "token"), text(&mut f, &map, "password"));
     f.done(())?;
     let enrolment = state.service.operators().begin_enrolment(&token, &password).await?;
-    Ok(json(StatusCode::OK, &enrolment))
+    // The answer carries the TOTP secret: no cache may keep it.
+    let mut response = json(StatusCode::OK, &enrolment);
+    response.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 pub(super) async fn confirm(State(state): State<AppState>, request: Request) -> Result<Response, Problem> {
