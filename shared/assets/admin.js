@@ -126,13 +126,15 @@
       window.location.assign(form.dataset.then);
       return;
     }
-    if (form.dataset.done) show(shown ? form.querySelector('.flash') || notice : notice, 'ok', form.dataset.done);
     const region = form.dataset.region;
     if (region && document.querySelector(region) && window.htmx) {
-      window.htmx.ajax('GET', window.location.href, { target: region, select: region, swap: 'outerHTML' });
+      // The message shows once the region shows the change.
+      await window.htmx.ajax('GET', window.location.href, { target: region, select: region, swap: 'outerHTML' });
     } else if (!shown) {
       window.location.reload();
+      return;
     }
+    if (form.dataset.done) show(notice, 'ok', form.dataset.done);
   }
 
   document.addEventListener('submit', (event) => {

@@ -24,13 +24,13 @@ test('a new operator enrols from the demo link, logs in and sees today\'s figure
   await page.goto(`${server.url}/admin/`);
   assert.equal(new URL(page.url()).pathname, '/admin/login', 'no session: the login page');
   assert.equal(await page.locator('h1').innerText(), '로그인');
-  await screenshot(page, 'login');
+  await screenshot(page, 'walk-login');
 
   const link = server.stdout.match(/^\s*(http:\/\/\S+\/admin\/enrol\?token=\S+)$/m)?.[1];
   assert.ok(link, `the demo prints an enrolment link:\n${server.stdout}`);
   assert.equal(new URL(link).searchParams.get('token'), server.demo().admin.enrolment_token, 'the link is kept in demo.json');
   await page.goto(link);
-  await screenshot(page, 'enrol-password');
+  await screenshot(page, 'walk-enrol-password');
   await page.fill('input[name=password]', PASSWORD);
   await page.fill('input[name=password_again]', PASSWORD);
   await page.click('button[type=submit]');
@@ -39,12 +39,12 @@ test('a new operator enrols from the demo link, logs in and sees today\'s figure
   const shown = (await page.locator('[data-testid=totp-secret]').innerText()).replace(/\s/g, '');
   const uri = await page.locator('input[name=otpauth_uri]').inputValue();
   assert.equal(parseOtpauth(uri).secret, shown, 'the key under the QR code is the one it encodes');
-  await screenshot(page, 'enrol-qr');
+  await screenshot(page, 'walk-enrol-qr');
   const used = new Set();
   await page.fill('input[name=code]', await freshTotp(shown, used));
   await page.click('button[type=submit]');
   assert.equal(await page.locator('h1').innerText(), '등록을 마쳤습니다');
-  await screenshot(page, 'enrol-done');
+  await screenshot(page, 'walk-enrol-done');
 
   await page.click('[data-testid=to-login]');
   assert.equal(await page.locator('input[name=name]').inputValue(), 'admin', 'the login knows who enrolled');
@@ -58,5 +58,5 @@ test('a new operator enrols from the demo link, logs in and sees today\'s figure
     assert.equal(await page.locator(`[data-figure="${figure}"]`).count(), 1, figure);
   }
   assert.equal(await page.locator('svg.chart').count(), 2, 'the 24-hour and 30-day charts');
-  await screenshot(page, 'home');
+  await screenshot(page, 'walk-home');
 });

@@ -50,7 +50,7 @@ fn resend(viewer: &Viewer, row: &Value) -> Markup {
     let event = text(row, "event_id");
     html! {
         @if viewer.may(Permission::Act) {
-            form data-api=(format!("/admin/v1/events/{event}/resend")) data-done=(format!("이벤트 {event}를 다시 보냈습니다. 결과는 잠시 후 이 목록에 나타납니다."))
+            form data-api=(format!("/admin/v1/events/{event}/resend")) data-region="#list" data-done=(format!("이벤트 {event}를 다시 보냈습니다. 결과는 잠시 후 이 목록에 나타납니다."))
                 data-confirm=(format!("이벤트 {event}를 가맹점의 웹훅 주소로 다시 보냅니다. 계속할까요?")) {
                 button.secondary type="submit" data-testid="resend" data-event=(event) { "재전송" }
                 div.flash {}
