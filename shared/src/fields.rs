@@ -96,6 +96,18 @@ pub(crate) fn string<'a>(fields: &mut Fields, map: &'a Map<String, Value>, name:
     }
 }
 
+/// An optional boolean field.
+pub(crate) fn flag(f: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<bool> {
+    match map.get(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            f.fail(name, "must be true or false");
+            None
+        }
+    }
+}
+
 /// A required string field, parsed into its domain type.
 pub(crate) fn parsed<T: std::str::FromStr>(fields: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<T>
 where

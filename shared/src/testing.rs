@@ -271,6 +271,14 @@ impl TestOperator {
     }
 }
 
+/// An active operator with no credentials, for tests that only need the name to act under
+/// (the command line's `--operator`): no argon2 hashing, so a property test can make thousands.
+pub async fn active_operator(service: &Service, name: &str, role: crate::domain::operator::Role) {
+    let mut op = crate::domain::operator::Operator::new(name.parse().expect("operator name"), role, false, service.clock().now(), None);
+    op.status = crate::domain::operator::OperatorStatus::Active;
+    service.table().transact(vec![repo::operators::put_operator(&op, 1, Condition::NotExists).expect("operator write")]).await.expect("store the operator");
+}
+
 /// Creates, enrols and logs in an operator on `service` at its clock's time.
 pub async fn operator_session(service: &Service, name: &str, role: crate::domain::operator::Role, pii: bool) -> TestOperator {
     let ops = service.operators();
@@ -545,7 +553,7 @@ pub mod sample_events {
                 EventData::ExceptionResolved(DepositData::of(&written_off, None))
             }
             EventType::SettlementExported => EventData::SettlementExported(SettlementData { settlement: settlement() }),
-            EventType::WebhookResendRequested => EventData::WebhookResendRequested(ResendData { event_id }),
+            EventType::WebhookResendRequested => EventData::WebhookResendRequested(ResendData { event_id, endpoint_id: None }),
             EventType::PoolLow => EventData::PoolLow(PoolLowData::of(BankCode::Kookmin, 12, 100)),
             EventType::WebhookDeadLettered => EventData::WebhookDeadLettered(DeadLetteredData {
                 endpoint_id: "whe_01KWFX0000000000000000WH01".parse().expect("endpoint id"),

@@ -310,7 +310,7 @@ async fn exceptions_resolve_with_maker_checker_and_credit_the_chosen_account(bac
     let w = world(backend, DepositPolicy { require_exception_approval: true, ..DepositPolicy::default() }).await;
     let (kim, lee): (OperatorName, OperatorName) = ("kim".parse().unwrap(), "lee".parse().unwrap());
     for op in [&kim, &lee] {
-        vaccount::testing::operator_session(&w.service, op.as_str(), vaccount::domain::operator::Role::Admin, false).await;
+        vaccount::testing::active_operator(&w.service, op.as_str(), vaccount::domain::operator::Role::Admin).await;
     }
     let account = one_time(&w, "ORD-1", 35_000, false).await;
     let mut stray = notice("T-1", &account, 35_000);
@@ -452,7 +452,7 @@ async fn a_reversal_under_another_deposits_transaction_id_reverses_its_original(
 async fn an_excess_assigned_back_to_its_account_is_credited_once_and_reverses_cleanly(backend: Backend) {
     let w = world(backend, DepositPolicy::default()).await;
     let kim: OperatorName = "kim".parse().unwrap();
-    vaccount::testing::operator_session(&w.service, kim.as_str(), vaccount::domain::operator::Role::Admin, false).await;
+    vaccount::testing::active_operator(&w.service, kim.as_str(), vaccount::domain::operator::Role::Admin).await;
     let account = one_time(&w, "ORD-1", 35_000, true).await;
     w.service.deposits().record_deposit(notice("T-1", &account, 20_000)).await.unwrap();
     w.service.deposits().record_deposit(notice("T-2", &account, 20_000)).await.unwrap(); // 15,000 credited, 5,000 excess

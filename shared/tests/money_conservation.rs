@@ -106,7 +106,7 @@ async fn world() -> World {
     service.setup().add_provider(bank, ProviderKind::Generic, vec![]).await.unwrap();
     service.setup().add_pool_range(&"bank".parse().unwrap(), BankCode::Kookmin, &"12345600000000".parse().unwrap(), 5).await.unwrap();
     let kim: OperatorName = "kim".parse().unwrap();
-    vaccount::testing::operator_session(&service, kim.as_str(), vaccount::domain::operator::Role::Admin, false).await;
+    vaccount::testing::active_operator(&service, kim.as_str(), vaccount::domain::operator::Role::Admin).await;
     let mut accounts = Vec::new();
     for (order, kind, amount, allow_partial) in [
         ("STRICT", AccountType::OneTime, Some(35_000), false),

@@ -121,7 +121,7 @@ async fn plant_the_day(w: &World) -> MerchantId {
     stray.account_number = "99999999999999".parse().unwrap();
     deposit(w, "T-STRAY", &stray, 20_000, at(61)).await;
     let operator: vaccount::domain::OperatorName = "kim".parse().unwrap();
-    vaccount::testing::operator_session(&w.service, operator.as_str(), vaccount::domain::operator::Role::Admin, false).await;
+    vaccount::testing::active_operator(&w.service, operator.as_str(), vaccount::domain::operator::Role::Admin).await;
     let exc = repo::deposits::get_by_transaction(w.service.table().as_ref(), &"bank".parse().unwrap(), &"T-STRAY".parse().unwrap())
         .await
         .unwrap()

@@ -32,6 +32,7 @@ on_both_backends!(
     a_duplicate_message_after_delivery_sends_nothing,
     a_resend_makes_one_new_delivery,
     a_deleted_endpoint_stops_its_deliveries,
+    an_endpoints_dead_letters_are_resent_once_and_to_it_alone,
     undeliverable_messages_are_dropped,
     events_are_listed_oldest_first_across_shards,
     the_routes_answer_as_the_contract_says,
@@ -293,7 +294,7 @@ async fn a_resend_makes_one_new_delivery(backend: Backend) {
 
     w.clock.advance(Duration::minutes(1));
     let request = w.service.webhooks().resend_event(&w.merchant, &event.id).await.unwrap();
-    assert_eq!(request.data, EventData::WebhookResendRequested(ResendData { event_id: event.id.clone() }));
+    assert_eq!(request.data, EventData::WebhookResendRequested(ResendData { event_id: event.id.clone(), endpoint_id: None }));
     let queued = repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap();
     assert_eq!(queued, vec![request.clone()], "the request is an outbox event, written by the resend");
     assert_eq!(w.consumer.consume(&message(&request)).await.unwrap(), Outcome::Done);
@@ -325,6 +326,64 @@ async fn a_deleted_endpoint_stops_its_deliveries(backend: Backend) {
     assert!(repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap().is_empty(), "a stopped delivery is not dead-lettered");
 }
 
+/// Delivers `event` through its whole retry schedule.
+async fn run_out_the_schedule(w: &World, event: &OutboxEvent) {
+    for wait in schedule() {
+        w.consumer.consume(&message(event)).await.unwrap();
+        w.clock.advance(wait);
+    }
+    assert_eq!(w.consumer.consume(&message(event)).await.unwrap(), Outcome::Done);
+}
+
+async fn an_endpoints_dead_letters_are_resent_once_and_to_it_alone(backend: Backend) {
+    let w = world(backend, true).await;
+    let (down, up) = (Receiver::start(500).await, Receiver::start(200).await);
+    let failing = endpoint(&w, &down.url, None).await;
+    endpoint(&w, &up.url, None).await;
+    let events = [merchant_event(&w, EventType::AccountPaid).await, merchant_event(&w, EventType::AccountExpired).await];
+    for event in &events {
+        run_out_the_schedule(&w, event).await;
+    }
+    assert_eq!((down.hits().len(), up.hits().len()), (8, 2), "four attempts each to the failing endpoint, one each to the other");
+
+    // The endpoint is fixed; the operator clicks twice at once.
+    down.status.store(200, Ordering::SeqCst);
+    w.clock.advance(Duration::minutes(1));
+    let webhooks = w.service.webhooks();
+    let (first, second) = tokio::join!(webhooks.resend_dead_letters(&failing.id), webhooks.resend_dead_letters(&failing.id));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let mut resent: Vec<EventId> = first.resent.iter().chain(&second.resent).map(|r| r.event_id.clone()).collect();
+    resent.sort();
+    let mut expected: Vec<EventId> = events.iter().map(|e| e.id.clone()).collect();
+    expected.sort();
+    assert_eq!(resent, expected, "each dead letter got exactly one fresh round");
+    assert!(!first.more && !second.more);
+    let again = webhooks.resend_dead_letters(&failing.id).await.unwrap();
+    assert!(again.resent.is_empty() && !again.more, "nothing waits any more: {again:?}");
+
+    let requests: Vec<OutboxEvent> =
+        repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap().into_iter().filter(|e| e.kind() == EventType::WebhookResendRequested).collect();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        let EventData::WebhookResendRequested(data) = &request.data else { unreachable!() };
+        assert_eq!(data.endpoint_id.as_ref(), Some(&failing.id));
+        assert_eq!(w.consumer.consume(&message(request)).await.unwrap(), Outcome::Done);
+    }
+    assert_eq!(down.hits().len(), 10, "one more delivery of each event to the fixed endpoint");
+    assert_eq!(up.hits().len(), 2, "the endpoint that had them gets nothing again");
+    let mut delivered: Vec<String> = down.hits()[8..].iter().map(|h| header(h, "webhook-id").to_owned()).collect();
+    delivered.sort();
+    assert_eq!(delivered, expected.iter().map(ToString::to_string).collect::<Vec<_>>());
+
+    // An endpoint deleted since its deliveries died: nothing to resend them to.
+    let gone = endpoint(&w, &down.url, None).await;
+    down.status.store(500, Ordering::SeqCst);
+    let third = merchant_event(&w, EventType::AccountClosed).await;
+    run_out_the_schedule(&w, &third).await;
+    w.service.webhooks().delete_webhook_endpoint(&w.merchant, &gone.id).await.unwrap();
+    assert_eq!(webhooks.resend_dead_letters(&gone.id).await, Err(AppError::NotFound));
+}
+
 /// A table whose every call fails, as an unreachable store does.
 struct Unreachable;
 
@@ -349,7 +408,11 @@ async fn undeliverable_messages_are_dropped(backend: Backend) {
     assert_eq!(w.consumer.consume(&garbage).await.unwrap(), Outcome::Done);
     let ops = OutboxEvent::new(None, sample_events::data(EventType::PoolLow), t0());
     assert_eq!(w.consumer.consume(&message(&ops)).await.unwrap(), Outcome::Done);
-    let dangling = OutboxEvent::new(Some(w.merchant.clone()), EventData::WebhookResendRequested(ResendData { event_id: EventId::generate(t0()) }), t0());
+    let dangling = OutboxEvent::new(
+        Some(w.merchant.clone()),
+        EventData::WebhookResendRequested(ResendData { event_id: EventId::generate(t0()), endpoint_id: None }),
+        t0(),
+    );
     assert_eq!(w.consumer.consume(&message(&dangling)).await.unwrap(), Outcome::Done);
     assert!(receiver.hits().is_empty());
 

@@ -104,9 +104,10 @@ fn quote(event: &OutboxEvent) -> Option<(Option<String>, Vec<String>)> {
             quoted.extend([field("provider", &d.provider), field("date", d.date), field("problem", d.fault.as_str())]);
             (Some(d.provider.to_string()), quoted)
         }
-        EventData::OperatorLocked(d) => {
-            (Some(d.operator.to_string()), vec![field("operator", &d.operator), field("failures", d.failures), field("until", d.until.to_rfc3339())])
-        }
+        EventData::OperatorLocked(d) => (
+            Some(d.operator.to_string()),
+            vec![field("operator", &d.operator), field("failures", d.failures), field("until", crate::domain::time::to_kst_string(d.until))],
+        ),
         EventData::AccountIssued(_)
         | EventData::AccountClosed(_)
         | EventData::AccountExpired(_)
@@ -357,16 +358,17 @@ mod tests {
                  report=reconciliation/bank/2026/11/24/reconciliation-bank-20261124.csv",
             ),
             ("GD18", "bank", "reconciliation.statement_missing (evt_01KWFX0000000000000000GD18) provider=bank date=2026-11-24 problem=missing"),
+            ("GD19", "kim", "operator.locked (evt_01KWFX0000000000000000GD19) operator=kim failures=5 until=2026-11-24T10:15:00+09:00"),
             (
-                "GD19",
+                "GD20",
                 "bank",
-                "reconciliation.statement_missing (evt_01KWFX0000000000000000GD19) errors=[\"line 2: amount is not a number\",\"line 7: unknown bank code 999\"] \
+                "reconciliation.statement_missing (evt_01KWFX0000000000000000GD20) errors=[\"line 2: amount is not a number\",\"line 7: unknown bank code 999\"] \
                  provider=bank date=2026-11-24 problem=unreadable",
             ),
             (
-                "GD20",
+                "GD21",
                 "mch_01KWFX0000000000000000MCH1",
-                "webhook.dead_lettered (evt_01KWFX0000000000000000GD20) endpoint_id=whe_01KWFX0000000000000000WH01 event_id=evt_01KWFX0000000000000000EV01 \
+                "webhook.dead_lettered (evt_01KWFX0000000000000000GD21) endpoint_id=whe_01KWFX0000000000000000WH01 event_id=evt_01KWFX0000000000000000EV01 \
                  event_type=virtual_account.paid attempts=8 url_host=hooks.example.com",
             ),
         ];
@@ -382,6 +384,7 @@ mod tests {
                 && !l.contains("\"type\":\"webhook.dead")
                 && !l.contains("\"type\":\"notice.")
                 && !l.contains("\"type\":\"reconciliation.")
+                && !l.contains("\"type\":\"operator.")
         });
         for line in merchant_events {
             assert!(parse_alert(line).unwrap().is_none(), "not an alert: {line}");

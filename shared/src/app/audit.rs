@@ -5,6 +5,7 @@ use super::{AppError, Service};
 use crate::domain::operator::{AuditAction, AuditEntry, AuditRecord, BrokenLink, GENESIS_HASH, Role, verify_chain};
 use crate::ports::Cursor;
 use crate::repo::{self, Listing, Retry, Transaction, TxError};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -47,6 +48,39 @@ pub struct ChainReport {
 
 /// Entries are read this many at a time by the verifier and exports.
 const PAGE: usize = 500;
+
+/// Entries one filtered page of [`Audit::list`] reads at most.
+pub const FILTER_READ: usize = 5_000;
+
+/// How much older an entry's time may be than one appended before it: each append takes the
+/// time before it races for the head (`record`), so times follow the chain only within the
+/// few seconds a retried append takes.
+pub const AT_SKEW: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Which audit entries to list. Every field narrows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// The operator acting (or the name a failed login tried), exactly.
+    pub actor: Option<String>,
+    pub action: Option<AuditAction>,
+    /// The entry's time window, inclusive.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl AuditQuery {
+    pub fn admits(&self, entry: &AuditEntry) -> bool {
+        let r = &entry.record;
+        self.actor.as_ref().is_none_or(|a| &r.actor == a)
+            && self.action.is_none_or(|a| r.action == a)
+            && self.from.is_none_or(|from| r.at >= from)
+            && self.to.is_none_or(|to| r.at <= to)
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == AuditQuery::default()
+    }
+}
 
 /// The audit log.
 #[derive(Clone, Copy)]
@@ -97,6 +131,42 @@ impl Audit<'_> {
 
     pub async fn newest_first(self, limit: usize, after: Option<Cursor>) -> Result<Listing<AuditEntry>, AppError> {
         Ok(repo::audit::newest_first(self.service.table.as_ref(), limit, after).await?)
+    }
+
+    /// Entries newest first that `query` admits. The filters are applied while reading: a page
+    /// answers once it has `limit` entries or has read [`FILTER_READ`], so it may be short,
+    /// even empty, and still have a cursor; only a missing cursor ends the listing. With
+    /// `from`, the read stops at the first entry older than it by more than [`AT_SKEW`].
+    pub async fn list(self, query: &AuditQuery, limit: usize, after: Option<Cursor>) -> Result<Listing<AuditEntry>, AppError> {
+        if let (Some(from), Some(to)) = (query.from, query.to)
+            && from > to
+        {
+            return Err(AppError::field("from", "must not be after to"));
+        }
+        let table = self.service.table.as_ref();
+        let limit = limit.max(1);
+        let chunk = if query.is_empty() { limit } else { PAGE };
+        let (mut cursor, mut items, mut read) = (after, Vec::new(), 0);
+        loop {
+            let page = repo::audit::newest_first(table, chunk, cursor).await?;
+            for entry in page.items {
+                if query.from.is_some_and(|from| entry.record.at < from - AT_SKEW) {
+                    return Ok(Listing { items, next: None });
+                }
+                read += 1;
+                let seq = entry.seq;
+                if query.admits(&entry) {
+                    items.push(entry);
+                }
+                if items.len() >= limit || read >= FILTER_READ {
+                    return Ok(Listing { items, next: (seq > 1).then(|| repo::audit::before(seq)) });
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(Listing { items, next: None }),
+            }
+        }
     }
 
     /// Walks the chain from the first entry: every entry in sequence, linked to the one before

@@ -12,6 +12,7 @@ pub mod exceptions;
 pub mod expiry;
 pub mod exports;
 pub mod idempotency;
+pub mod merchants;
 pub mod notices;
 pub mod operators;
 pub mod oversight;
@@ -154,6 +155,10 @@ impl Service {
 
     pub fn setup(&self) -> setup::Setup<'_> {
         setup::Setup { service: self }
+    }
+
+    pub fn merchants(&self) -> merchants::Merchants<'_> {
+        merchants::Merchants { service: self }
     }
 
     pub fn oversight(&self) -> oversight::Oversight<'_> {

@@ -16,7 +16,7 @@ use crate::domain::pool::numbers_in;
 use crate::domain::reconciliation::ReportSummary;
 use crate::domain::settlement::Settlement;
 use crate::domain::webhook::WebhookEndpoint;
-use crate::domain::{BankCode, Krw, Merchant, MerchantId, ProviderId, VirtualAccount};
+use crate::domain::{BankCode, Krw, Merchant, MerchantId, ProviderId, VirtualAccount, VirtualAccountId};
 use crate::ports::Cursor;
 use crate::repo::{self, Listing};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -131,6 +131,11 @@ impl Oversight<'_> {
 
     fn table(&self) -> &dyn crate::ports::Table {
         self.service.table.as_ref()
+    }
+
+    /// One account, whichever merchant's it is.
+    pub async fn account(self, id: &VirtualAccountId) -> Result<VirtualAccount, AppError> {
+        repo::accounts::get(self.table(), id).await?.ok_or(AppError::NotFound)
     }
 
     /// Virtual accounts across merchants.

@@ -36,6 +36,24 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// A merchant's name as kept: trimmed, 1-100 characters.
+pub(crate) fn merchant_name(name: &str) -> Result<&str, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > Merchant::MAX_NAME_CHARS {
+        return Err(AppError::field("name", "must be 1-100 characters"));
+    }
+    Ok(name)
+}
+
+/// Fee terms the service can charge: a rate of at most 100 %, a flat fee not negative.
+pub(crate) fn check_fee(fee: Fee) -> Result<(), AppError> {
+    match fee {
+        Fee::RateBps(bps) if bps > 10_000 => Err(AppError::field("fee_rate_bps", "must be at most 10000 (100 %)")),
+        Fee::PerDeposit(won) if won < Krw::ZERO => Err(AppError::field("fee_per_deposit", "must not be negative")),
+        _ => Ok(()),
+    }
+}
+
 /// Setup commands: merchants, API keys, providers, pool ranges.
 #[derive(Clone, Copy)]
 pub struct Setup<'a> {
@@ -44,20 +62,8 @@ pub struct Setup<'a> {
 
 impl Setup<'_> {
     pub async fn create_merchant(self, name: &str, fee: Fee, payout_days: u8, policy: DepositPolicy) -> Result<MerchantCreated, AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > Merchant::MAX_NAME_CHARS {
-            return Err(AppError::field("name", "must be 1-100 characters"));
-        }
-        if let Fee::RateBps(bps) = fee
-            && bps > 10_000
-        {
-            return Err(AppError::field("fee_rate_bps", "must be at most 10000 (100 %)"));
-        }
-        if let Fee::PerDeposit(won) = fee
-            && won < Krw::ZERO
-        {
-            return Err(AppError::field("fee_per_deposit", "must not be negative"));
-        }
+        let name = merchant_name(name)?;
+        check_fee(fee)?;
         let now = self.service.clock.now();
         let key =
             ApiKey { id: ApiKeyId::generate(now), merchant_id: MerchantId::generate(now), secret: new_secret(), active: true, created_at: now, version: 1 };

@@ -22,9 +22,10 @@ use crate::domain::webhook::{
 use crate::domain::{EventData, EventId, EventType, MerchantId, OutboxEvent, WebhookEndpointId};
 use crate::ports::{Condition, Cursor, HostResolver, HttpRequest, HttpSender, StoreError};
 use crate::repo::webhooks::Roster;
-use crate::repo::{self, Guard, Listing, Retry, Transaction};
+use crate::repo::{self, Guard, Listing, Retry, Transaction, TxError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -32,6 +33,28 @@ use std::sync::Arc;
 const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Events one filtered events-page request looks at per shard, at most.
 const EVENT_SCAN: usize = 200;
+
+/// Dead letters one call resends at most: a call stays short, and `more` asks for another.
+pub const DEAD_LETTERS_PER_CALL: usize = 500;
+
+/// What a resend of an endpoint's dead letters did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLettersResent {
+    pub endpoint_id: WebhookEndpointId,
+    /// The dead letters given a fresh round now, oldest first.
+    pub resent: Vec<ResentDeadLetter>,
+    /// Dead letters found resent already by a call running at the same time.
+    pub already: usize,
+    /// More dead letters wait: call again.
+    pub more: bool,
+}
+
+/// One dead letter resent: its event, and the round (the resend request) that delivers it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResentDeadLetter {
+    pub event_id: EventId,
+    pub round: EventId,
+}
 
 /// A new secret, shown once, and when the one it replaced stops signing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +204,7 @@ impl Webhooks<'_> {
             _ => return Err(AppError::NotFound),
         }
         let now = self.service.clock.now();
-        let request = OutboxEvent::new(Some(merchant.clone()), EventData::WebhookResendRequested(ResendData { event_id: event_id.clone() }), now);
+        let request = resend_request(merchant, event_id, None, now);
         self.service.commit_with_receipt(Transaction::of(Guard::NewItem, repo::outbox::put_event(&request)?), receipt, &request).await??;
         Ok(request)
     }
@@ -191,6 +214,50 @@ impl Webhooks<'_> {
         let event = repo::outbox::get_event(self.service.table.as_ref(), event_id).await?.ok_or(AppError::NotFound)?;
         let merchant = event.merchant_id.ok_or(AppError::NotFound)?;
         self.resend_event(&merchant, event_id).await
+    }
+
+    /// A fresh round, to this endpoint only, of every event whose delivery to it was
+    /// dead-lettered and not resent yet: at most [`DEAD_LETTERS_PER_CALL`] a call (`more` says
+    /// whether others wait). Each dead letter is marked with its round in the transaction
+    /// that asks for it, on condition of its version, so two calls at once (a double click)
+    /// never give one dead letter two rounds. Dead letters to an endpoint since deleted are
+    /// not resent: the endpoint is not found.
+    pub async fn resend_dead_letters(self, endpoint: &WebhookEndpointId) -> Result<DeadLettersResent, AppError> {
+        let table = self.service.table.as_ref();
+        let mut answer = DeadLettersResent { endpoint_id: endpoint.clone(), resent: Vec::new(), already: 0, more: false };
+        let mut cursor = None;
+        let mut merchant_checked = false;
+        loop {
+            let room = DEAD_LETTERS_PER_CALL - answer.resent.len() - answer.already;
+            let page = repo::webhooks::dead_letters(table, endpoint, room.min(100), cursor).await?;
+            for dead in page.items.iter().filter(|d| d.awaits_resend() && &d.endpoint_id == endpoint) {
+                if !merchant_checked {
+                    self.webhook_endpoint(&dead.merchant_id, endpoint).await?;
+                    merchant_checked = true;
+                }
+                let now = self.service.clock.now();
+                let request = resend_request(&dead.merchant_id, &dead.event_id, Some(endpoint), now);
+                let mut tx = Transaction::of(
+                    Guard::AlreadyDone,
+                    [repo::webhooks::put_delivery(&dead.resent(request.id.clone()), Condition::VersionIs(dead.version), now)?],
+                );
+                tx.extend(Guard::NewItem, repo::outbox::put_event(&request)?);
+                match tx.commit(table).await {
+                    Ok(()) => answer.resent.push(ResentDeadLetter { event_id: dead.event_id.clone(), round: request.id }),
+                    // Resent meanwhile by another call: the index had not caught up yet.
+                    Err(TxError::Refused(Guard::AlreadyDone)) => answer.already += 1,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            match page.next {
+                Some(next) if answer.resent.len() + answer.already < DEAD_LETTERS_PER_CALL => cursor = Some(next),
+                Some(_) => {
+                    answer.more = true;
+                    return Ok(answer);
+                }
+                None => return Ok(answer),
+            }
+        }
     }
 
     /// The merchant's events, oldest first, after `after` (or where `cursor` left off), of
@@ -220,6 +287,12 @@ impl Webhooks<'_> {
         let horizon = self.service.settings.event_feed_horizon;
         Ok(repo::outbox::merchant_page(self.service.table.as_ref(), merchant, start, kind, limit, scan, horizon).await?)
     }
+}
+
+/// A `webhook.resend_requested` event: a fresh round of `event_id`, to `endpoint` only if given.
+fn resend_request(merchant: &MerchantId, event_id: &EventId, endpoint: Option<&WebhookEndpointId>, now: DateTime<Utc>) -> OutboxEvent {
+    let data = ResendData { event_id: event_id.clone(), endpoint_id: endpoint.cloned() };
+    OutboxEvent::new(Some(merchant.clone()), EventData::WebhookResendRequested(data), now)
 }
 
 /// Resolves the URL's host name and refuses it if any address is one a webhook may not reach.
@@ -253,6 +326,8 @@ struct Round {
     id: EventId,
     event: OutboxEvent,
     merchant: MerchantId,
+    /// Only this endpoint (an operator's resend of its dead letters); `None`: every subscriber.
+    only: Option<WebhookEndpointId>,
 }
 
 impl WebhookConsumer {
@@ -274,12 +349,12 @@ impl WebhookConsumer {
         };
         let Some(merchant) = event.merchant_id.clone() else { return drop("the event belongs to no merchant") };
         if event.kind().is_merchant_event() {
-            return Ok(Some(Round { id: event.id.clone(), event, merchant }));
+            return Ok(Some(Round { id: event.id.clone(), event, merchant, only: None }));
         }
         let EventData::WebhookResendRequested(request) = &event.data else { return drop("the event is not for merchants") };
         match repo::outbox::get_event(self.service.table.as_ref(), &request.event_id).await? {
             Some(original) if original.merchant_id.as_ref() == Some(&merchant) && original.kind().is_merchant_event() => {
-                Ok(Some(Round { id: event.id, event: original, merchant }))
+                Ok(Some(Round { id: event.id, event: original, merchant, only: request.endpoint_id.clone() }))
             }
             _ => drop("the resend request names no event of its merchant"),
         }
@@ -296,7 +371,7 @@ impl WebhookConsumer {
         let now = self.service.clock.now();
         let fresh: Vec<Delivery> = endpoints
             .values()
-            .filter(|e| e.subscribes_to(round.event.kind()))
+            .filter(|e| e.subscribes_to(round.event.kind()) && round.only.as_ref().is_none_or(|only| only == &e.id))
             .map(|e| Delivery::new(round.id.clone(), round.event.id.clone(), e.id.clone(), round.merchant.clone(), now))
             .collect();
         if fresh.is_empty() {

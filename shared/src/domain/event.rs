@@ -291,6 +291,10 @@ pub struct SettlementData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResendData {
     pub event_id: EventId,
+    /// Deliver to this endpoint only (an operator resending an endpoint's dead letters);
+    /// absent: to every endpoint subscribed to the event's type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<WebhookEndpointId>,
 }
 
 /// `pool.low`: a bank's free numbers fell below the threshold.
@@ -624,7 +628,9 @@ mod tests {
             let expected: &[QueueName] = match kind.as_str() {
                 "virtual_account.issued" | "virtual_account.paid" | "virtual_account.expired" => &[MerchantWebhooks, CustomerNotices],
                 "virtual_account.due_soon" => &[CustomerNotices],
-                "pool.low" | "webhook.dead_lettered" | "notice.failed" | "reconciliation.mismatch" | "reconciliation.statement_missing" => &[OpsAlerts],
+                "pool.low" | "webhook.dead_lettered" | "notice.failed" | "reconciliation.mismatch" | "reconciliation.statement_missing" | "operator.locked" => {
+                    &[OpsAlerts]
+                }
                 _ => &[MerchantWebhooks],
             };
             assert_eq!(kind.queues(), expected, "{kind}");

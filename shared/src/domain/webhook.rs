@@ -314,6 +314,9 @@ pub struct Delivery {
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
     pub version: u64,
+    /// A dead letter an operator resent: the resend request (a fresh round) it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resent_in: Option<EventId>,
 }
 
 impl Delivery {
@@ -329,6 +332,7 @@ impl Delivery {
             last_status: None,
             last_error: None,
             version: 1,
+            resent_in: None,
         }
     }
 
@@ -353,6 +357,16 @@ impl Delivery {
 
     pub fn cancelled(&self) -> Delivery {
         Delivery { state: DeliveryState::Cancelled, next_at: None, version: self.version + 1, ..self.clone() }
+    }
+
+    /// A dead letter no operator has resent yet: what an endpoint's dead-letter listing holds.
+    pub fn awaits_resend(&self) -> bool {
+        self.state == DeliveryState::DeadLettered && self.resent_in.is_none()
+    }
+
+    /// The dead letter once `request` (a fresh round of its event) has been asked for it.
+    pub fn resent(&self, request: EventId) -> Delivery {
+        Delivery { resent_in: Some(request), version: self.version + 1, ..self.clone() }
     }
 }
 

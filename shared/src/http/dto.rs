@@ -274,7 +274,7 @@ pub fn parse_paging(query: Option<&str>) -> Result<Paging, AppError> {
     Ok(f.done(paging)?)
 }
 
-fn query_time(f: &mut Fields, field: &str, value: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn query_time(f: &mut Fields, field: &str, value: &str) -> Option<DateTime<Utc>> {
     parse_rfc3339(value).map_err(|_| f.fail(field, "must be an RFC 3339 time with offset; write + as %2B in a query string")).ok()
 }
 

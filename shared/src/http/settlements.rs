@@ -42,11 +42,17 @@ async fn list_settlements(State(state): State<AppState>, uri: Uri, signed: Signe
 }
 
 async fn settlement_file(State(state): State<AppState>, path: Result<Path<(String, String)>, PathRejection>, signed: Signed) -> Result<Response, AppError> {
-    let settlements = settlements_of(&state)?;
     // A path that names no day cannot name a settlement: not found, as any unknown file.
     let Ok(Path((date, name))) = path else { return Err(AppError::NotFound) };
-    let day = dto::parse_day(&date).map_err(|_| AppError::NotFound)?;
-    let (download, content_type) = settlements.file(&signed.merchant.id, day, &name, LINK_VALID_FOR).await?;
+    file_response(&state, &signed.merchant.id, &date, &name).await
+}
+
+/// One of a merchant's settlement files (`date` as the path gives it): streamed from the data
+/// dir in `serve`, a redirect to a short-lived presigned link in AWS. Shared with the admin API.
+pub(crate) async fn file_response(state: &AppState, merchant: &crate::domain::MerchantId, date: &str, name: &str) -> Result<Response, AppError> {
+    let settlements = settlements_of(state)?;
+    let day = dto::parse_day(date).map_err(|_| AppError::NotFound)?;
+    let (download, content_type) = settlements.file(merchant, day, name, LINK_VALID_FOR).await?;
     let response = match download {
         BlobDownload::Redirect(url) => Response::builder().status(StatusCode::FOUND).header(header::LOCATION, url).body(Body::empty()),
         BlobDownload::Local(path) => {

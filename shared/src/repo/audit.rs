@@ -101,6 +101,11 @@ pub async fn newest_first(table: &dyn Table, limit: usize, after: Option<Cursor>
 
 const SEQ: &str = "seq";
 
+/// The cursor of [`newest_first`] that goes on with the entries before `seq`.
+pub fn before(seq: u64) -> Cursor {
+    Cursor::from([(SEQ.to_owned(), seq.to_string())])
+}
+
 /// Rewrites a stored entry in place: what a tamper test does to prove the verifier notices.
 /// Nothing in the service calls it (entries are never updated).
 #[cfg(feature = "testing")]

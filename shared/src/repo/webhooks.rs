@@ -5,7 +5,8 @@
 //!   what makes the per-merchant cap exact under concurrent creates. Endpoints are few and
 //!   rarely written, and the consumer reads them with one consistent query per message.
 //! - A delivery is one item per (round, endpoint), `WHD#{round}` / `{endpoint}`: each round is
-//!   a new partition, read consistently by whoever handles the round's message.
+//!   a new partition, read consistently by whoever handles the round's message. A dead letter
+//!   no operator has resent yet is listed under its endpoint in gsi1 (`WHDL#{endpoint}`).
 //! - Attempts are new items every time and listed per endpoint through gsi1, write-sharded
 //!   (`WHA#{endpoint}#{shard}`): one busy endpoint takes thousands of attempts a second.
 //!
@@ -100,12 +101,27 @@ pub async fn all_endpoints(table: &dyn Table, merchant: &MerchantId) -> Result<V
     }
 }
 
+fn dead_letter_partition(endpoint: &WebhookEndpointId) -> String {
+    format!("WHDL#{endpoint}")
+}
+
+/// A delivery's item. A dead letter no operator has resent yet is also listed under its
+/// endpoint (gsi1 `WHDL#{endpoint}`, by the time it died), which is how an operator's "resend
+/// every dead letter of this endpoint" finds them; writing it again once resent drops it there.
 pub fn put_delivery(delivery: &Delivery, condition: Condition, now: chrono::DateTime<chrono::Utc>) -> Result<Write, StoreError> {
-    Ok(ItemBuilder::new(&delivery_key(&delivery.round, &delivery.endpoint_id), "webhook_delivery")
-        .version(delivery.version)
-        .data(delivery)?
-        .expires_at(expiry(now))
-        .put(condition))
+    let mut item = ItemBuilder::new(&delivery_key(&delivery.round, &delivery.endpoint_id), "webhook_delivery").version(delivery.version).data(delivery)?;
+    if delivery.awaits_resend() {
+        item = item.index(Index::Gsi1, dead_letter_partition(&delivery.endpoint_id), time_key(now, delivery.round.as_str()));
+    }
+    Ok(item.expires_at(expiry(now)).put(condition))
+}
+
+/// An endpoint's dead letters awaiting a resend, oldest first, a page at a time. The index is
+/// eventually consistent: a delivery just resent may still show here, so whoever acts on one
+/// writes it under its version.
+pub async fn dead_letters(table: &dyn Table, endpoint: &WebhookEndpointId, limit: usize, after: Option<Cursor>) -> Result<Listing<Delivery>, StoreError> {
+    let page = table.query(&Query::index(Index::Gsi1, dead_letter_partition(endpoint)).limit(limit).after(after)).await?;
+    Ok(Listing { items: page.items.iter().map(data_of).collect::<Result<_, _>>()?, next: page.next })
 }
 
 /// The deliveries of one round, read consistently.

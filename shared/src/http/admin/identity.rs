@@ -5,7 +5,7 @@ use crate::app::AppError;
 use crate::app::operators::{Opened, OperatorUpdate};
 use crate::domain::OperatorName;
 use crate::domain::operator::{IpRange, Role, SESSION_ABSOLUTE, Session};
-use crate::fields::{Fields, object, parsed, string};
+use crate::fields::{Fields, flag, object, parsed, string};
 use crate::http::problem::Problem;
 use crate::http::{AppState, ListBody, dto, json};
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -151,17 +151,6 @@ pub(super) async fn create_operator(State(state): State<AppState>, acting: Opera
     state.service.operators().step_up(&acting, step_up_code(&headers)).await?;
     let created = state.service.operators().create_user(name, role, pii, Some(&acting)).await?;
     Ok(json(StatusCode::CREATED, &created))
-}
-
-fn flag(f: &mut Fields, map: &Map<String, Value>, name: &str) -> Option<bool> {
-    match map.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => {
-            f.fail(name, "must be true or false");
-            None
-        }
-    }
 }
 
 /// `PATCH /admin/v1/operators/{name} {"role"?, "pii"?, "allowed_ips"?}`; a role or `pii` change

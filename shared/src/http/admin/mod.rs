@@ -7,7 +7,10 @@
 //! the table with every role.
 
 mod identity;
+pub mod lists;
 pub mod mask;
+mod merchants;
+mod operations;
 pub mod pages;
 mod queue;
 
@@ -54,7 +57,7 @@ const fn route(method: Method, path: &'static str, access: Access) -> AdminRoute
 }
 
 use Access::{Needs, Open};
-use Permission::{Act, Audit, Manage, Read};
+use Permission::{Act, Audit, Export, Manage, Read};
 
 /// Every admin route, with its handler. The single source of the router and of the RBAC test.
 fn table() -> Vec<(AdminRoute, MethodRouter<AppState>)> {
@@ -71,16 +74,35 @@ fn table() -> Vec<(AdminRoute, MethodRouter<AppState>)> {
         (route(Method::GET, "/admin/v1/operators/{name}", Needs(Manage)), get(identity::get_operator)),
         (route(Method::PATCH, "/admin/v1/operators/{name}", Needs(Manage)), patch(identity::update_operator)),
         (route(Method::POST, "/admin/v1/operators/{name}/unlock", Needs(Manage)), post(identity::unlock_operator)),
-        (route(Method::GET, "/admin/v1/audit", Needs(Audit)), get(queue::audit)),
-        (route(Method::GET, "/admin/v1/exceptions", Needs(Read)), get(queue::exceptions)),
+        (route(Method::GET, "/admin/v1/audit", Needs(Audit)), get(lists::audit)),
+        (route(Method::GET, "/admin/v1/exceptions", Needs(Read)), get(lists::exceptions)),
         (route(Method::POST, "/admin/v1/exceptions/{id}/resolve", Needs(Act)), post(queue::resolve)),
         (route(Method::POST, "/admin/v1/exceptions/{id}/approve", Needs(Act)), post(queue::approve)),
         (route(Method::POST, "/admin/v1/exceptions/{id}/reject", Needs(Act)), post(queue::reject)),
-        (route(Method::GET, "/admin/v1/incidents", Needs(Read)), get(queue::incidents)),
+        (route(Method::GET, "/admin/v1/incidents", Needs(Read)), get(lists::incidents)),
         (route(Method::GET, "/admin/v1/incidents/{id}", Needs(Read)), get(queue::incident)),
         (route(Method::POST, "/admin/v1/incidents/{id}/acknowledge", Needs(Act)), post(queue::acknowledge)),
         (route(Method::POST, "/admin/v1/incidents/{id}/resolve", Needs(Act)), post(queue::resolve_incident)),
         (route(Method::POST, "/admin/v1/events/{id}/resend", Needs(Act)), post(queue::resend)),
+        (route(Method::GET, "/admin/v1/overview", Needs(Read)), get(operations::overview)),
+        (route(Method::GET, "/admin/v1/pool", Needs(Read)), get(operations::pool)),
+        (route(Method::GET, "/admin/v1/merchants", Needs(Read)), get(lists::merchants)),
+        (route(Method::POST, "/admin/v1/merchants", Needs(Manage)), post(merchants::create)),
+        (route(Method::GET, "/admin/v1/merchants/{id}", Needs(Read)), get(merchants::detail)),
+        (route(Method::PATCH, "/admin/v1/merchants/{id}", Needs(Manage)), patch(merchants::change_settings)),
+        (route(Method::POST, "/admin/v1/merchants/{id}/keys", Needs(Manage)), post(merchants::add_key)),
+        (route(Method::DELETE, "/admin/v1/merchants/{id}/keys/{key_id}", Needs(Manage)), delete(merchants::revoke_key)),
+        (route(Method::GET, "/admin/v1/virtual-accounts", Needs(Read)), get(lists::accounts)),
+        (route(Method::GET, "/admin/v1/virtual-accounts/{id}", Needs(Read)), get(lists::account)),
+        (route(Method::GET, "/admin/v1/deposits", Needs(Read)), get(lists::deposits)),
+        (route(Method::GET, "/admin/v1/deposits/{id}", Needs(Read)), get(lists::deposit)),
+        (route(Method::GET, "/admin/v1/webhook-attempts", Needs(Read)), get(lists::webhook_attempts)),
+        (route(Method::GET, "/admin/v1/webhook-endpoints", Needs(Read)), get(lists::webhook_endpoints)),
+        (route(Method::POST, "/admin/v1/webhook-endpoints/{id}/resend-dead-letters", Needs(Act)), post(operations::resend_dead_letters)),
+        (route(Method::GET, "/admin/v1/notices", Needs(Read)), get(lists::notices)),
+        (route(Method::GET, "/admin/v1/settlements", Needs(Read)), get(lists::settlements)),
+        (route(Method::GET, "/admin/v1/settlements/{merchant_id}/{date}/files/{name}", Needs(Export)), get(operations::settlement_file)),
+        (route(Method::GET, "/admin/v1/reconciliation-reports", Needs(Read)), get(lists::reconciliation_reports)),
     ]
 }
 

@@ -1,19 +1,18 @@
 //! The work queues operators clear: deposit exceptions (resolve, approve, reject), incidents
-//! (acknowledge, resolve), webhook resends; and the audit log. Every action is audited with
-//! its before and after.
+//! (acknowledge, resolve), webhook resends. Every action is audited with its before and after.
+//! The queues' lists are `lists`'.
 
 use super::{Operator, body_of, mask};
 use crate::app::AppError;
 use crate::app::audit::Change;
-use crate::app::exceptions::{ExceptionAction, ExceptionOwner};
-use crate::domain::deposit::{Deposit, ExceptionState, Resolution};
-use crate::domain::incident::IncidentStatus;
+use crate::app::exceptions::ExceptionAction;
+use crate::domain::deposit::{Deposit, Resolution};
 use crate::domain::operator::AuditAction;
 use crate::domain::view::DepositView;
 use crate::domain::{AccountNumber, BankCode, EventId, ExceptionId, IncidentId, MerchantId, VirtualAccountId};
 use crate::fields::{Fields, object, parsed, string};
 use crate::http::problem::Problem;
-use crate::http::{AppState, ListBody, dto, json};
+use crate::http::{AppState, dto, json};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -42,7 +41,7 @@ pub(crate) async fn answer(state: &AppState, status: StatusCode, value: &impl Se
     json(status, &mask::for_operator(value, false))
 }
 
-async fn note(state: &AppState, acting: &Operator, change: Change) {
+pub(super) async fn note(state: &AppState, acting: &Operator, change: Change) {
     // The audit keeps what the operator saw: personal data masked there too unless they have `pii`.
     let masked = Change {
         before: change.before.map(|v| mask::for_operator(v, acting.operator.pii)),
@@ -74,25 +73,6 @@ pub(crate) fn case(d: &Deposit) -> ExceptionCase<'_> {
         proposal: e.and_then(|e| e.proposal.as_ref()),
         resolution_detail: e.and_then(|e| e.resolution.as_ref()),
     }
-}
-
-pub(super) async fn exceptions(State(state): State<AppState>, acting: Operator, uri: Uri) -> Result<Response, Problem> {
-    let mut owner = None;
-    let mut wanted = None;
-    let (f, paging) = dto::listing_query(uri.query(), |f, name, value| {
-        match name {
-            "merchant_id" if value == "unmatched" => owner = Some(ExceptionOwner::Unmatched),
-            "merchant_id" => owner = value.parse::<MerchantId>().map_err(|e| f.fail("merchant_id", e)).ok().map(ExceptionOwner::Merchant),
-            "state" => wanted = value.parse::<ExceptionState>().map_err(|e| f.fail("state", e)).ok(),
-            _ => return false,
-        }
-        true
-    })?;
-    let paging = f.done(paging)?;
-    let owner = owner.ok_or_else(|| AppError::field("merchant_id", "is required: a merchant id, or `unmatched`"))?;
-    let page = state.service.exceptions().list_exceptions(&owner, wanted, paging.limit, paging.cursor).await?;
-    let body = ListBody { data: page.items.iter().map(case).collect(), next_cursor: page.next.as_ref().map(dto::encode_cursor) };
-    Ok(answer(&state, StatusCode::OK, &body, &acting, &uri).await)
 }
 
 fn exception_id(id: Result<Path<String>, PathRejection>) -> Result<ExceptionId, AppError> {
@@ -195,20 +175,6 @@ pub(super) async fn reject(
     act(&state, &acting, &uri, id, ExceptionAction::Reject).await
 }
 
-pub(super) async fn incidents(State(state): State<AppState>, acting: Operator, uri: Uri) -> Result<Response, Problem> {
-    let mut status = None;
-    let (f, paging) = dto::listing_query(uri.query(), |f, name, value| {
-        if name != "status" {
-            return false;
-        }
-        status = value.parse::<IncidentStatus>().map_err(|e| f.fail("status", e)).ok();
-        true
-    })?;
-    let paging = f.done(paging)?;
-    let page = state.service.incidents().list_incidents(status, paging.limit, paging.cursor).await?;
-    Ok(answer(&state, StatusCode::OK, &ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) }, &acting, &uri).await)
-}
-
 fn incident_id(id: Result<Path<String>, PathRejection>) -> Result<IncidentId, AppError> {
     id.ok().and_then(|Path(id)| id.parse().ok()).ok_or(AppError::NotFound)
 }
@@ -219,30 +185,42 @@ pub(super) async fn incident(State(state): State<AppState>, acting: Operator, ur
 }
 
 pub(super) async fn acknowledge(
-    State(state): State<AppState>,
+    state: State<AppState>,
     acting: Operator,
     uri: Uri,
     id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Problem> {
-    dto::parse_empty(&body_of(body)?)?;
-    let id = incident_id(id)?;
-    let incident = state.service.incidents().acknowledge_incident(acting.name(), &id).await?;
-    note(&state, &acting, Change::of(AuditAction::IncidentAcknowledged, id.to_string())).await;
-    Ok(answer(&state, StatusCode::OK, &incident, &acting, &uri).await)
+    change_incident(state, acting, uri, id, body, AuditAction::IncidentAcknowledged).await
 }
 
 pub(super) async fn resolve_incident(
-    State(state): State<AppState>,
+    state: State<AppState>,
     acting: Operator,
     uri: Uri,
     id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Problem> {
+    change_incident(state, acting, uri, id, body, AuditAction::IncidentResolved).await
+}
+
+/// Acknowledges or resolves an incident in the acting operator's name, audited.
+async fn change_incident(
+    State(state): State<AppState>,
+    acting: Operator,
+    uri: Uri,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+    action: AuditAction,
+) -> Result<Response, Problem> {
     dto::parse_empty(&body_of(body)?)?;
     let id = incident_id(id)?;
-    let incident = state.service.incidents().resolve_incident(acting.name(), &id).await?;
-    note(&state, &acting, Change::of(AuditAction::IncidentResolved, id.to_string())).await;
+    let incidents = state.service.incidents();
+    let incident = match action {
+        AuditAction::IncidentAcknowledged => incidents.acknowledge_incident(acting.name(), &id).await?,
+        _ => incidents.resolve_incident(acting.name(), &id).await?,
+    };
+    note(&state, &acting, Change::of(action, id.to_string())).await;
     Ok(answer(&state, StatusCode::OK, &incident, &acting, &uri).await)
 }
 
@@ -259,10 +237,4 @@ pub(super) async fn resend(
     let request = state.service.webhooks().resend_any_event(&id).await?;
     note(&state, &acting, Change::of(AuditAction::EventResent, id.to_string())).await;
     Ok(answer(&state, StatusCode::ACCEPTED, &serde_json::json!({"event_id": id, "resend_request_id": request.id}), &acting, &uri).await)
-}
-
-pub(super) async fn audit(State(state): State<AppState>, acting: Operator, uri: Uri) -> Result<Response, Problem> {
-    let paging = dto::parse_paging(uri.query())?;
-    let page = state.service.audit().newest_first(paging.limit, paging.cursor).await?;
-    Ok(answer(&state, StatusCode::OK, &ListBody { data: page.items, next_cursor: page.next.as_ref().map(dto::encode_cursor) }, &acting, &uri).await)
 }
