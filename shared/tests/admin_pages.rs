@@ -204,6 +204,10 @@ async fn every_page_opens_for_exactly_the_roles_its_access_names_and_refuses_the
             assert_eq!(content_type, "text/html; charset=utf-8", "{path} as {role}");
             if role.grants(permission) {
                 assert_ne!(page.status, StatusCode::FORBIDDEN, "{path} as {role}: {}", page.html);
+                if !route.path.contains('{') {
+                    assert_eq!(page.status, StatusCode::OK, "{path} as {role}");
+                    assert!(!page.html.contains(r#"class="flash error""#), "{path} as {role}: the API refused the page's request: {}", page.html);
+                }
             } else {
                 assert_eq!(page.status, StatusCode::FORBIDDEN, "{path} as {role}");
                 assert!(page.html.contains("권한이 없습니다"), "{path} as {role}: {}", page.html);
