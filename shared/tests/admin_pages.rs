@@ -274,3 +274,20 @@ async fn the_assets_are_served_from_the_binary_and_kept_for_a_year() {
     assert!(page.headers["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
     assert_eq!(page.headers["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn a_list_pages_with_its_cursor_and_keeps_its_filters() {
+    let w = world().await;
+    let boss = operator_session(&w.service, "boss", Role::SuperAdmin, false).await;
+    for name in ["kim", "lee"] {
+        w.service.operators().create_user(name.parse().unwrap(), Role::Viewer, false, None).await.unwrap();
+    }
+    let first = get(&w, "/admin/operators?limit=2", Some(&boss)).await.html;
+    assert_eq!(first.matches(r#"<tr class="row""#).count(), 2, "{first}");
+    let next = first.split(r#"<a class="next" href=""#).nth(1).and_then(|s| s.split('"').next()).expect("a 다음 link").replace("&amp;", "&");
+    assert!(next.starts_with("/admin/operators?limit=2&cursor="), "{next}");
+    let second = get(&w, &next, Some(&boss)).await.html;
+    assert_eq!(second.matches(r#"<tr class="row""#).count(), 1, "{second}");
+    assert!(!second.contains(r#"class="next""#), "the last page has no 다음");
+    assert!(second.contains(r#"href="/admin/operators?limit=2">처음으로"#), "{second}");
+}

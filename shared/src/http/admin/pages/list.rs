@@ -93,6 +93,8 @@ pub(super) const fn filter(name: &'static str, label: &'static str, input: Input
 pub(super) struct Query {
     pub values: Vec<(&'static str, String)>,
     pub cursor: Option<String>,
+    /// Rows a page shows, when the page's URL names it (the API bounds it).
+    pub limit: Option<String>,
 }
 
 impl Query {
@@ -104,7 +106,7 @@ impl Query {
 impl Listing {
     pub fn query(&self, raw: Option<&str>) -> Query {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
-        let mut query = Query { values: Vec::new(), cursor: None };
+        let mut query = Query { values: Vec::new(), cursor: None, limit: None };
         for (name, value) in pairs {
             let value = value.trim().to_owned();
             if value.is_empty() {
@@ -112,6 +114,8 @@ impl Listing {
             }
             if name == "cursor" {
                 query.cursor = Some(value);
+            } else if name == "limit" {
+                query.limit = Some(value);
             } else if let Some(f) = self.filters.iter().find(|f| f.name == name)
                 && query.get(f.name).is_none()
             {
@@ -141,7 +145,7 @@ impl Listing {
     /// Asks the API for the page the query names.
     pub async fn fetch(&self, api: &Api, query: &Query) -> Result<Value, Refusal> {
         let mut pairs = self.api_filters(query);
-        pairs.push(("limit", PAGE_SIZE.into()));
+        pairs.push(("limit", query.limit.clone().unwrap_or_else(|| PAGE_SIZE.into())));
         if let Some(cursor) = &query.cursor {
             pairs.push(("cursor", cursor.clone()));
         }
@@ -157,6 +161,9 @@ impl Listing {
 
     fn page_href(&self, query: &Query, cursor: Option<&str>) -> String {
         let mut pairs = query.values.clone();
+        if let Some(limit) = &query.limit {
+            pairs.push(("limit", limit.clone()));
+        }
         if let Some(c) = cursor {
             pairs.push(("cursor", c.to_owned()));
         }
