@@ -80,6 +80,43 @@ async fn demo_server_issues_replays_and_refuses_a_tampered_signature() {
 }
 
 #[tokio::test]
+async fn the_demo_prints_its_super_admins_enrolment_link_which_leads_to_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--demo"]);
+    let demo: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo.json")).unwrap()).unwrap();
+    assert_eq!(demo["admin"]["operator"], "admin");
+    let token = demo["admin"]["enrolment_token"].as_str().unwrap();
+    let link = format!("{}/admin/enrol?token={token}", server.url);
+    assert!(server.banner.contains(&link), "{}", server.banner);
+
+    let page = reqwest::get(&link).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(token), "the enrolment page carries the token on");
+    let admin = support::enrol_and_log_in(&server.url, "admin", token).await;
+    let home = admin.request(reqwest::Method::GET, &format!("{}/admin/", server.url)).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("최고 관리자"), "the demo operator is a super_admin");
+
+    // Once enrolled, a restart tells where to log in and keeps the same operator.
+    drop(server);
+    let server = Server::start(dir.path(), &["--demo"]);
+    assert!(!server.banner.contains("enrol?token="), "{}", server.banner);
+    assert!(server.banner.contains(&format!("Operations dashboard: {}/admin/ (log in as admin", server.url)), "{}", server.banner);
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo.json")).unwrap()).unwrap();
+    assert_eq!(again, demo);
+}
+
+#[tokio::test]
+async fn the_demo_makes_no_super_admin_where_the_data_dir_has_one() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), &["admin", "create-user", "--name", "kim", "--role", "super_admin"]);
+    let server = Server::start(dir.path(), &["--demo"]);
+    let demo: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo.json")).unwrap()).unwrap();
+    assert!(demo.get("admin").is_none(), "{demo}");
+    assert!(server.banner.contains("log in with an operator of this data dir"), "{}", server.banner);
+}
+
+#[tokio::test]
 async fn an_issued_account_is_shown_exactly_as_the_contract_says() {
     let w = world(10);
     let client = Client::new(&w.server, &w.alice);

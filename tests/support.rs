@@ -106,6 +106,8 @@ pub struct Server {
     /// Its log: every line it wrote to stderr. (Its stdout holds the address and the demo's
     /// banner with sample requests, not log lines.)
     pub log: PathBuf,
+    /// What serve printed before its address (`--demo`'s banner).
+    pub banner: String,
 }
 
 impl Server {
@@ -131,6 +133,7 @@ impl Server {
             .expect("spawn vaccount serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut banner = String::new();
         let url = loop {
             let Some(line) = lines.next().and_then(Result::ok) else {
                 panic!("serve exited before printing its address:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
@@ -138,10 +141,12 @@ impl Server {
             if let Some(rest) = line.strip_prefix("vaccount listening on ") {
                 break rest.split_whitespace().next().expect("url").to_owned();
             }
+            banner.push_str(&line);
+            banner.push('\n');
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, url, log }
+        Server { child, url, log, banner }
     }
 }
 

@@ -22,6 +22,7 @@ use vaccount::app::notices::NoticeConsumer;
 use vaccount::app::webhooks::WebhookConsumer;
 use vaccount::app::{AppError, Service};
 use vaccount::domain::QueueName;
+use vaccount::domain::operator::{OperatorStatus, Role};
 use vaccount::domain::{BankCode, Fee, Krw, ProviderKind};
 use vaccount::local::{Dispatcher, LocalQueues, run_worker};
 use vaccount::net::OutboundHttp;
@@ -51,7 +52,21 @@ struct Demo {
     secret: String,
     provider_id: String,
     provider_secret: String,
+    /// The dashboard's super_admin, made when the data dir had none (a demo data dir of an
+    /// earlier version gets one at its next `--demo` start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    admin: Option<DemoAdmin>,
 }
+
+/// The demo's first operator and the one-time token that enrols them.
+#[derive(Serialize, Deserialize)]
+struct DemoAdmin {
+    operator: String,
+    enrolment_token: String,
+}
+
+/// The demo super_admin's name.
+const DEMO_ADMIN: &str = "admin";
 
 const DEMO_FILE: &str = "demo.json";
 const DEMO_BANKS: [(BankCode, &str); 4] = [
@@ -100,6 +115,7 @@ pub async fn run(data_dir: &Path, with_store_flag: bool, args: ServeArgs) -> Res
     if args.demo {
         let demo = ensure_demo(&service, data_dir).await?;
         print_demo(&demo, bound);
+        println!("{}", dashboard_note(&service, &demo, bound).await?);
     }
     // One line on stdout that scripts can wait for.
     println!("vaccount listening on http://{bound} (data dir {})", data_dir.display());
@@ -296,9 +312,39 @@ fn init_logging(format: Option<&str>) {
 
 async fn ensure_demo(service: &Service, data_dir: &Path) -> Result<Demo, CliError> {
     let path = data_dir.join(DEMO_FILE);
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        return serde_json::from_str(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())));
+    let mut demo = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?,
+        Err(_) => create_demo(service, &path).await?,
+    };
+    if demo.admin.is_none()
+        && let Some(admin) = demo_admin(service).await?
+    {
+        demo.admin = Some(admin);
+        replace_private(&path, &serde_json::to_vec_pretty(&demo).map_err(|e| CliError::Config(e.to_string()))?)?;
     }
+    Ok(demo)
+}
+
+/// A super_admin for the dashboard, unless the data dir has one already.
+async fn demo_admin(service: &Service) -> Result<Option<DemoAdmin>, CliError> {
+    let operators = service.operators();
+    let mut cursor = None;
+    loop {
+        let page = operators.list(100, cursor).await?;
+        if page.items.iter().any(|op| op.role == Role::SuperAdmin) {
+            return Ok(None);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let name = DEMO_ADMIN.parse().map_err(|e| CliError::Config(format!("{e}")))?;
+    let created = operators.create_user(name, Role::SuperAdmin, false, None).await?;
+    Ok(Some(DemoAdmin { operator: created.operator.to_string(), enrolment_token: created.enrolment_token }))
+}
+
+async fn create_demo(service: &Service, path: &Path) -> Result<Demo, CliError> {
     let merchant = service.setup().create_merchant("Demo Mall", Fee::PerDeposit(Krw::new(300)), 2, Default::default()).await?;
     let provider_id: vaccount::domain::ProviderId = "bank".parse().map_err(|e| CliError::Config(format!("{e}")))?;
     // A demo setup interrupted half-way left the provider behind: reuse it.
@@ -316,9 +362,19 @@ async fn ensure_demo(service: &Service, data_dir: &Path) -> Result<Demo, CliErro
         secret: merchant.secret,
         provider_id: provider.provider_id.to_string(),
         provider_secret: provider.secret,
+        admin: None,
     };
-    write_private(&path, &serde_json::to_vec_pretty(&demo).map_err(|e| CliError::Config(e.to_string()))?)?;
+    write_private(path, &serde_json::to_vec_pretty(&demo).map_err(|e| CliError::Config(e.to_string()))?)?;
     Ok(demo)
+}
+
+/// Rewrites an owner-only file whole: a new file beside it, renamed over it.
+fn replace_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let fresh = path.with_extension("json.new");
+    let _ = std::fs::remove_file(&fresh);
+    write_private(&fresh, bytes)?;
+    std::fs::rename(&fresh, path)?;
+    Ok(())
 }
 
 /// The demo secrets are readable by the owner only.
@@ -330,6 +386,34 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(bytes)?;
     Ok(())
+}
+
+/// How to reach the dashboard: the demo super_admin's enrolment link while it is unused, then
+/// where to log in.
+async fn dashboard_note(service: &Service, demo: &Demo, addr: SocketAddr) -> Result<String, CliError> {
+    let url = format!("http://{addr}/admin/");
+    let Some(admin) = &demo.admin else {
+        return Ok(format!("Operations dashboard: {url} (log in with an operator of this data dir; `vaccount admin create-user` makes one)"));
+    };
+    let name = admin.operator.parse().map_err(|e| CliError::Config(format!("{e}")))?;
+    let enrolling = match service.operators().get(&name).await {
+        Ok(op) => op.status == OperatorStatus::Enrolling,
+        Err(AppError::NotFound) => false,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(if enrolling {
+        format!(
+            "Operations dashboard: {url}
+  super_admin      {operator} (kept in {DEMO_FILE}); enrol once with this link, valid for 24 hours from the first start:
+  {url}enrol?token={token}
+  (choose a password, scan the QR code with an authenticator app, type its code; then log in with all three)
+",
+            operator = admin.operator,
+            token = admin.enrolment_token,
+        )
+    } else {
+        format!("Operations dashboard: {url} (log in as {operator}: password and authenticator code)\n", operator = admin.operator)
+    })
 }
 
 fn print_demo(demo: &Demo, addr: SocketAddr) {

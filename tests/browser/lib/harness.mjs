@@ -7,3 +7,4 @@ export { startServer, vaccount } from './server.mjs';
 export { totp, hotp, base32Decode, parseOtpauth, freshTotp } from './totp.mjs';
 export { readXlsx } from './xlsx.mjs';
 export { pii } from './pii.mjs';
+export { PASSWORD, acceptDialogs, asMerchant, createOperator, deposit, enrol, fromPage, logIn } from './dashboard.mjs';

@@ -11,6 +11,7 @@ pub mod lists;
 pub mod mask;
 mod merchants;
 mod operations;
+pub mod pages;
 mod queue;
 
 use super::AppState;
@@ -110,15 +111,25 @@ pub fn route_table() -> Vec<AdminRoute> {
     table().into_iter().map(|(r, _)| r).collect()
 }
 
-/// The admin API's router: each route behind [`enforce`] with its own [`Access`].
+/// The admin API and the dashboard: each route behind [`enforce`] with its own [`Access`]; a
+/// page's refusals shown as pages ([`pages::as_page`]).
 pub(super) fn routes() -> Router<AppState> {
+    let pages = pages::table().into_iter().fold(Router::new(), |router, (route, handler)| {
+        router.route(route.path, guarded(route.access, handler).route_layer(axum::middleware::from_fn(pages::as_page)))
+    });
+    api_routes().merge(pages.layer(axum::extract::DefaultBodyLimit::max(super::auth::MAX_BODY_BYTES)))
+}
+
+/// The admin API alone (`/admin/v1`): what the dashboard's pages ask in-process.
+fn api_routes() -> Router<AppState> {
     table()
         .into_iter()
-        .fold(Router::new(), |router, (route, handler)| {
-            let access = route.access;
-            router.route(route.path, handler.route_layer(axum::middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next))))
-        })
+        .fold(Router::new(), |router, (route, handler)| router.route(route.path, guarded(route.access, handler)))
         .layer(axum::extract::DefaultBodyLimit::max(super::auth::MAX_BODY_BYTES))
+}
+
+fn guarded(access: Access, handler: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    handler.route_layer(axum::middleware::from_fn(move |request: Request, next: Next| enforce(access, request, next)))
 }
 
 /// Where the request came from: the client address (`ClientIp`) and its user agent.
