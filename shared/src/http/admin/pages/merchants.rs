@@ -101,7 +101,7 @@ fn settings_form(id: &str, m: &Value) -> Markup {
                 option value="hold" selected[mismatch == "hold"] { "보류 (예외로)" }
             } }
             (checkbox("require_exception_approval", "예외 처리에 다른 운영자 승인 필요", m))
-            label.field { "내 OTP 코드 (수수료를 바꿀 때 필요)" (step_up_field(false)) }
+            label.field { "내 OTP 코드 (설정 변경에 필요)" (step_up_field(true)) }
             button type="submit" { "설정 저장" }
             div.flash {}
         }
