@@ -474,7 +474,7 @@ async fn a_download_holds_exactly_the_filtered_rows_of_every_page(backend: Backe
     let exported = audit(&w, "action=list.exported&operator=kim").await;
     assert_eq!(exported.len(), 2);
     assert_eq!(exported[0]["target"], "/admin/v1/deposits");
-    assert_eq!(exported[0]["after"], json!({"query": "status=exception&format=xlsx", "rows": 2, "unmasked": false}));
+    assert_eq!(exported[0]["after"], json!({"query": {"status": "exception", "format": "xlsx"}, "rows": 2, "unmasked": false}));
     let refused = call(&w, &w.view, "GET", "/admin/v1/deposits?format=xlsx", None, None).await;
     assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "forbidden".to_owned()));
 
@@ -582,9 +582,10 @@ async fn merchants_are_created_and_changed_behind_a_step_up_and_audited(backend:
     assert_eq!((entry["actor"].clone(), entry["target"].clone(), entry["after"]["name"].clone()), (json!("boss"), json!(id), json!("감마 스토어")));
     assert!(!entry.to_string().contains(&secret), "no secret in the audit log");
 
-    // Policies change without a code; each change is audited with before and after.
+    // Policies change with a code too; each change is audited with before and after.
     let path = format!("/admin/v1/merchants/{id}");
-    let changed = call(&w, &w.boss, "PATCH", &path, Some(json!({"accept_late": true, "require_exception_approval": true})), None).await;
+    let changed =
+        call(&w, &w.boss, "PATCH", &path, Some(json!({"accept_late": true, "require_exception_approval": true})), Some(&next_code(&w, &w.boss))).await;
     assert_eq!(changed.status, StatusCode::OK, "{}", String::from_utf8_lossy(&changed.body));
     assert_eq!((changed.json()["accept_late"].clone(), changed.json()["require_exception_approval"].clone()), (json!(true), json!(true)));
     let entry = &audit(&w, "action=merchant.settings_changed").await[0];
@@ -601,10 +602,14 @@ async fn merchants_are_created_and_changed_behind_a_step_up_and_audited(backend:
     assert_eq!((changed.json()["fee_per_deposit"].clone(), changed.json()["fee_rate_bps"].clone()), (json!(200), Value::Null));
     let entry = &audit(&w, "action=merchant.settings_changed").await[0];
     assert_eq!((entry["before"]["fee_rate_bps"].clone(), entry["after"]["fee_per_deposit"].clone()), (json!(150), json!(200)));
-    let same = call(&w, &w.boss, "PATCH", &path, Some(json!({"fee_per_deposit": 200, "name": "감마 몰"})), None).await;
+    // Every setting needs the code, not only the fee: turning maker-checker off would let one
+    // operator send held money anywhere.
+    let unchecked = call(&w, &w.boss, "PATCH", &path, Some(json!({"require_exception_approval": false})), None).await;
+    assert_eq!((unchecked.status, unchecked.code()), (StatusCode::FORBIDDEN, "step_up_required".to_owned()));
+    let same = call(&w, &w.boss, "PATCH", &path, Some(json!({"fee_per_deposit": 200, "name": "감마 몰"})), Some(&next_code(&w, &w.boss))).await;
     assert_eq!((same.status, same.json()["name"].clone()), (StatusCode::OK, json!("감마 몰")));
     assert_eq!(audit(&w, "action=merchant.settings_changed").await.len(), 3);
-    let untouched = call(&w, &w.boss, "PATCH", &path, Some(json!({"payout_days": 3})), None).await;
+    let untouched = call(&w, &w.boss, "PATCH", &path, Some(json!({"payout_days": 3})), Some(&next_code(&w, &w.boss))).await;
     assert_eq!(untouched.status, StatusCode::OK);
     assert_eq!(audit(&w, "action=merchant.settings_changed").await.len(), 3, "nothing changed, nothing audited");
 
@@ -622,7 +627,9 @@ async fn merchants_are_created_and_changed_behind_a_step_up_and_audited(backend:
         assert_eq!(answer.json()["errors"][0]["field"], field, "{bad}");
     }
     assert_eq!(call(&w, &w.boss, "PATCH", &path, Some(json!({})), None).await.status, StatusCode::BAD_REQUEST);
-    let unknown = call(&w, &w.boss, "PATCH", "/admin/v1/merchants/mch_01KWFX0000000000000000ZZ99", Some(json!({"accept_late": true})), None).await;
+    let unknown =
+        call(&w, &w.boss, "PATCH", "/admin/v1/merchants/mch_01KWFX0000000000000000ZZ99", Some(json!({"accept_late": true})), Some(&next_code(&w, &w.boss)))
+            .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 

@@ -22,6 +22,7 @@ on_both_backends!(
     enrolment_needs_a_long_password_and_a_first_code_and_the_token_is_single_use,
     the_verifier_finds_a_tampered_audit_entry,
     parallel_wrong_guesses_are_all_counted_and_lock_once,
+    outside_an_operators_allowlist_nothing_is_judged_or_counted,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -225,4 +226,24 @@ async fn parallel_wrong_guesses_are_all_counted_and_lock_once(backend: Backend) 
     assert!(kim.locked_until.is_some());
     let alerts = repo::outbox::all_for(w.service.table().as_ref(), "ops").await.unwrap();
     assert_eq!(alerts.iter().filter(|e| e.kind() == EventType::OperatorLocked).count(), 1, "one lock, one alert");
+}
+
+async fn outside_an_operators_allowlist_nothing_is_judged_or_counted(backend: Backend) {
+    let w = world(backend).await;
+    let boss = operator_session(&w.service, "boss", Role::SuperAdmin, false).await;
+    let kim = operator_session(&w.service, "kim", Role::Admin, false).await;
+    let ops = w.service.operators();
+    let acting = ops.session(&boss.cookie, here()).await.unwrap();
+    let fence = OperatorUpdate { allowed_ips: Some(vec!["10.0.0.0/8".parse().unwrap()]), ..OperatorUpdate::default() };
+    ops.update(&acting, &"kim".parse().unwrap(), fence).await.unwrap();
+    assert!(ops.session(&kim.cookie, here()).await.is_err(), "a session from outside the allowlist is refused");
+    w.next_step();
+    // From outside: even the right credentials are "wrong", and nothing counts towards a lock.
+    for _ in 0..6 {
+        let refused = ops.login("kim", OPERATOR_PASSWORD, &kim.code(w.clock_now(), 0), &here()).await.unwrap_err();
+        assert_eq!(refused, AppError::Unauthorized("wrong name, password or code"));
+    }
+    assert_eq!(ops.get(&"kim".parse().unwrap()).await.unwrap().failures, 0);
+    let inside = Origin { ip: Some("10.1.2.3".parse().unwrap()), user_agent: None };
+    ops.login("kim", OPERATOR_PASSWORD, &kim.code(w.clock_now(), 0), &inside).await.expect("from inside");
 }

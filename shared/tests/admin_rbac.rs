@@ -157,3 +157,21 @@ async fn a_list_download_needs_the_export_permission() {
         assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{} as viewer", route.path);
     }
 }
+
+#[tokio::test]
+async fn outside_the_global_allowlist_even_the_open_routes_answer_403_and_count_nothing() {
+    let table = vaccount::testing::table(Backend::Embedded).await;
+    let clock = FixedClock::new(chrono::Utc::now());
+    let settings = vaccount::app::Settings { admin_allowed_ips: vec!["10.0.0.0/8".parse().unwrap()], ..vaccount::app::Settings::default() };
+    let service = Arc::new(vaccount::app::Service::new(table.table.clone(), clock, settings));
+    // Made through the app directly (the command line's way), which no allowlist concerns.
+    let created = service.operators().create_user("kim".parse().unwrap(), Role::Admin, false, None).await.unwrap();
+    service.operators().begin_enrolment(&created.enrolment_token, vaccount::testing::OPERATOR_PASSWORD).await.unwrap();
+    let router = vaccount::http::all_routes(service.clone(), None, Arc::new(vaccount::net::SystemResolver));
+    // The in-process router has no client address: outside any allowlist.
+    for path in ["/admin/v1/session", "/admin/v1/password", "/admin/v1/enrolment", "/admin/v1/enrolment/confirm"] {
+        let (status, body) = call(&router, "POST", path, None, false).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{path}");
+    }
+    assert_eq!(service.operators().get(&"kim".parse().unwrap()).await.unwrap().failures, 0);
+}

@@ -99,7 +99,7 @@ impl Merchants<'_> {
         if before.active_keys.len() == 1 {
             return Err(AppError::Conflict("this is the merchant's only active key; add its replacement first".into()));
         }
-        self.service.setup().revoke_api_key(id, key).await?;
+        self.service.setup().revoke_key_keeping(id, key, true).await?;
         Ok((before, self.get(id).await?))
     }
 

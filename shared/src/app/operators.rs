@@ -274,6 +274,12 @@ impl Operators<'_> {
             self.audit(name, None, Change::of(AuditAction::LoginFailed, None), origin).await;
             return Err(WRONG);
         };
+        // Outside the operator's own allowlist nothing is judged or counted (so no one there can
+        // lock them out), and the answer is the one for a wrong password.
+        if !operator::allowed(&op.allowed_ips, origin.ip) {
+            self.audit(name, Some(op.role), Change::of(AuditAction::LoginFailed, None), origin).await;
+            return Err(WRONG);
+        }
         match op.may_try_login(now) {
             Ok(()) => {}
             Err(LoginRefusal::Locked { until }) => {
@@ -418,6 +424,14 @@ impl Operators<'_> {
         let Some(code) = code else { return Err(STEP_UP) };
         let Some((mut op, version)) = self.load(acting.name()).await? else { return Err(NO_SESSION) };
         let now = self.now();
+        // A lock (or any other end of the session) that came after this request passed the
+        // access layer stops it here: parallel guesses get no more than the five.
+        if op.session_generation != acting.session.generation {
+            return Err(NO_SESSION);
+        }
+        if let Err(LoginRefusal::Locked { until }) = op.may_try_login(now) {
+            return Err(AppError::Locked { until });
+        }
         match totp_secret_bytes(&op).and_then(|secret| totp_step(&secret, code, now, op.last_totp_step)) {
             Some(step) => {
                 op.last_totp_step = Some(step);
@@ -425,6 +439,7 @@ impl Operators<'_> {
             }
             None => {
                 let (op, locked) = self.count_failure(op, version).await?;
+                self.audit(op.name.as_str(), Some(op.role), Change::of(AuditAction::LoginFailed, Some("step-up".into())), &acting.origin).await;
                 if locked.is_some() {
                     self.audit(op.name.as_str(), Some(op.role), Change::of(AuditAction::LoginLocked, op.name.to_string()), &acting.origin).await;
                 }

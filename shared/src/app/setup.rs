@@ -111,6 +111,12 @@ impl Setup<'_> {
     }
 
     pub async fn revoke_api_key(self, merchant_id: &MerchantId, key_id: &ApiKeyId) -> Result<(), AppError> {
+        self.revoke_key_keeping(merchant_id, key_id, false).await
+    }
+
+    /// Revokes a key; with `keep_one`, never the last active one. The check is made on the read
+    /// the versioned write depends on, so two revocations at once cannot leave none.
+    pub async fn revoke_key_keeping(self, merchant_id: &MerchantId, key_id: &ApiKeyId, keep_one: bool) -> Result<(), AppError> {
         let merchant = repo::merchants::get_merchant(self.service.table.as_ref(), merchant_id).await?.ok_or(AppError::NotFound)?;
         let key = repo::merchants::get_api_key(self.service.table.as_ref(), key_id)
             .await?
@@ -118,6 +124,9 @@ impl Setup<'_> {
             .ok_or(AppError::NotFound)?;
         let mut updated = merchant.clone();
         updated.active_keys.retain(|k| k != key_id);
+        if keep_one && updated.active_keys.is_empty() {
+            return Err(AppError::Conflict("this is the merchant's only active key; add its replacement first".into()));
+        }
         updated.version += 1;
         let revoked = ApiKey { active: false, version: key.version + 1, ..key.clone() };
         self.service

@@ -150,7 +150,9 @@ pub(super) async fn create_operator(State(state): State<AppState>, acting: Opera
     let (Some(name), Some(role)) = f.done((name, role))? else { return Err(AppError::invalid("one or more fields are invalid", vec![]).into()) };
     state.service.operators().step_up(&acting, step_up_code(&headers)).await?;
     let created = state.service.operators().create_user(name, role, pii, Some(&acting)).await?;
-    Ok(json(StatusCode::CREATED, &created))
+    let mut response = json(StatusCode::CREATED, &created);
+    response.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// `PATCH /admin/v1/operators/{name} {"role"?, "pii"?, "allowed_ips"?}`; a role or `pii` change

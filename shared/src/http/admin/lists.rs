@@ -277,10 +277,18 @@ impl<K> Default for Days<K> {
     }
 }
 
+/// The longest range of days one list takes: a reconciliation report is read day by day and
+/// provider by provider, so an unbounded range would be an unbounded read.
+const MAX_DAYS: i64 = 366;
+
 impl<K> Days<K> {
-    fn range(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    fn range(&self, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), AppError> {
         let to = self.to.unwrap_or(today);
-        (self.from.unwrap_or(to - Duration::days(30)), to)
+        let from = self.from.unwrap_or(to - Duration::days(30));
+        if to - from >= Duration::days(MAX_DAYS) {
+            return Err(AppError::field("from", format!("a range is at most {MAX_DAYS} days")));
+        }
+        Ok((from, to))
     }
 }
 
@@ -302,14 +310,14 @@ where
 /// `GET /admin/v1/settlements`: `merchant_id`, `from`/`to` (KST days, as `2026-11-24`).
 pub fn parse_settlements(raw: Option<&str>, today: NaiveDate) -> Result<ListRequest<SettlementQuery>, AppError> {
     let request = days::<MerchantId>(raw, "merchant_id")?;
-    let (from, to) = request.filter.range(today);
+    let (from, to) = request.filter.range(today)?;
     Ok(ListRequest { filter: SettlementQuery { merchant: request.filter.key, from, to }, paging: request.paging, xlsx: request.xlsx })
 }
 
 /// `GET /admin/v1/reconciliation-reports`: `provider`, `from`/`to` (KST days).
 pub fn parse_reports(raw: Option<&str>, today: NaiveDate) -> Result<ListRequest<ReportQuery>, AppError> {
     let request = days::<ProviderId>(raw, "provider")?;
-    let (from, to) = request.filter.range(today);
+    let (from, to) = request.filter.range(today)?;
     Ok(ListRequest { filter: ReportQuery { provider: request.filter.key, from, to }, paging: request.paging, xlsx: request.xlsx })
 }
 
@@ -791,10 +799,10 @@ where
     )
     .await?;
     let target = uri.path().to_owned();
-    let after = json!({"query": uri.query().unwrap_or(""), "rows": file.rows(), "unmasked": unmasked});
+    let after = json!({"query": mask::query_for_audit(uri.query()), "rows": file.rows(), "unmasked": unmasked});
     note(state, acting, Change { after: Some(after), ..Change::of(AuditAction::ListExported, target.clone()) }).await;
     if unmasked {
-        note(state, acting, Change::of(AuditAction::PiiUnmasked, uri.to_string())).await;
+        note(state, acting, Change::of(AuditAction::PiiUnmasked, target.clone())).await;
     }
     Ok(download::xlsx(file, &sheet.filename(state.service.clock().now()))?)
 }

@@ -45,6 +45,24 @@ fn mask_in(value: &mut Value, in_customer: bool) {
     }
 }
 
+/// Query parameters that carry personal data (a list filtered by a depositor's name).
+const PERSONAL_PARAMETERS: &[&str] = &["depositor"];
+
+/// A query string as the audit log keeps it: every parameter, personal values masked, so the
+/// append-only log never holds a name a filter was typed with.
+pub fn query_for_audit(query: Option<&str>) -> Value {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+    Value::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if PERSONAL_PARAMETERS.contains(&k.as_str()) { mask_name(&v) } else { v };
+                (k, Value::String(v))
+            })
+            .collect(),
+    )
+}
+
 /// Masks unless the operator may see personal data.
 pub fn for_operator(mut value: Value, pii: bool) -> Value {
     if !pii {

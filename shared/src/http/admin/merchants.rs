@@ -160,8 +160,8 @@ pub(super) async fn create(State(state): State<AppState>, acting: Operator, head
     Ok(secret_answer(StatusCode::CREATED, &body))
 }
 
-/// `PATCH /admin/v1/merchants/{id}`: the settings given replace the current ones; a change of
-/// the fee terms needs a step-up code. Applies from now on (`app::merchants`).
+/// `PATCH /admin/v1/merchants/{id}`: the settings given replace the current ones; every change
+/// needs a step-up code. Applies from now on (`app::merchants`).
 pub(super) async fn change_settings(
     State(state): State<AppState>,
     acting: Operator,
@@ -174,15 +174,10 @@ pub(super) async fn change_settings(
     if change == SettingsChange::default() {
         return Err(AppError::invalid("give at least one setting to change", vec![]).into());
     }
-    let merchants = state.service.merchants();
-    let current = merchants.get(&id).await?;
-    let stepped_up = if change.changes_fee(&current) {
-        state.service.operators().step_up(&acting, step_up_code(&headers)).await?;
-        true
-    } else {
-        false
-    };
-    let (before, after) = merchants.change_settings(&id, &change, stepped_up).await?;
+    // Every setting decides where money goes or when (fees, payout days, whether a refund
+    // needs a second operator): a stolen session alone changes none of them.
+    state.service.operators().step_up(&acting, step_up_code(&headers)).await?;
+    let (before, after) = state.service.merchants().change_settings(&id, &change, true).await?;
     if before != after {
         let change = Change::of(AuditAction::MerchantSettingsChanged, id.to_string()).diff(&MerchantView::from(&before), &MerchantView::from(&after));
         note(&state, &acting, change).await;

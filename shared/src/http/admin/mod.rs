@@ -160,11 +160,16 @@ fn is_safe(method: &Method) -> bool {
 /// every state-changing request (403), a role that grants the route's permission (403), and
 /// `Export` as well for `format=xlsx` (403). The operator found rides on to the handler.
 pub async fn enforce(access: Access, mut request: Request, next: Next) -> Response {
-    let Access::Needs(permission) = access else { return next.run(request).await };
     let Some(state) = request.extensions().get::<AppState>().cloned() else {
         return Problem::from(AppError::from(crate::app::Unavailable::NotConfigured("the admin state"))).into_response();
     };
     let origin = origin_of(request.extensions(), request.headers());
+    // The global allowlist holds for the open routes too: from outside it, nobody can make a
+    // login or password change count against an operator.
+    if !crate::domain::operator::allowed(&state.service.settings().admin_allowed_ips, origin.ip) {
+        return Problem::from(AppError::Forbidden("not allowed from this address")).into_response();
+    }
+    let Access::Needs(permission) = access else { return next.run(request).await };
     let Some(cookie) = session_cookie(request.headers()).map(str::to_owned) else {
         return Problem::from(AppError::Unauthorized("no session: log in at POST /admin/v1/session")).into_response();
     };

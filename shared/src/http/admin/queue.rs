@@ -34,7 +34,7 @@ pub(crate) async fn answer(state: &AppState, status: StatusCode, value: &impl Se
         let mut masked = value.clone();
         mask::mask(&mut masked);
         if masked != value {
-            note(state, acting, Change::of(AuditAction::PiiUnmasked, target.to_string())).await;
+            note(state, acting, Change::of(AuditAction::PiiUnmasked, target.path().to_owned())).await;
         }
         return json(status, &value);
     }
