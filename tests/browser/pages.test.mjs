@@ -72,15 +72,16 @@ test('a super_admin opens every page', async () => {
   assert.match(await page.locator('main').innerText(), new RegExp(customer_name), 'whole for an operator with pii');
 });
 
-test('a super_admin changes a merchant\'s fee with a fresh code and issues a replacement key', async () => {
+test('a super_admin changes a merchant\'s fee only with a fresh code and issues a replacement key', async () => {
   const page = await newPage(browser);
   const asked = acceptDialogs(page);
   const demo = server.demo();
   await logIn(page, server, ops.boss, { next: `/admin/merchants/${demo.merchant_id}` });
   const settings = page.locator('form#settings');
   await settings.locator('input[name=fee_per_deposit]').fill('400');
+  await settings.locator('input[name=step_up]').fill('000000');
   await settings.locator('button').click();
-  assert.match(await settings.locator('.flash.error').innerText(), /인증 코드\(OTP\)/, 'a fee change needs a fresh code');
+  assert.match(await settings.locator('.flash.error').innerText(), /인증 코드\(OTP\)/, 'a settings change needs a fresh code');
   await settings.locator('input[name=fee_per_deposit]').fill('400');
   await settings.locator('input[name=step_up]').fill(await freshTotp(ops.boss.secret, ops.boss.used));
   await settings.locator('button').click();
