@@ -81,7 +81,8 @@
     const headers = { 'X-CSRF-Token': csrfToken() };
     const method = (form.dataset.method || 'POST').toUpperCase();
     const stepUp = form.elements.namedItem('step_up');
-    if (stepUp) headers['X-TOTP-Code'] = stepUp.value.trim();
+    // An empty code is no code: the API asks for one without counting a failed attempt.
+    if (stepUp && stepUp.value.trim() !== '') headers['X-TOTP-Code'] = stepUp.value.trim();
     const init = { method, headers, credentials: 'same-origin' };
     if (method !== 'GET' && method !== 'DELETE') {
       headers['Content-Type'] = 'application/json';

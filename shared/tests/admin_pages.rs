@@ -291,3 +291,34 @@ async fn a_list_pages_with_its_cursor_and_keeps_its_filters() {
     assert!(!second.contains(r#"class="next""#), "the last page has no 다음");
     assert!(second.contains(r#"href="/admin/operators?limit=2">처음으로"#), "{second}");
 }
+
+#[tokio::test]
+async fn an_expired_password_leads_from_the_login_to_the_password_change() {
+    let w = world().await;
+    let kim = operator_session(&w.service, "kim", Role::Admin, false).await;
+    w.clock.advance(chrono::Duration::days(91));
+    let login = post_form(&w, "/admin/login", &[("name", "kim"), ("password", OPERATOR_PASSWORD), ("code", &code_now(&w, &kim.secret, 0))]).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.html);
+    assert_eq!(location(&login), "/admin/password?expired=1&name=kim");
+    let page = get(&w, location(&login), None).await;
+    assert!(page.html.contains("90일이 지났습니다") && page.html.contains(r#"name="name" value="kim""#), "{}", page.html);
+
+    w.clock.advance(chrono::Duration::seconds(30));
+    let fields = [
+        ("name", "kim"),
+        ("password", OPERATOR_PASSWORD),
+        ("code", &code_now(&w, &kim.secret, 0)),
+        ("new_password", OPERATOR_PASSWORD),
+        ("new_password_again", OPERATOR_PASSWORD),
+    ];
+    let reused = post_form(&w, "/admin/password", &fields).await;
+    assert_eq!(reused.status, StatusCode::BAD_REQUEST);
+    assert!(reused.html.contains("최근 5개 비밀번호와 달라야 합니다"), "{}", reused.html);
+    w.clock.advance(chrono::Duration::seconds(30));
+    let fresh = "a completely new passphrase";
+    let code = code_now(&w, &kim.secret, 0);
+    let fields = [("name", "kim"), ("password", OPERATOR_PASSWORD), ("code", &code), ("new_password", fresh), ("new_password_again", fresh)];
+    let changed = post_form(&w, "/admin/password", &fields).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.html);
+    assert!(changed.html.contains("비밀번호를 변경했습니다"));
+}

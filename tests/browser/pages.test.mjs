@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { asMerchant, createOperator, deposit, enrol, launchBrowser, logIn, newPage, pii, screenshot, startServer } from './lib/harness.mjs';
+import { acceptDialogs, asMerchant, createOperator, deposit, enrol, freshTotp, launchBrowser, logIn, newPage, pii, screenshot, startServer } from './lib/harness.mjs';
 
 let server;
 let browser;
@@ -70,6 +70,28 @@ test('a super_admin opens every page', async () => {
   await page.goto(`${server.url}/admin/virtual-accounts/${paid.id}`);
   await screenshot(page, 'virtual-account');
   assert.match(await page.locator('main').innerText(), new RegExp(customer_name), 'whole for an operator with pii');
+});
+
+test('a super_admin changes a merchant\'s fee only with a fresh code and issues a replacement key', async () => {
+  const page = await newPage(browser);
+  const asked = acceptDialogs(page);
+  const demo = server.demo();
+  await logIn(page, server, ops.boss, { next: `/admin/merchants/${demo.merchant_id}` });
+  const settings = page.locator('form#settings');
+  await settings.locator('input[name=fee_per_deposit]').fill('400');
+  await settings.locator('input[name=step_up]').fill('000000');
+  await settings.locator('button').click();
+  assert.match(await settings.locator('.flash.error').innerText(), /인증 코드\(OTP\)/, 'a settings change needs a fresh code');
+  await settings.locator('input[name=fee_per_deposit]').fill('400');
+  await settings.locator('input[name=step_up]').fill(await freshTotp(ops.boss.secret, ops.boss.used));
+  await settings.locator('button').click();
+  await page.locator('#notice', { hasText: '설정을 바꿨습니다' }).waitFor();
+  assert.match(await page.locator('#merchant dl').innerText(), /건당 400원/);
+  assert.match(asked.at(-1), /수수료 변경은 지금 이후의 입금부터/);
+
+  await page.locator('[data-testid=add-key]').click();
+  await page.locator('[data-testid=new-secret]').filter({ hasText: /^[0-9a-f]{64}$/ }).waitFor();
+  await page.locator('#notice', { hasText: '새 키를 발급했습니다' }).waitFor();
 });
 
 test('personal data is masked for an operator without pii, and the audit log is not theirs', async () => {

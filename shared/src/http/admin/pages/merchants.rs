@@ -1,6 +1,6 @@
 //! Merchants: the list, one merchant in detail (settings, keys, links to its records), and for
-//! a super_admin a new merchant, the settings form (a change of fee terms needs a fresh code)
-//! and key rotation (a new key's secret is shown once).
+//! a super_admin a new merchant and the settings form (each with a fresh code) and key rotation
+//! (a new key's secret is shown once).
 
 use super::Html;
 use super::api::{Api, Refusal};
@@ -101,7 +101,7 @@ fn settings_form(id: &str, m: &Value) -> Markup {
                 option value="hold" selected[mismatch == "hold"] { "보류 (예외로)" }
             } }
             (checkbox("require_exception_approval", "예외 처리에 다른 운영자 승인 필요", m))
-            label.field { "내 OTP 코드 (설정 변경에 필요)" (step_up_field(true)) }
+            label.field { "내 OTP 코드 (설정을 바꿀 때마다 필요)" (step_up_field(true)) }
             button type="submit" { "설정 저장" }
             div.flash {}
         }
