@@ -154,25 +154,36 @@ pub(super) async fn resolve(
 }
 
 pub(super) async fn approve(
-    State(state): State<AppState>,
+    state: State<AppState>,
     acting: Operator,
     uri: Uri,
     id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Problem> {
-    dto::parse_empty(&body_of(body)?)?;
-    act(&state, &acting, &uri, id, ExceptionAction::Approve).await
+    decide(state, acting, uri, id, body, ExceptionAction::Approve).await
 }
 
 pub(super) async fn reject(
-    State(state): State<AppState>,
+    state: State<AppState>,
     acting: Operator,
     uri: Uri,
     id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Problem> {
+    decide(state, acting, uri, id, body, ExceptionAction::Reject).await
+}
+
+/// A second operator's decision on a pending resolution: no body fields.
+async fn decide(
+    State(state): State<AppState>,
+    acting: Operator,
+    uri: Uri,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+    decision: ExceptionAction,
+) -> Result<Response, Problem> {
     dto::parse_empty(&body_of(body)?)?;
-    act(&state, &acting, &uri, id, ExceptionAction::Reject).await
+    act(&state, &acting, &uri, id, decision).await
 }
 
 fn incident_id(id: Result<Path<String>, PathRejection>) -> Result<IncidentId, AppError> {

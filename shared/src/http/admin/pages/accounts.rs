@@ -47,14 +47,7 @@ pub(super) const LISTING: Listing = Listing {
 
 /// `GET /admin/virtual-accounts`.
 pub(super) async fn page(Extension(acting): Extension<Acting>, api: Api, uri: Uri) -> Html {
-    let viewer = Viewer::of(&acting);
-    let query = LISTING.query(uri.query());
-    let answer = LISTING.fetch(&api, &query).await;
-    let body = html! {
-        (LISTING.filter_form(&query))
-        (LISTING.region(&viewer, &query, &answer, None))
-    };
-    frame(&viewer, LISTING.page, "가상계좌", body)
+    LISTING.plain_page(&acting, &api, &uri, "가상계좌").await
 }
 
 /// `GET /admin/virtual-accounts/{id}`.

@@ -2,12 +2,10 @@
 
 use super::Html;
 use super::api::Api;
-use super::layout::{Viewer, frame};
 use super::list::{Input, Listing, Show, col, filter};
 use crate::app::operators::Acting;
 use axum::extract::Extension;
 use http::Uri;
-use maud::html;
 
 pub(super) const LISTING: Listing = Listing {
     page: "/admin/deposits",
@@ -43,12 +41,5 @@ pub(super) const LISTING: Listing = Listing {
 
 /// `GET /admin/deposits`.
 pub(super) async fn page(Extension(acting): Extension<Acting>, api: Api, uri: Uri) -> Html {
-    let viewer = Viewer::of(&acting);
-    let query = LISTING.query(uri.query());
-    let answer = LISTING.fetch(&api, &query).await;
-    let body = html! {
-        (LISTING.filter_form(&query))
-        (LISTING.region(&viewer, &query, &answer, None))
-    };
-    frame(&viewer, LISTING.page, "입금", body)
+    LISTING.plain_page(&acting, &api, &uri, "입금").await
 }

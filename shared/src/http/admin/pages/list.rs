@@ -171,6 +171,18 @@ impl Listing {
     }
 
     /// The filter form: a GET form that works without script; htmx swaps only the list.
+    /// The page of a list with nothing beside it: its filter form and its rows, for `acting`.
+    pub async fn plain_page(&self, acting: &crate::app::operators::Acting, api: &Api, uri: &http::Uri, title: &str) -> super::Html {
+        let viewer = Viewer::of(acting);
+        let query = self.query(uri.query());
+        let answer = self.fetch(api, &query).await;
+        let body = html! {
+            (self.filter_form(&query))
+            (self.region(&viewer, &query, &answer, None))
+        };
+        super::layout::frame(&viewer, self.page, title, body)
+    }
+
     pub fn filter_form(&self, query: &Query) -> Markup {
         html! {
             form.filters.card method="get" action=(self.page) hx-get=(self.page) hx-target="#list" hx-select="#list" hx-swap="outerHTML" hx-push-url="true" {

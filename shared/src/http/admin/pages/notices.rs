@@ -3,13 +3,11 @@
 
 use super::Html;
 use super::api::Api;
-use super::layout::{Viewer, frame};
 use super::list::{Input, Listing, Show, col, filter};
 use crate::app::operators::Acting;
 use crate::domain::EventType;
 use axum::extract::Extension;
 use http::Uri;
-use maud::html;
 
 fn event_types() -> Vec<&'static str> {
     EventType::ALL.iter().map(|t| t.as_str()).collect()
@@ -43,12 +41,5 @@ pub(super) const LISTING: Listing = Listing {
 
 /// `GET /admin/notices`.
 pub(super) async fn page(Extension(acting): Extension<Acting>, api: Api, uri: Uri) -> Html {
-    let viewer = Viewer::of(&acting);
-    let query = LISTING.query(uri.query());
-    let answer = LISTING.fetch(&api, &query).await;
-    let body = html! {
-        (LISTING.filter_form(&query))
-        (LISTING.region(&viewer, &query, &answer, None))
-    };
-    frame(&viewer, LISTING.page, "고객 알림", body)
+    LISTING.plain_page(&acting, &api, &uri, "고객 알림").await
 }

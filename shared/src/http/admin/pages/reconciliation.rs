@@ -3,7 +3,6 @@
 
 use super::Html;
 use super::api::Api;
-use super::layout::{Viewer, frame};
 use super::list::{Input, Listing, Show, col, filter};
 use super::show::at;
 use crate::app::operators::Acting;
@@ -45,12 +44,5 @@ pub(super) const LISTING: Listing = Listing {
 
 /// `GET /admin/reconciliation`.
 pub(super) async fn page(Extension(acting): Extension<Acting>, api: Api, uri: Uri) -> Html {
-    let viewer = Viewer::of(&acting);
-    let query = LISTING.query(uri.query());
-    let answer = LISTING.fetch(&api, &query).await;
-    let body = html! {
-        (LISTING.filter_form(&query))
-        (LISTING.region(&viewer, &query, &answer, None))
-    };
-    frame(&viewer, LISTING.page, "대사 결과", body)
+    LISTING.plain_page(&acting, &api, &uri, "대사 결과").await
 }
